@@ -1,0 +1,16 @@
+//! fsim: deterministic simulation testing for OTP-style actor systems.
+//!
+//! Every source of nondeterminism — which process runs next, when each signal arrives,
+//! where a fault lands, when virtual time moves — is a recorded choice on a tape, so any
+//! failing run replays exactly and can be shrunk.
+//!
+//! Layers, each using only those below it:
+//! - [`sim`]: the kernel (choice tape, executor, channels, virtual clock, trace);
+//! - [`otp`]: GenServer, Supervisor, Task, Registry on top of the kernel, per OTP_MODEL.md;
+//! - [`check`]: invariants and violations.
+
+#![deny(missing_docs)]
+
+pub mod check;
+pub mod otp;
+pub mod sim;

@@ -1,0 +1,549 @@
+//! `GenServer`: a process that handles calls, casts and other messages one at a time
+//! (OTP_MODEL rules 23–31).
+//!
+//! Business logic belongs in plain functions over the state; the callbacks stay thin. The
+//! state is published between callbacks so invariants can read it
+//! ([`crate::sim::World::with_state`]); inside a callback it is not visible, as in OTP
+//! only the committed state is.
+
+use super::registry;
+use crate::sim::cx::SpawnOpts;
+use crate::sim::{Body, Cx, Envelope, ExitReason, Matcher, Payload, Pid, Ref};
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+/// Where a call's reply goes (`from` in `handle_call/3`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct From {
+    /// The caller.
+    pub pid: Pid,
+    /// The call's tag (an alias of the caller, active until it stops waiting).
+    pub tag: Ref,
+}
+
+/// What `init/1` decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Init {
+    /// `{:ok, state}`.
+    Ok,
+    /// `:ignore`: the process exits `normal` and the starter gets `:ignore`.
+    Ignore,
+    /// `{:stop, reason}`.
+    Stop(ExitReason),
+}
+
+/// What `handle_call/3` decided.
+#[derive(Debug)]
+pub enum CallReply<R> {
+    /// `{:reply, r, state}`.
+    Reply(R),
+    /// `{:noreply, state}`: reply later with [`reply`].
+    NoReply,
+    /// `{:stop, reason, reply, state}` (the reply, if any, goes out before `terminate`).
+    Stop(ExitReason, Option<R>),
+}
+
+/// What `handle_cast/2` and `handle_info/2` decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// `{:noreply, state}`.
+    Continue,
+    /// `{:stop, reason, state}`.
+    Stop(ExitReason),
+}
+
+/// A GenServer's callbacks. `self` is the state.
+pub trait GenServer: Sized + 'static {
+    /// Call requests.
+    type Call: Payload;
+    /// Call replies.
+    type Reply: Payload;
+    /// Casts.
+    type Cast: Payload;
+
+    /// `init/1`, run inside the new process while the starter waits (rule 23).
+    fn init(&mut self, _cx: &Cx) -> impl Future<Output = Init> {
+        async { Init::Ok }
+    }
+
+    /// `handle_call/3`.
+    fn handle_call(
+        &mut self,
+        cx: &Cx,
+        req: Self::Call,
+        from: From,
+    ) -> impl Future<Output = CallReply<Self::Reply>>;
+
+    /// `handle_cast/2`.
+    fn handle_cast(&mut self, _cx: &Cx, _msg: Self::Cast) -> impl Future<Output = Next> {
+        async { Next::Continue }
+    }
+
+    /// `handle_info/2`: every other message, `EXIT`s (when trapping) and `DOWN`s included.
+    fn handle_info(&mut self, _cx: &Cx, _msg: Envelope) -> impl Future<Output = Next> {
+        async { Next::Continue }
+    }
+
+    /// `terminate/2`: when a callback stops or panics, or a trapping server gets its
+    /// parent's exit; never on `kill` or an untrapped exit signal (rule 30).
+    fn terminate(&mut self, _cx: &Cx, _reason: &ExitReason) -> impl Future<Output = ()> {
+        async {}
+    }
+}
+
+/// A call request on the wire.
+#[derive(Debug)]
+pub struct CallMsg<Q> {
+    /// Reply address.
+    pub from: From,
+    /// The request.
+    pub req: Q,
+}
+
+/// A cast on the wire.
+#[derive(Debug)]
+pub struct CastMsg<C>(pub C);
+
+/// A reply on the wire (sent to the caller's alias).
+#[derive(Debug)]
+pub struct ReplyMsg<R>(pub R);
+
+/// `GenServer.stop/3`'s system message.
+#[derive(Debug)]
+struct SystemStop(ExitReason);
+
+/// proc_lib's `init_ack`.
+#[derive(Debug)]
+struct InitAck {
+    tag: Ref,
+    result: Result<(), StartError>,
+}
+
+/// How to reach a server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerRef {
+    /// A pid.
+    Pid(Pid),
+    /// A locally registered name, resolved once per call (rule 20).
+    Name(String),
+    /// `{:via, Registry, {registry, key}}`.
+    Via {
+        /// The registry's name.
+        registry: String,
+        /// The key.
+        key: String,
+    },
+}
+
+impl std::convert::From<Pid> for ServerRef {
+    fn from(p: Pid) -> Self {
+        ServerRef::Pid(p)
+    }
+}
+
+impl std::convert::From<&str> for ServerRef {
+    fn from(n: &str) -> Self {
+        ServerRef::Name(n.to_string())
+    }
+}
+
+impl std::convert::From<&ServerRef> for ServerRef {
+    fn from(r: &ServerRef) -> Self {
+        r.clone()
+    }
+}
+
+impl ServerRef {
+    /// A `via` name.
+    pub fn via(registry: &str, key: &str) -> Self {
+        ServerRef::Via {
+            registry: registry.into(),
+            key: key.into(),
+        }
+    }
+
+    fn label(&self) -> Option<String> {
+        match self {
+            ServerRef::Pid(_) => None,
+            ServerRef::Name(n) => Some(n.clone()),
+            ServerRef::Via { key, .. } => Some(key.clone()),
+        }
+    }
+}
+
+/// Resolves a server reference to a pid, once (rule 20). Names yield (a global read).
+pub async fn whereis(cx: &Cx, server: &ServerRef) -> Option<Pid> {
+    match server {
+        ServerRef::Pid(p) => Some(*p),
+        ServerRef::Name(n) => cx.whereis(n).await,
+        ServerRef::Via { registry: r, key } => registry::whereis_name(cx, r, key).await,
+    }
+}
+
+/// Why a start did not give a running process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartError {
+    /// `:ignore` from `init`.
+    Ignore,
+    /// `{:error, {:already_started, pid}}` (rule 19).
+    AlreadyStarted(Pid),
+    /// `{:error, reason}`: `init` stopped or the process died while starting.
+    Failed(ExitReason),
+    /// `{:error, :timeout}`: `init` outlasted the start timeout and was killed (rule 24).
+    Timeout,
+}
+
+impl StartError {
+    /// The error as an exit reason (how a supervisor reports it).
+    pub fn reason(&self) -> ExitReason {
+        match self {
+            StartError::Ignore => ExitReason::custom("ignore"),
+            StartError::AlreadyStarted(p) => {
+                ExitReason::custom(format!("{{already_started, {p}}}"))
+            }
+            StartError::Failed(r) => r.clone(),
+            StartError::Timeout => ExitReason::Timeout,
+        }
+    }
+}
+
+/// Options for [`start_link`] and [`start`].
+#[derive(Clone, Debug, Default)]
+pub struct StartOpts {
+    /// Register under this name before `init` runs.
+    pub name: Option<ServerRef>,
+    /// Kill `init` after this long (default: wait forever).
+    pub timeout_ms: Option<u64>,
+}
+
+impl StartOpts {
+    /// Registered under `name`.
+    pub fn named(name: impl Into<ServerRef>) -> Self {
+        StartOpts {
+            name: Some(name.into()),
+            timeout_ms: None,
+        }
+    }
+}
+
+/// The reason of a server that fails `init` because of an injected fault.
+pub const INJECTED_INIT_FAILURE: &str = "fsim: injected init failure";
+
+/// `GenServer.start_link/3`: spawns, links, waits for `init` (rules 23–24).
+pub async fn start_link<S: GenServer>(
+    cx: &Cx,
+    server: S,
+    opts: StartOpts,
+) -> Result<Pid, StartError> {
+    start_impl(cx, server, opts, true).await
+}
+
+/// `GenServer.start/3`: like [`start_link`] without the link.
+pub async fn start<S: GenServer>(cx: &Cx, server: S, opts: StartOpts) -> Result<Pid, StartError> {
+    start_impl(cx, server, opts, false).await
+}
+
+async fn start_impl<S: GenServer>(
+    cx: &Cx,
+    server: S,
+    opts: StartOpts,
+    link: bool,
+) -> Result<Pid, StartError> {
+    let tag = cx.make_ref();
+    let parent = cx.me();
+    let name = opts.name.clone();
+    let spawn = SpawnOpts {
+        link,
+        label: name.as_ref().and_then(ServerRef::label),
+    };
+    let child = cx
+        .spawn_opts(spawn, move |ccx| async move {
+            init_it(ccx, parent, tag, server, name).await
+        })
+        .await;
+    // Without a link, watch the child with a monitor (proc_lib:start does).
+    let mref = (!link).then(|| cx.monitor(child));
+    let matcher = Matcher::when(move |e: &Envelope| match &e.body {
+        Body::Data { .. } => e.peek::<InitAck>().is_some_and(|a| a.tag == tag),
+        Body::Exit { .. } => e.from == child,
+        Body::Down { mref: r, .. } => Some(*r) == mref,
+    });
+    let got = match opts.timeout_ms {
+        Some(t) => cx.recv_timeout(matcher, t).await,
+        None => Some(cx.recv_match(matcher).await),
+    };
+    let result = match got {
+        None => {
+            // rule 24: an init that outlasts its timeout is killed.
+            if link {
+                cx.unlink(child);
+            }
+            cx.exit_signal(child, ExitReason::Kill);
+            Err(StartError::Timeout)
+        }
+        Some(env) => match env.body {
+            Body::Exit { reason } | Body::Down { reason, .. } => Err(StartError::Failed(reason)),
+            Body::Data { .. } => env
+                .downcast::<InitAck>()
+                .expect("matched an InitAck")
+                .result
+                .map(|()| child),
+        },
+    };
+    if let Some(m) = mref {
+        cx.demonitor(m, true);
+    }
+    result
+}
+
+async fn init_it<S: GenServer>(
+    cx: Cx,
+    parent: Pid,
+    tag: Ref,
+    mut server: S,
+    name: Option<ServerRef>,
+) -> ExitReason {
+    let ack = |result| cx.send(parent, InitAck { tag, result });
+    if let Some(name) = &name {
+        let registered = match name {
+            ServerRef::Pid(_) => Ok(()),
+            ServerRef::Name(n) => cx.register(n).await.map_err(|e| match e {
+                crate::sim::RegisterError::Taken(p) => p,
+                crate::sim::RegisterError::AlreadyNamed => cx.me(),
+            }),
+            ServerRef::Via { registry: r, key } => registry::register(&cx, r, key).await,
+        };
+        if let Err(holder) = registered {
+            // rule 19: {:error, {:already_started, pid}}, and the new process goes away.
+            ack(Err(StartError::AlreadyStarted(holder)));
+            return ExitReason::Normal;
+        }
+    }
+    if cx.take_init_failure() {
+        let reason = ExitReason::custom(INJECTED_INIT_FAILURE);
+        ack(Err(StartError::Failed(reason.clone())));
+        return reason;
+    }
+    match server.init(&cx).await {
+        Init::Ok => {
+            ack(Ok(()));
+            enter_loop(cx, Some(parent), server).await
+        }
+        Init::Ignore => {
+            ack(Err(StartError::Ignore));
+            ExitReason::Normal
+        }
+        Init::Stop(reason) => {
+            ack(Err(StartError::Failed(reason.clone())));
+            reason
+        }
+    }
+}
+
+/// Runs the server loop in the current process (`:gen_server.enter_loop`).
+pub async fn enter_loop<S: GenServer>(cx: Cx, parent: Option<Pid>, server: S) -> ExitReason {
+    let cell: Rc<RefCell<Option<S>>> = Rc::new(RefCell::new(Some(server)));
+    cx.publish_state(cell.clone());
+    loop {
+        let env = cx.recv().await;
+        let mut state = cell
+            .borrow_mut()
+            .take()
+            .expect("invariant: state is back between callbacks");
+        let outcome = CatchPanic(std::pin::pin!(dispatch(&cx, &mut state, env, parent))).await;
+        let stop = match outcome {
+            Ok(None) => None,
+            Ok(Some(reason)) => Some(reason),
+            Err(message) => Some(ExitReason::Custom(format!("panic: {message}"))),
+        };
+        if let Some(reason) = stop {
+            CatchPanic(std::pin::pin!(state.terminate(&cx, &reason)))
+                .await
+                .ok();
+            return reason;
+        }
+        *cell.borrow_mut() = Some(state);
+    }
+}
+
+async fn dispatch<S: GenServer>(
+    cx: &Cx,
+    state: &mut S,
+    env: Envelope,
+    parent: Option<Pid>,
+) -> Option<ExitReason> {
+    if let Body::Exit { reason } = &env.body
+        && Some(env.from) == parent
+    {
+        return Some(reason.clone()); // rule 30: a trapping server stops with its parent
+    }
+    let env = match env.downcast::<CallMsg<S::Call>>() {
+        Ok(CallMsg { from, req }) => {
+            return match state.handle_call(cx, req, from).await {
+                CallReply::Reply(r) => {
+                    reply(cx, from, r);
+                    None
+                }
+                CallReply::NoReply => None,
+                CallReply::Stop(reason, r) => {
+                    if let Some(r) = r {
+                        reply(cx, from, r);
+                    }
+                    Some(reason)
+                }
+            };
+        }
+        Err(env) => env,
+    };
+    let env = match env.downcast::<CastMsg<S::Cast>>() {
+        Ok(CastMsg(msg)) => return next(state.handle_cast(cx, msg).await),
+        Err(env) => env,
+    };
+    match env.downcast::<SystemStop>() {
+        Ok(SystemStop(reason)) => Some(reason),
+        Err(env) => next(state.handle_info(cx, env).await),
+    }
+}
+
+fn next(n: Next) -> Option<ExitReason> {
+    match n {
+        Next::Continue => None,
+        Next::Stop(r) => Some(r),
+    }
+}
+
+/// `GenServer.reply/2`.
+pub fn reply<R: Payload>(cx: &Cx, from: From, r: R) {
+    cx.send_tagged(from.pid, from.tag, ReplyMsg(r));
+}
+
+/// The default call timeout, 5000 ms (rule 26).
+pub const CALL_TIMEOUT_MS: u64 = 5_000;
+
+/// `GenServer.call/3` that returns the failure instead of exiting (`catch :exit`).
+/// `Err` holds the reason: `noproc`, `timeout`, or the server's exit reason (rule 26).
+pub async fn try_call<Q: Payload, R: Payload>(
+    cx: &Cx,
+    server: impl Into<ServerRef>,
+    req: Q,
+    timeout_ms: Option<u64>,
+) -> Result<R, ExitReason> {
+    let server = server.into();
+    let Some(pid) = whereis(cx, &server).await else {
+        return Err(ExitReason::NoProc);
+    };
+    let mref = cx.monitor(pid);
+    cx.alias(mref);
+    cx.send(
+        pid,
+        CallMsg {
+            from: From {
+                pid: cx.me(),
+                tag: mref,
+            },
+            req,
+        },
+    );
+    let got = match timeout_ms {
+        Some(t) => cx.recv_timeout(Matcher::Tag(mref), t).await,
+        None => Some(cx.recv_match(Matcher::Tag(mref)).await),
+    };
+    cx.unalias(mref);
+    match got {
+        None => {
+            cx.demonitor(mref, true);
+            Err(ExitReason::Timeout)
+        }
+        Some(env) => match env.body {
+            Body::Down { reason, .. } => Err(reason),
+            _ => {
+                cx.demonitor(mref, true);
+                let ReplyMsg(r) = env.downcast::<ReplyMsg<R>>().unwrap_or_else(|e| {
+                    panic!("call to {pid}: reply {e:?} is not of the expected type")
+                });
+                Ok(r)
+            }
+        },
+    }
+}
+
+/// `GenServer.call/3`: on failure the *caller exits* with `{reason, {GenServer, :call}}`
+/// (rule 28), which is never a normal termination.
+pub async fn call<Q: Payload, R: Payload>(
+    cx: &Cx,
+    server: impl Into<ServerRef>,
+    req: Q,
+    timeout_ms: Option<u64>,
+) -> R {
+    match try_call(cx, server, req, timeout_ms).await {
+        Ok(r) => r,
+        Err(reason) => cx.exit(ExitReason::CallFailed(Box::new(reason))),
+    }
+}
+
+/// `GenServer.cast/2`: to an unregistered name it is silently dropped (rule 20).
+pub async fn cast<C: Payload>(cx: &Cx, server: impl Into<ServerRef>, msg: C) {
+    let server = server.into();
+    if let Some(pid) = whereis(cx, &server).await {
+        cx.send(pid, CastMsg(msg));
+    }
+}
+
+/// `GenServer.stop/3` returning the failure: `Err(noproc)` if the server is not there,
+/// `Err(other)` if it exited with another reason (rule 31).
+pub async fn try_stop(
+    cx: &Cx,
+    server: impl Into<ServerRef>,
+    reason: ExitReason,
+) -> Result<(), ExitReason> {
+    let server = server.into();
+    let Some(pid) = whereis(cx, &server).await else {
+        return Err(ExitReason::NoProc);
+    };
+    let mref = cx.monitor(pid);
+    cx.send(pid, SystemStop(reason.clone()));
+    let env = cx.recv_match(Matcher::Tag(mref)).await;
+    match env.down() {
+        Some((_, _, r)) if *r == reason => Ok(()),
+        Some((_, _, r)) => Err(r.clone()),
+        None => unreachable!("Tag(mref) with no alias matches only the DOWN"),
+    }
+}
+
+/// `GenServer.stop/3`: synchronous; the caller exits if the server is not there.
+pub async fn stop(cx: &Cx, server: impl Into<ServerRef>, reason: ExitReason) {
+    if let Err(r) = try_stop(cx, server, reason).await {
+        cx.exit(r);
+    }
+}
+
+/// Polls a future, turning a panic inside it into `Err(message)`. fsim's own unwinds
+/// (`exit/1`, injected crashes, bounds) pass through.
+struct CatchPanic<'a, F>(Pin<&'a mut F>);
+
+impl<F: Future> Future for CatchPanic<'_, F> {
+    type Output = Result<F::Output, String>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => {
+                if payload.is::<crate::sim::exec::Sentinel>() {
+                    std::panic::resume_unwind(payload);
+                }
+                let msg = if let Some(s) = payload.downcast_ref::<&str>() {
+                    (*s).to_string()
+                } else if let Some(s) = payload.downcast_ref::<String>() {
+                    s.clone()
+                } else {
+                    "non-string panic payload".into()
+                };
+                Poll::Ready(Err(msg))
+            }
+        }
+    }
+}

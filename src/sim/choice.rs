@@ -1,0 +1,140 @@
+//! The one narrow interface through which every producer of choices plugs in.
+//!
+//! At each decision point the kernel hands a [`Chooser`] the [`Decision`]: the enabled
+//! actions in canonical order, the faults the menu offers now, and whether virtual time
+//! may jump. The chooser answers with a [`Choice`]; the kernel validates it (an invalid
+//! choice falls back to the default and is counted) and records what actually ran.
+//! Seeded random and replay live here; PCT, exhaustive search and the shrinker's candidate
+//! tapes are further implementations of the same trait.
+
+use super::tape::{Action, Choice, Fault, Tape};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+/// What is possible at one decision point.
+#[derive(Debug)]
+pub struct Decision<'a> {
+    /// Index of the step about to run.
+    pub step: u32,
+    /// Index of the tape entry this decision will be recorded as.
+    pub index: usize,
+    /// Virtual time now.
+    pub now_ms: u64,
+    /// Enabled actions in canonical order. Empty when only time can move (then the default
+    /// is to advance time).
+    pub actions: &'a [Action],
+    /// Faults that may be injected now (empty when the budget is spent or the menu empty).
+    pub faults: &'a [Fault],
+    /// A timer is pending, so time may jump to it.
+    pub can_jump: bool,
+}
+
+/// A producer of choices.
+pub trait Chooser {
+    /// Decide. Returning something that is not valid at this point is allowed: the kernel
+    /// takes the default instead and counts a fallback.
+    fn choose(&mut self, decision: &Decision<'_>) -> Choice;
+}
+
+impl<C: Chooser + ?Sized> Chooser for &mut C {
+    fn choose(&mut self, decision: &Decision<'_>) -> Choice {
+        (**self).choose(decision)
+    }
+}
+
+impl<C: Chooser + ?Sized> Chooser for Box<C> {
+    fn choose(&mut self, decision: &Decision<'_>) -> Choice {
+        (**self).choose(decision)
+    }
+}
+
+/// Always the default: the lowest action, no faults, no jumps. The "happy path".
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DefaultChooser;
+
+impl Chooser for DefaultChooser {
+    fn choose(&mut self, _: &Decision<'_>) -> Choice {
+        Choice::Default
+    }
+}
+
+/// Uniform random choices from a ChaCha8 stream: one seed, one tape.
+#[derive(Debug, Clone)]
+pub struct RandomChooser {
+    rng: ChaCha8Rng,
+    /// Chance, in parts per million, of injecting a fault at a decision where one is offered.
+    pub fault_ppm: u32,
+    /// Chance, in parts per million, of letting time jump when other actions are enabled.
+    pub jump_ppm: u32,
+}
+
+impl RandomChooser {
+    /// Default rates: a fault at 2% of decisions that offer one, a jump at 1%.
+    pub fn new(seed: u64) -> Self {
+        RandomChooser {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            fault_ppm: 20_000,
+            jump_ppm: 10_000,
+        }
+    }
+
+    /// Sets the fault and jump rates (parts per million).
+    pub fn with_rates(mut self, fault_ppm: u32, jump_ppm: u32) -> Self {
+        self.fault_ppm = fault_ppm;
+        self.jump_ppm = jump_ppm;
+        self
+    }
+
+    /// A uniform index below `n` (n > 0), by multiply-shift: one 32-bit draw.
+    #[inline]
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.rng.next_u32() as u64 * n as u64) >> 32) as usize
+    }
+
+    #[inline]
+    fn chance(&mut self, ppm: u32) -> bool {
+        ppm > 0 && self.rng.next_u32() % 1_000_000 < ppm
+    }
+}
+
+impl Chooser for RandomChooser {
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        if !d.faults.is_empty() && self.chance(self.fault_ppm) {
+            let i = self.below(d.faults.len());
+            return Choice::Fault(d.faults[i].clone());
+        }
+        if d.actions.is_empty() {
+            return Choice::Default; // advance time, or end when only faults were offered
+        }
+        if d.can_jump && self.chance(self.jump_ppm) {
+            return Choice::Jump;
+        }
+        match d.actions.len() {
+            1 => Choice::Pick(d.actions[0]),
+            n => Choice::Pick(d.actions[self.below(n)]),
+        }
+    }
+}
+
+/// Reads a stored tape; past its end every choice is the default.
+#[derive(Debug, Clone)]
+pub struct ReplayChooser {
+    tape: Tape,
+}
+
+impl ReplayChooser {
+    /// Replays `tape`.
+    pub fn new(tape: Tape) -> Self {
+        ReplayChooser { tape }
+    }
+}
+
+impl Chooser for ReplayChooser {
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        self.tape
+            .choices
+            .get(d.index)
+            .cloned()
+            .unwrap_or(Choice::Default)
+    }
+}

@@ -1,0 +1,714 @@
+//! [`Cx`]: how a simulated process talks to the world.
+//!
+//! Sends, links, monitors and exit signals are signals: they go on a channel at once and
+//! their arrival is a separate, scheduled step, so they need no yield. Anything that reads
+//! or writes globally visible state (names, tables, spawning, alive checks) first yields,
+//! so that the scheduler can run other processes before it; `receive` always ends the step.
+//! Every effect is a point where an armed "crash after the next effect" fault fires.
+
+use super::exec::{Sentinel, Shared, make_future, store_future};
+use super::trace::Effect;
+use super::types::{ExitReason, IntoExitReason, Name, Payload, Pid, Ref};
+use super::world::{Body, Dest, Envelope, Matcher, Signal, TimerKind, World};
+use std::any::Any;
+use std::borrow::Cow;
+use std::cell::RefMut;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+/// The reason a process dies with when an injected "crash after effect" fires.
+pub const INJECTED_CRASH: &str = "fsim: injected crash";
+
+/// A process's handle on the world. Cheap to clone; valid only inside that process.
+#[derive(Clone)]
+pub struct Cx {
+    me: Pid,
+    sh: Rc<Shared>,
+}
+
+/// `register/2` failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterError {
+    /// The name is held by this live process.
+    #[error("name already registered to {0}")]
+    Taken(Pid),
+    /// The calling process already has a name.
+    #[error("process already has a registered name")]
+    AlreadyNamed,
+}
+
+/// `send/2` to a name that is not registered raises `badarg` (rule 5).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("badarg: no process is registered as {0:?}")]
+pub struct NotRegistered(pub String);
+
+/// Access to a table whose owner died (rule 49).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("badarg: table {0} does not exist (its owner terminated)")]
+pub struct TableGone(pub u64);
+
+/// A typed handle on a process-owned table (an ETS `set`, public access).
+pub struct Table<K, V> {
+    /// The table's identity.
+    pub id: u64,
+    _t: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Clone for Table<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K, V> Copy for Table<K, V> {}
+impl<K, V> std::fmt::Debug for Table<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Table({})", self.id)
+    }
+}
+
+/// Options for [`Cx::spawn_opts`].
+#[derive(Clone, Debug, Default)]
+pub struct SpawnOpts {
+    /// Link the new process to the caller, atomically (rule 9).
+    pub link: bool,
+    /// A label for traces and fault targeting.
+    pub label: Option<String>,
+}
+
+impl Cx {
+    pub(crate) fn new(me: Pid, sh: Rc<Shared>) -> Self {
+        Cx { me, sh }
+    }
+
+    #[inline]
+    fn w(&self) -> RefMut<'_, World> {
+        self.sh.world.borrow_mut()
+    }
+
+    /// Marks an effect done: if a "crash after the next effect" fault is armed for this
+    /// process, it dies now, with the effect kept.
+    #[inline]
+    fn effect_done(&self, mut w: RefMut<'_, World>) {
+        let p = w.p(self.me);
+        if p.crash_armed {
+            p.crash_armed = false;
+            drop(w);
+            std::panic::resume_unwind(Box::new(Sentinel::Exit(ExitReason::custom(INJECTED_CRASH))));
+        }
+    }
+
+    fn global(&self, mut w: RefMut<'_, World>, op: &'static str) {
+        w.trace.effect(Effect::Global {
+            pid: self.me,
+            op: Cow::Borrowed(op),
+        });
+        self.effect_done(w);
+    }
+
+    /// This process's pid (`self()`).
+    pub fn me(&self) -> Pid {
+        self.me
+    }
+
+    /// Virtual time, in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.sh.world.borrow().now_ms()
+    }
+
+    /// The process that spawned this one.
+    pub fn parent(&self) -> Option<Pid> {
+        self.sh.world.borrow().parent(self.me)
+    }
+
+    /// A fresh reference.
+    pub fn make_ref(&self) -> Ref {
+        self.w().make_ref()
+    }
+
+    /// Lets the scheduler run something else before this process goes on.
+    pub fn yield_now(&self) -> YieldNow<'_> {
+        YieldNow {
+            cx: self,
+            done: false,
+        }
+    }
+
+    // ---- messages ---------------------------------------------------------------------
+
+    /// Sends `msg` to `to` (rule 1: asynchronous; to a dead pid it is dropped, rule 4).
+    pub fn send<M: Payload>(&self, to: Pid, msg: M) {
+        self.send_signal(
+            to,
+            Signal::Message {
+                payload: Box::new(msg),
+                tag: None,
+            },
+        );
+    }
+
+    /// Sends `msg` to the alias `tag` held by `to` (dropped on arrival if the alias is no
+    /// longer active: late call replies, rule 26).
+    pub fn send_tagged<M: Payload>(&self, to: Pid, tag: Ref, msg: M) {
+        self.send_signal(
+            to,
+            Signal::Message {
+                payload: Box::new(msg),
+                tag: Some(tag),
+            },
+        );
+    }
+
+    fn send_signal(&self, to: Pid, signal: Signal) {
+        let mut w = self.w();
+        w.push_signal(self.me, to, signal);
+        self.effect_done(w);
+    }
+
+    /// Sends to a registered name; `Err` (`badarg`) if nobody holds it (rule 5).
+    pub async fn send_named<M: Payload>(&self, name: &str, msg: M) -> Result<(), NotRegistered> {
+        self.yield_now().await;
+        let mut w = self.w();
+        let Some(to) = w.whereis(name) else {
+            self.global(w, "send to unregistered name");
+            return Err(NotRegistered(name.to_string()));
+        };
+        w.push_signal(
+            self.me,
+            to,
+            Signal::Message {
+                payload: Box::new(msg),
+                tag: None,
+            },
+        );
+        self.effect_done(w);
+        Ok(())
+    }
+
+    /// Receives the first message in the mailbox (waits for one).
+    pub fn recv(&self) -> Recv<'_> {
+        self.recv_match(Matcher::Any)
+    }
+
+    /// Receives the first message that `matcher` accepts (selective receive).
+    pub fn recv_match(&self, matcher: Matcher) -> Recv<'_> {
+        Recv(RecvInner::new(self, matcher, None))
+    }
+
+    /// Like [`Cx::recv_match`], giving up after `timeout_ms` of virtual time (`None`).
+    /// A timeout of 0 only looks at what is already in the mailbox.
+    pub fn recv_timeout(&self, matcher: Matcher, timeout_ms: u64) -> RecvTimeout<'_> {
+        RecvTimeout(RecvInner::new(self, matcher, Some(timeout_ms)))
+    }
+
+    /// Receives the first message of type `T`, leaving others in the mailbox.
+    pub async fn recv_type<T: Payload>(&self) -> (Pid, T) {
+        let env = self.recv_match(Matcher::when(|e| e.is::<T>())).await;
+        let from = env.from;
+        (from, env.downcast::<T>().expect("matcher accepted a T"))
+    }
+
+    // ---- processes --------------------------------------------------------------------
+
+    /// `spawn/1`.
+    pub async fn spawn<F, Fut, O>(&self, body: F) -> Pid
+    where
+        F: FnOnce(Cx) -> Fut + 'static,
+        Fut: Future<Output = O> + 'static,
+        O: IntoExitReason,
+    {
+        self.spawn_opts(SpawnOpts::default(), body).await
+    }
+
+    /// `spawn_link/1`: spawns and links atomically (rule 9).
+    pub async fn spawn_link<F, Fut, O>(&self, body: F) -> Pid
+    where
+        F: FnOnce(Cx) -> Fut + 'static,
+        Fut: Future<Output = O> + 'static,
+        O: IntoExitReason,
+    {
+        self.spawn_opts(
+            SpawnOpts {
+                link: true,
+                label: None,
+            },
+            body,
+        )
+        .await
+    }
+
+    /// Spawns with options.
+    pub async fn spawn_opts<F, Fut, O>(&self, opts: SpawnOpts, body: F) -> Pid
+    where
+        F: FnOnce(Cx) -> Fut + 'static,
+        Fut: Future<Output = O> + 'static,
+        O: IntoExitReason,
+    {
+        self.yield_now().await;
+        let mut w = self.w();
+        let Some(pid) = w.spawn(
+            Some(self.me),
+            opts.link,
+            opts.label.as_deref().map(Name::from),
+        ) else {
+            drop(w);
+            std::panic::resume_unwind(Box::new(Sentinel::Abort));
+        };
+        drop(w);
+        store_future(
+            &self.sh,
+            pid,
+            make_future(Cx::new(pid, self.sh.clone()), body),
+        );
+        self.effect_done(self.w());
+        pid
+    }
+
+    /// Sets this process's label (used in traces and by fault menus).
+    pub fn set_label(&self, label: &str) {
+        self.w().p(self.me).label = Some(Name::from(label));
+    }
+
+    /// Puts this process in a fresh spawn group; its descendants inherit it (an
+    /// application's group leader, rule 47).
+    pub fn new_group(&self) -> u32 {
+        let mut w = self.w();
+        let g = w.group_new();
+        w.p(self.me).group = g;
+        g
+    }
+
+    /// `Process.alive?/1`: a global read, so it yields first (rule 7).
+    pub async fn is_alive(&self, pid: Pid) -> bool {
+        self.yield_now().await;
+        let w = self.w();
+        let alive = w.is_alive(pid);
+        self.global(w, "alive?");
+        alive
+    }
+
+    /// Terminates this process with `reason` (`exit/1`). Does not return.
+    pub fn exit(&self, reason: ExitReason) -> ! {
+        std::panic::resume_unwind(Box::new(Sentinel::Exit(reason)))
+    }
+
+    /// Sends an exit signal to `to` (`exit/2`, rules 10–12).
+    pub fn exit_signal(&self, to: Pid, reason: ExitReason) {
+        self.send_signal(
+            to,
+            Signal::Exit {
+                reason,
+                linked: false,
+            },
+        );
+    }
+
+    /// `Process.flag(:trap_exit, on)`; returns the old value.
+    pub fn trap_exit(&self, on: bool) -> bool {
+        let mut w = self.w();
+        std::mem::replace(&mut w.p(self.me).trap_exit, on)
+    }
+
+    // ---- links and monitors -----------------------------------------------------------
+
+    /// `link/1` (rule 9). Linking to a dead process yields an exit signal `noproc` (rule 4).
+    pub fn link(&self, to: Pid) {
+        if to == self.me {
+            return;
+        }
+        let mut w = self.w();
+        let links = &mut w.p(self.me).links;
+        if let Err(i) = links.binary_search(&to) {
+            links.insert(i, to);
+        }
+        w.push_signal(self.me, to, Signal::Link);
+        self.effect_done(w);
+    }
+
+    /// `unlink/1`.
+    pub fn unlink(&self, to: Pid) {
+        let mut w = self.w();
+        w.p(self.me).links.retain(|p| *p != to);
+        w.push_signal(self.me, to, Signal::Unlink);
+        self.effect_done(w);
+    }
+
+    /// `monitor/1`: a fresh reference each call (rule 14).
+    pub fn monitor(&self, target: Pid) -> Ref {
+        let mut w = self.w();
+        let mref = w.make_ref();
+        w.p(self.me).monitors.push((mref, target));
+        w.push_signal(self.me, target, Signal::Monitor { mref });
+        self.effect_done(w);
+        mref
+    }
+
+    /// `monitor(:process, name)`: the name is resolved once, now (rule 16). An unregistered
+    /// name gives an immediate `DOWN` with `noproc` from [`Pid::NONE`].
+    pub async fn monitor_name(&self, name: &str) -> Ref {
+        self.yield_now().await;
+        let target = self.w().whereis(name);
+        match target {
+            Some(pid) => self.monitor(pid),
+            None => {
+                let mut w = self.w();
+                let mref = w.make_ref();
+                w.enqueue(
+                    self.me,
+                    Pid::NONE,
+                    Body::Down {
+                        mref,
+                        pid: Pid::NONE,
+                        reason: ExitReason::NoProc,
+                    },
+                );
+                self.global(w, "monitor unregistered name");
+                mref
+            }
+        }
+    }
+
+    /// `demonitor/1,2`: no new `DOWN` for `mref` after this returns; with `flush`, one
+    /// already in the mailbox is removed too (rule 15). Returns whether the monitor was on.
+    pub fn demonitor(&self, mref: Ref, flush: bool) -> bool {
+        let mut w = self.w();
+        let p = w.p(self.me);
+        let Some(i) = p.monitors.iter().position(|(r, _)| *r == mref) else {
+            if flush {
+                p.mailbox
+                    .retain(|e| !matches!(e.body, Body::Down { mref: r, .. } if r == mref));
+            }
+            return false;
+        };
+        let (_, target) = p.monitors.remove(i);
+        if flush {
+            p.mailbox
+                .retain(|e| !matches!(e.body, Body::Down { mref: r, .. } if r == mref));
+        }
+        if target != Pid::NONE {
+            w.push_signal(self.me, target, Signal::Demonitor { mref });
+        }
+        self.effect_done(w);
+        true
+    }
+
+    /// Activates `tag` as an alias of this process: tagged messages are accepted.
+    pub fn alias(&self, tag: Ref) {
+        self.w().p(self.me).aliases.push(tag);
+    }
+
+    /// Deactivates an alias: tagged messages arriving later are dropped.
+    pub fn unalias(&self, tag: Ref) {
+        self.w().p(self.me).aliases.retain(|r| *r != tag);
+    }
+
+    // ---- names ------------------------------------------------------------------------
+
+    /// `Process.register(self(), name)` (rules 18–19).
+    pub async fn register(&self, name: &str) -> Result<(), RegisterError> {
+        self.yield_now().await;
+        let mut w = self.w();
+        if !w.p(self.me).names.is_empty() {
+            self.global(w, "register (already named)");
+            return Err(RegisterError::AlreadyNamed);
+        }
+        let r = w
+            .register(Name::from(name), self.me)
+            .map_err(RegisterError::Taken);
+        self.effect_done(w);
+        r
+    }
+
+    /// `Process.unregister(name)`; false if it was not registered.
+    pub async fn unregister(&self, name: &str) -> bool {
+        self.yield_now().await;
+        let mut w = self.w();
+        let r = w.unregister(name);
+        self.effect_done(w);
+        r
+    }
+
+    /// `Process.whereis(name)`.
+    pub async fn whereis(&self, name: &str) -> Option<Pid> {
+        self.yield_now().await;
+        let w = self.w();
+        let r = w.whereis(name);
+        self.global(w, "whereis");
+        r
+    }
+
+    // ---- timers -----------------------------------------------------------------------
+
+    /// `Process.send_after(dest, msg, ms)`: to a pid it is cancelled when the pid dies; to
+    /// a name the name is resolved when it fires (rule 48).
+    pub fn send_after<M: Payload>(&self, dest: impl Into<Dest>, msg: M, after_ms: u64) -> Ref {
+        let mut w = self.w();
+        let deadline = w.now_ms().saturating_add(after_ms);
+        let (_, seq) = w.add_timer(
+            deadline,
+            TimerKind::SendAfter {
+                from: self.me,
+                dest: dest.into(),
+                payload: Box::new(msg),
+            },
+        );
+        Ref(seq)
+    }
+
+    /// `Process.cancel_timer/1`: the milliseconds that were left, or `None` if it already
+    /// fired or never existed.
+    pub fn cancel_timer(&self, tref: Ref) -> Option<u64> {
+        self.w().cancel_timer(tref)
+    }
+
+    // ---- tables -----------------------------------------------------------------------
+
+    /// Creates a table owned by this process (deleted when it dies, rule 49).
+    pub async fn table_new<K: Ord + 'static, V: 'static>(&self) -> Table<K, V> {
+        self.table_create(None)
+            .await
+            .expect("an unnamed table cannot clash")
+    }
+
+    /// Creates a named table (`:named_table`); `None` if the name is taken.
+    pub async fn table_new_named<K: Ord + 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Option<Table<K, V>> {
+        self.table_create(Some(Name::from(name))).await
+    }
+
+    async fn table_create<K: Ord + 'static, V: 'static>(
+        &self,
+        name: Option<Name>,
+    ) -> Option<Table<K, V>> {
+        self.yield_now().await;
+        let mut w = self.w();
+        if let Some(n) = &name
+            && w.table_names.contains_key(n)
+        {
+            self.global(w, "table new (name taken)");
+            return None;
+        }
+        let id = w.make_ref().0;
+        if let Some(n) = &name {
+            w.table_names.insert(n.clone(), id);
+        }
+        w.tables.insert(
+            id,
+            super::world::Table {
+                owner: self.me,
+                name,
+                data: Box::new(BTreeMap::<K, V>::new()),
+            },
+        );
+        w.p(self.me).tables.push(id);
+        self.global(w, "table new");
+        Some(Table {
+            id,
+            _t: PhantomData,
+        })
+    }
+
+    /// Looks up a named table; `None` if there is none (or not of type K -> V).
+    pub async fn table_by_name<K: Ord + 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Option<Table<K, V>> {
+        self.yield_now().await;
+        let w = self.w();
+        let found = w
+            .table_names
+            .get(name)
+            .filter(|id| w.table_read::<K, V>(**id).is_some())
+            .map(|id| Table {
+                id: *id,
+                _t: PhantomData,
+            });
+        self.global(w, "table lookup by name");
+        found
+    }
+
+    /// Runs `f` on the table's contents as one atomic table operation.
+    pub async fn table<K: Ord + 'static, V: 'static, R>(
+        &self,
+        t: Table<K, V>,
+        op: &'static str,
+        f: impl FnOnce(&mut BTreeMap<K, V>) -> R,
+    ) -> Result<R, TableGone> {
+        self.yield_now().await;
+        self.table_now(t, op, |m, _| f(m))
+    }
+
+    /// One atomic table operation without a yield of its own (for code that has just
+    /// yielded): `f` also gets a liveness check, as ETS match specs can call `is_process_alive`.
+    pub fn table_now<K: Ord + 'static, V: 'static, R>(
+        &self,
+        t: Table<K, V>,
+        op: &'static str,
+        f: impl FnOnce(&mut BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
+    ) -> Result<R, TableGone> {
+        let mut w = self.w();
+        let alive: Vec<bool> = w
+            .procs
+            .iter()
+            .map(|p| p.sched != super::world::Sched::Dead)
+            .collect();
+        let is_alive = |p: Pid| alive.get(p.0 as usize).copied().unwrap_or(false);
+        let Some(entry) = w.tables.get_mut(&t.id) else {
+            self.global(w, op);
+            return Err(TableGone(t.id));
+        };
+        let map = entry
+            .data
+            .downcast_mut::<BTreeMap<K, V>>()
+            .expect("a Table<K, V> handle always names a table of K -> V");
+        let r = f(map, &is_alive);
+        self.global(w, op);
+        Ok(r)
+    }
+
+    /// `:ets.insert/2`.
+    pub async fn table_insert<K: Ord + 'static, V: 'static>(
+        &self,
+        t: Table<K, V>,
+        k: K,
+        v: V,
+    ) -> Result<(), TableGone> {
+        self.table(t, "table insert", |m| {
+            m.insert(k, v);
+        })
+        .await
+    }
+
+    /// `:ets.lookup/2`.
+    pub async fn table_get<K: Ord + 'static, V: Clone + 'static>(
+        &self,
+        t: Table<K, V>,
+        k: &K,
+    ) -> Result<Option<V>, TableGone> {
+        self.table(t, "table lookup", |m| m.get(k).cloned()).await
+    }
+
+    /// `:ets.delete/2`.
+    pub async fn table_remove<K: Ord + 'static, V: 'static>(
+        &self,
+        t: Table<K, V>,
+        k: &K,
+    ) -> Result<Option<V>, TableGone> {
+        self.table(t, "table delete", |m| m.remove(k)).await
+    }
+
+    // ---- hooks for the OTP layer ------------------------------------------------------
+
+    /// Consumes one armed "fail the next init" fault, if any.
+    pub fn take_init_failure(&self) -> bool {
+        let mut w = self.w();
+        if w.init_failures_armed > 0 {
+            w.init_failures_armed -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Publishes state that invariants can read with [`World::with_state`] (the cell must
+    /// be an `RefCell<Option<S>>`).
+    pub fn publish_state(&self, cell: Rc<dyn Any>) {
+        self.w().p(self.me).state = Some(cell);
+    }
+
+    /// Read-only access to the world (for code that models runtime introspection).
+    pub fn world(&self) -> std::cell::Ref<'_, World> {
+        self.sh.world.borrow()
+    }
+}
+
+impl Pid {
+    /// "No process": the pid in a `DOWN` for a name that was not registered.
+    pub const NONE: Pid = Pid(u32::MAX);
+}
+
+/// Future of [`Cx::yield_now`].
+pub struct YieldNow<'a> {
+    cx: &'a Cx,
+    done: bool,
+}
+
+impl Future for YieldNow<'_> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.done {
+            return Poll::Ready(());
+        }
+        self.done = true;
+        let mut w = self.cx.w();
+        w.p(self.cx.me).sched = super::world::Sched::Ready;
+        w.refresh_run(self.cx.me);
+        Poll::Pending
+    }
+}
+
+struct RecvInner<'a> {
+    cx: &'a Cx,
+    matcher: Option<Matcher>,
+    timeout_ms: Option<u64>,
+}
+
+impl<'a> RecvInner<'a> {
+    fn new(cx: &'a Cx, matcher: Matcher, timeout_ms: Option<u64>) -> Self {
+        RecvInner {
+            cx,
+            matcher: Some(matcher),
+            timeout_ms,
+        }
+    }
+
+    fn poll(&mut self) -> Poll<Option<Envelope>> {
+        let me = self.cx.me;
+        let mut w = self.cx.w();
+        if let Some(matcher) = self.matcher.take() {
+            if self.timeout_ms == Some(0) {
+                // `after 0`: look, do not wait.
+                let p = w.p(me);
+                let found = p.mailbox.iter().position(|e| matcher.matches(e));
+                return Poll::Ready(found.and_then(|i| p.mailbox.remove(i)));
+            }
+            w.begin_wait(me, matcher, self.timeout_ms);
+            return Poll::Pending;
+        }
+        match w.end_wait(me) {
+            Ok(r) => Poll::Ready(r),
+            Err(()) => {
+                w.p(me).sched = super::world::Sched::Waiting;
+                w.refresh_run(me);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Future of [`Cx::recv`] and [`Cx::recv_match`].
+pub struct Recv<'a>(RecvInner<'a>);
+
+impl Future for Recv<'_> {
+    type Output = Envelope;
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Envelope> {
+        self.0
+            .poll()
+            .map(|e| e.expect("a receive without timeout ends only with a message"))
+    }
+}
+
+/// Future of [`Cx::recv_timeout`]: `None` when the timeout fired first.
+pub struct RecvTimeout<'a>(RecvInner<'a>);
+
+impl Future for RecvTimeout<'_> {
+    type Output = Option<Envelope>;
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Envelope>> {
+        self.0.poll()
+    }
+}

@@ -1,0 +1,445 @@
+//! The executor: a single-threaded loop that asks a [`Chooser`] what happens next, does it,
+//! and records it. No threads, no wall clock, no OS randomness: a run is a pure function of
+//! the system, its configuration and the tape.
+
+use super::choice::{Chooser, Decision};
+use super::tape::{Action, Choice, Fault, Tape};
+use super::trace::{Event, StepKind, fault_text};
+use super::types::{ExitReason, IntoExitReason, Name, Pid};
+use super::world::{Bound, FaultMenu, Limits, Sched, World};
+use crate::check::{Invariant, Violation, When};
+use crate::sim::cx::Cx;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+pub(crate) type ProcFuture = Pin<Box<dyn Future<Output = ExitReason>>>;
+
+/// State shared between the executor and every process's [`Cx`].
+pub(crate) struct Shared {
+    pub world: RefCell<World>,
+    pub futures: RefCell<Vec<Option<ProcFuture>>>,
+}
+
+/// How a process body ends a step by unwinding (never printed as a panic).
+pub(crate) enum Sentinel {
+    /// `exit(reason)` from the process itself, or an injected crash.
+    Exit(ExitReason),
+    /// A bound was hit inside an effect; the run ends.
+    Abort,
+}
+
+thread_local! {
+    static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (once) a panic hook that stays quiet for panics inside simulated processes:
+/// they become the process's crash, reported in the trace, not on stderr.
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_PROCESS.with(|c| c.get()) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Configuration of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Limits on steps, processes, mailboxes, tape and time.
+    pub limits: Limits,
+    /// The faults that may be injected.
+    pub faults: FaultMenu,
+    /// Keep every event (for replay output and diagrams), not only the last few.
+    pub record_trace: bool,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    /// Nothing left to do: no enabled action, no pending timer.
+    Quiescent,
+    /// Only timers beyond `time_max_ms` are left.
+    TimeLimit,
+    /// An invariant failed.
+    Violation(Violation),
+    /// A bound was hit.
+    BoundHit(Bound),
+}
+
+impl Outcome {
+    /// A violation or a bound hit.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Outcome::Violation(_) | Outcome::BoundHit(_))
+    }
+}
+
+/// What one run did.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct RunReport {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Steps taken.
+    pub steps: u32,
+    /// The identity of the run: a hash of every event.
+    pub trace_hash: u64,
+    /// The choices that actually ran (replaying this tape reproduces the run).
+    pub tape: Tape,
+    /// Choices that were not valid where they were read and fell back to the default.
+    pub fallbacks: u32,
+    /// Faults injected.
+    pub faults: u32,
+    /// Virtual time at the end.
+    pub time_ms: u64,
+    /// The last events (always kept).
+    pub recent: Vec<Event>,
+    /// Every event, when `record_trace` was set.
+    pub trace: Option<Vec<Event>>,
+}
+
+/// A simulated world under construction, then run once.
+pub struct Sim {
+    sh: Rc<Shared>,
+    invariants: Vec<Box<dyn Invariant>>,
+    ran: bool,
+}
+
+impl Sim {
+    /// An empty world.
+    pub fn new(config: Config) -> Self {
+        install_quiet_hook();
+        Sim {
+            sh: Rc::new(Shared {
+                world: RefCell::new(World::new(
+                    config.limits,
+                    config.faults,
+                    config.record_trace,
+                )),
+                futures: RefCell::new(Vec::new()),
+            }),
+            invariants: Vec::new(),
+            ran: false,
+        }
+    }
+
+    /// Spawns a top-level process (no parent, no links). Its body starts on its first step.
+    pub fn spawn<F, Fut, O>(&mut self, label: &str, body: F) -> Pid
+    where
+        F: FnOnce(Cx) -> Fut + 'static,
+        Fut: Future<Output = O> + 'static,
+        O: IntoExitReason,
+    {
+        let pid = self
+            .sh
+            .world
+            .borrow_mut()
+            .spawn(None, false, Some(Name::from(label)))
+            .expect("processes_max allows the top-level processes");
+        let fut = make_future(Cx::new(pid, self.sh.clone()), body);
+        store_future(&self.sh, pid, fut);
+        pid
+    }
+
+    /// Adds an invariant, checked when its [`When`] says.
+    pub fn invariant(&mut self, inv: impl Invariant + 'static) -> &mut Self {
+        self.invariants.push(Box::new(inv));
+        self
+    }
+
+    /// The world, for inspection after (or before) the run.
+    pub fn world(&self) -> std::cell::Ref<'_, World> {
+        self.sh.world.borrow()
+    }
+
+    /// Runs to the end: quiescence, the time limit, a violation or a bound.
+    pub fn run<C: Chooser + ?Sized>(&mut self, chooser: &mut C) -> RunReport {
+        assert!(
+            !self.ran,
+            "a Sim runs once; build a new one for the next run"
+        );
+        self.ran = true;
+        let mut tape = Tape::new();
+        let mut fallbacks = 0u32;
+        let mut faults_injected = 0u32;
+        let mut faults: Vec<Fault> = Vec::new();
+        let outcome = loop {
+            let mut w = self.sh.world.borrow_mut();
+            if let Some(b) = w.bound_hit.take() {
+                break Outcome::BoundHit(b);
+            }
+            if w.step >= w.limits.steps_max {
+                break Outcome::BoundHit(Bound::Steps {
+                    max: w.limits.steps_max,
+                });
+            }
+            let n = w.enabled.len();
+            if n == 0 {
+                drop(w);
+                if let Some(v) = self.check(When::Quiescence) {
+                    break Outcome::Violation(v);
+                }
+                w = self.sh.world.borrow_mut();
+            }
+            w.fault_options(&mut faults);
+            let can_jump = w.next_deadline().is_some();
+            if n == 0 && !can_jump && faults.is_empty() {
+                break if w.timers_pending() > 0 {
+                    Outcome::TimeLimit
+                } else {
+                    Outcome::Quiescent
+                };
+            }
+            let forced = faults.is_empty() && (n == 0 || (n == 1 && !can_jump));
+            let choice = if forced {
+                if n == 0 {
+                    Choice::Jump
+                } else {
+                    Choice::Pick(w.enabled[0])
+                }
+            } else {
+                let asked = chooser.choose(&Decision {
+                    step: w.step,
+                    index: tape.len(),
+                    now_ms: w.now_ms(),
+                    actions: &w.enabled,
+                    faults: &faults,
+                    can_jump,
+                });
+                let (taken, fell_back) = validate(asked, &w.enabled, &faults, can_jump);
+                fallbacks += fell_back as u32;
+                let Some(taken) = taken else {
+                    // Only faults were offered and none was taken: the run is over.
+                    break Outcome::Quiescent;
+                };
+                tape.choices.push(taken.clone());
+                if tape.len() > w.limits.tape_max {
+                    break Outcome::BoundHit(Bound::Tape {
+                        max: w.limits.tape_max,
+                    });
+                }
+                taken
+            };
+            let (kind, deps) = match choice {
+                Choice::Pick(Action::Run(pid)) => {
+                    drop(w);
+                    self.run_process(pid)
+                }
+                Choice::Pick(Action::Deliver { to, from }) => {
+                    let prev = w.procs[to.0 as usize].last_step;
+                    let (kind, sent) = w.deliver(to, from);
+                    drop(w);
+                    (kind, [sent, prev])
+                }
+                Choice::Jump => {
+                    let (kind, set) = w.fire_next_timer();
+                    drop(w);
+                    (kind, [set, None])
+                }
+                Choice::Fault(f) => {
+                    faults_injected += 1;
+                    let prev = w.inject(&f);
+                    drop(w);
+                    (
+                        StepKind::Fault {
+                            fault: fault_text(&f),
+                        },
+                        [prev, None],
+                    )
+                }
+                Choice::Default => unreachable!("validate resolves the default"),
+            };
+            self.end_step(kind, deps);
+            if !self.invariants.is_empty()
+                && let Some(v) = self.check(When::Always)
+            {
+                break Outcome::Violation(v);
+            }
+        };
+        let outcome = match outcome {
+            Outcome::Quiescent | Outcome::TimeLimit => match self.check(When::End) {
+                Some(v) => Outcome::Violation(v),
+                None => outcome,
+            },
+            other => other,
+        };
+        let w = self.sh.world.borrow();
+        RunReport {
+            outcome,
+            steps: w.step,
+            trace_hash: w.trace.hash,
+            tape,
+            fallbacks,
+            faults: faults_injected,
+            time_ms: w.now_ms(),
+            recent: w.trace.recent.iter().cloned().collect(),
+            trace: w.trace.full.clone(),
+        }
+    }
+
+    fn end_step(&mut self, kind: StepKind, deps: [Option<u32>; 2]) {
+        let dead: Vec<ProcFuture> = {
+            let mut w = self.sh.world.borrow_mut();
+            let step = w.step;
+            let now = w.now_ms();
+            w.trace.step(step, now, kind, deps);
+            w.step += 1;
+            if w.dead_futures.is_empty() {
+                return;
+            }
+            let pids = std::mem::take(&mut w.dead_futures);
+            let mut futures = self.sh.futures.borrow_mut();
+            pids.iter()
+                .filter_map(|p| futures.get_mut(p.0 as usize).and_then(Option::take))
+                .collect()
+        };
+        drop(dead); // outside every borrow: a future's locals may run code when dropped
+    }
+
+    /// One `run` step: poll the process until its next yield point.
+    fn run_process(&mut self, pid: Pid) -> (StepKind, [Option<u32>; 2]) {
+        let mut fut = self.sh.futures.borrow_mut()[pid.0 as usize]
+            .take()
+            .expect("invariant: a runnable process has a future");
+        let prev = {
+            let mut w = self.sh.world.borrow_mut();
+            w.current = Some(pid);
+            let p = w.p(pid);
+            p.sched = Sched::Running;
+            p.consumed_step = None;
+            let prev = p.last_step;
+            w.refresh_run(pid);
+            prev
+        };
+        let waker = Waker::noop();
+        let mut task_cx = Context::from_waker(waker);
+        IN_PROCESS.with(|c| c.set(true));
+        let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut task_cx)));
+        IN_PROCESS.with(|c| c.set(false));
+        let mut w = self.sh.world.borrow_mut();
+        w.current = None;
+        let consumed = w.p(pid).consumed_step;
+        let step = w.step;
+        w.p(pid).last_step = Some(step);
+        let finished = match polled {
+            Ok(Poll::Ready(reason)) => Some(reason),
+            Ok(Poll::Pending) if w.procs[pid.0 as usize].sched == Sched::Running => {
+                Some(ExitReason::custom(
+                    "awaited a future that is not fsim's: a simulated process may only await its Cx \
+                 (no tokio, no timers, no channels from outside)",
+                ))
+            }
+            Ok(Poll::Pending) => None,
+            Err(payload) => Some(match payload.downcast::<Sentinel>() {
+                Ok(s) => match *s {
+                    Sentinel::Exit(reason) => reason,
+                    Sentinel::Abort => ExitReason::custom("fsim: run aborted at a bound"),
+                },
+                Err(payload) => ExitReason::Custom(format!("panic: {}", panic_message(&*payload))),
+            }),
+        };
+        match finished {
+            Some(reason) => {
+                w.die(pid, reason);
+                drop(w);
+                drop(fut);
+            }
+            None => {
+                drop(w);
+                self.sh.futures.borrow_mut()[pid.0 as usize] = Some(fut);
+            }
+        }
+        (StepKind::Run { pid }, [prev, consumed])
+    }
+
+    fn check(&self, when: When) -> Option<Violation> {
+        if self.invariants.is_empty() {
+            return None;
+        }
+        let w = self.sh.world.borrow();
+        self.invariants
+            .iter()
+            .filter(|i| i.when() == when)
+            .find_map(|i| {
+                i.check(&w)
+                    .err()
+                    .map(|message| Violation::new(i.name(), w.step, message))
+            })
+    }
+}
+
+/// Resolves a chooser's answer against what is possible: `(what to do, fell back)`.
+/// `None` means "nothing": only faults were offered and the default is to end.
+fn validate(
+    c: Choice,
+    actions: &[Action],
+    faults: &[Fault],
+    can_jump: bool,
+) -> (Option<Choice>, bool) {
+    let default = || {
+        if let Some(a) = actions.first() {
+            Some(Choice::Pick(*a))
+        } else if can_jump {
+            Some(Choice::Jump)
+        } else {
+            None
+        }
+    };
+    match c {
+        Choice::Default => (default(), false),
+        Choice::Pick(a) if actions.binary_search(&a).is_ok() => (Some(Choice::Pick(a)), false),
+        Choice::Fault(f) if faults.contains(&f) => (Some(Choice::Fault(f)), false),
+        Choice::Jump if can_jump => (Some(Choice::Jump), false),
+        _ => (default(), true),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+pub(crate) fn make_future<F, Fut, O>(cx: Cx, body: F) -> ProcFuture
+where
+    F: FnOnce(Cx) -> Fut + 'static,
+    Fut: Future<Output = O> + 'static,
+    O: IntoExitReason,
+{
+    Box::pin(async move { body(cx).await.into_exit_reason() })
+}
+
+pub(crate) fn store_future(sh: &Shared, pid: Pid, fut: ProcFuture) {
+    let mut futures = sh.futures.borrow_mut();
+    let i = pid.0 as usize;
+    if futures.len() <= i {
+        futures.resize_with(i + 1, || None);
+    }
+    futures[i] = Some(fut);
+}
+
+/// Runs the world that `setup` builds with the seeded random chooser.
+pub fn run_seed(config: &Config, seed: u64, setup: impl FnOnce(&mut Sim)) -> RunReport {
+    let mut sim = Sim::new(config.clone());
+    setup(&mut sim);
+    sim.run(&mut super::choice::RandomChooser::new(seed))
+}
+
+/// Replays `tape` on the world that `setup` builds.
+pub fn run_tape(config: &Config, tape: &Tape, setup: impl FnOnce(&mut Sim)) -> RunReport {
+    let mut sim = Sim::new(config.clone());
+    setup(&mut sim);
+    sim.run(&mut super::choice::ReplayChooser::new(tape.clone()))
+}

@@ -1,0 +1,437 @@
+//! The trace: one structured event per step, folded into a rolling hash.
+//!
+//! The hash is the identity of a run: replay asserts it and the determinism self-check
+//! compares it. It is built from plain integer arithmetic over the events' fields (never
+//! from pointers or hash-map state), so it is the same on every machine. The last
+//! [`RECENT_MAX`] events are always kept (a bound that is hit reports them); the full list
+//! only when asked for, since it allocates.
+
+use super::tape::{Fault, reason_text};
+use super::types::{ExitReason, Pid};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// How many recent events are always kept.
+pub const RECENT_MAX: usize = 24;
+
+const FOLD_MUL: u64 = 0x0000_0100_0000_01b3;
+
+/// Folds one word into a hash (FNV-1a over words).
+#[inline]
+pub(crate) fn fold(h: &mut u64, x: u64) {
+    *h = (*h ^ x).wrapping_mul(FOLD_MUL);
+}
+
+/// Folds a type name cheaply: its length and its first and last eight bytes. Type names
+/// are compile-time constants, so this is as stable as the full name and costs two folds.
+#[inline]
+pub(crate) fn fold_type(h: &mut u64, t: &str) {
+    let b = t.as_bytes();
+    let mut head = [0u8; 8];
+    let mut tail = [0u8; 8];
+    let n = b.len().min(8);
+    head[..n].copy_from_slice(&b[..n]);
+    tail[..n].copy_from_slice(&b[b.len() - n..]);
+    fold(h, u64::from_le_bytes(head) ^ ((b.len() as u64) << 56));
+    fold(h, u64::from_le_bytes(tail));
+}
+
+/// Folds a string's bytes and length.
+pub(crate) fn fold_str(h: &mut u64, s: &str) {
+    for chunk in s.as_bytes().chunks(8) {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        fold(h, u64::from_le_bytes(w));
+    }
+    fold(h, s.len() as u64);
+}
+
+/// The kind of signal a delivery carried.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// An ordinary message of this Rust type.
+    Message(Cow<'static, str>),
+    /// A link request.
+    Link,
+    /// An unlink request.
+    Unlink,
+    /// An exit signal with this reason (`linked`: it came from a link).
+    Exit {
+        /// The reason it carries.
+        reason: String,
+        /// Sent by a dying linked process rather than by `exit/2`.
+        linked: bool,
+    },
+    /// A monitor request.
+    Monitor,
+    /// A demonitor request.
+    Demonitor,
+    /// A `DOWN` with this reason.
+    Down(String),
+}
+
+/// What a step did, in the words of the model.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum StepKind {
+    /// A process ran until its next yield point.
+    Run {
+        /// Which.
+        pid: Pid,
+    },
+    /// The head of a channel was delivered.
+    Deliver {
+        /// Sender.
+        from: Pid,
+        /// Receiver.
+        to: Pid,
+        /// What it carried.
+        signal: SignalKind,
+        /// The receiver no longer existed, so the signal was dropped (or answered noproc).
+        dropped: bool,
+    },
+    /// A timer fired (virtual time moved to its deadline).
+    Timer {
+        /// Whose timer.
+        pid: Option<Pid>,
+        /// What it was.
+        what: Cow<'static, str>,
+    },
+    /// A fault was injected.
+    Fault {
+        /// Which, in tape text form.
+        fault: String,
+    },
+}
+
+impl StepKind {
+    fn fold(&self, h: &mut u64) {
+        match self {
+            StepKind::Run { pid } => {
+                fold(h, 1);
+                fold(h, pid.0 as u64)
+            }
+            StepKind::Deliver {
+                from,
+                to,
+                signal,
+                dropped,
+            } => {
+                fold(h, 2);
+                fold(h, ((from.0 as u64) << 32) | to.0 as u64);
+                fold(h, *dropped as u64);
+                signal.fold(h);
+            }
+            StepKind::Timer { pid, what } => {
+                fold(h, 3);
+                fold(h, pid.map_or(u64::MAX, |p| p.0 as u64));
+                fold_str(h, what);
+            }
+            StepKind::Fault { fault } => {
+                fold(h, 4);
+                fold_str(h, fault)
+            }
+        }
+    }
+
+    /// The pid the step is about.
+    pub fn pid(&self) -> Option<Pid> {
+        match self {
+            StepKind::Run { pid } => Some(*pid),
+            StepKind::Deliver { to, .. } => Some(*to),
+            StepKind::Timer { pid, .. } => *pid,
+            StepKind::Fault { .. } => None,
+        }
+    }
+}
+
+impl SignalKind {
+    fn fold(&self, h: &mut u64) {
+        match self {
+            SignalKind::Message(t) => {
+                fold(h, 1);
+                fold_type(h, t)
+            }
+            SignalKind::Link => fold(h, 2),
+            SignalKind::Unlink => fold(h, 3),
+            SignalKind::Exit { reason, linked } => {
+                fold(h, 4 + *linked as u64);
+                fold_str(h, reason)
+            }
+            SignalKind::Monitor => fold(h, 6),
+            SignalKind::Demonitor => fold(h, 7),
+            SignalKind::Down(r) => {
+                fold(h, 8);
+                fold_str(h, r)
+            }
+        }
+    }
+}
+
+/// Something a step did besides its action (only listed in full traces; always hashed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "effect")]
+pub enum Effect {
+    /// A signal was put on the channel `from -> to`.
+    Send {
+        /// Sender.
+        from: Pid,
+        /// Receiver.
+        to: Pid,
+        /// What.
+        signal: SignalKind,
+    },
+    /// A process was spawned.
+    Spawn {
+        /// Parent.
+        parent: Pid,
+        /// The new process.
+        child: Pid,
+        /// Linked at spawn.
+        linked: bool,
+        /// Its label, if any.
+        label: Option<String>,
+    },
+    /// A process terminated.
+    Exit {
+        /// Which.
+        pid: Pid,
+        /// Why.
+        reason: String,
+    },
+    /// A message entered a mailbox (timers and trapped exits).
+    Enqueue {
+        /// Whose mailbox.
+        pid: Pid,
+        /// What.
+        what: Cow<'static, str>,
+    },
+    /// A name was registered or released.
+    Name {
+        /// The name.
+        name: String,
+        /// The holder, or `None` when released.
+        pid: Option<Pid>,
+    },
+    /// A global read or write (registry, table, alive check).
+    Global {
+        /// Who.
+        pid: Pid,
+        /// What.
+        op: Cow<'static, str>,
+    },
+}
+
+impl Effect {
+    fn fold(&self, h: &mut u64) {
+        match self {
+            Effect::Send { from, to, signal } => {
+                fold(h, 11);
+                fold(h, ((from.0 as u64) << 32) | to.0 as u64);
+                signal.fold(h);
+            }
+            Effect::Spawn {
+                parent,
+                child,
+                linked,
+                label,
+            } => {
+                fold(h, 12);
+                fold(h, ((parent.0 as u64) << 32) | child.0 as u64);
+                fold(h, *linked as u64);
+                if let Some(l) = label {
+                    fold_str(h, l)
+                }
+            }
+            Effect::Exit { pid, reason } => {
+                fold(h, 13);
+                fold(h, pid.0 as u64);
+                fold_str(h, reason);
+            }
+            Effect::Enqueue { pid, what } => {
+                fold(h, 14);
+                fold(h, pid.0 as u64);
+                fold_str(h, what);
+            }
+            Effect::Name { name, pid } => {
+                fold(h, 15);
+                fold_str(h, name);
+                fold(h, pid.map_or(u64::MAX, |p| p.0 as u64));
+            }
+            Effect::Global { pid, op } => {
+                fold(h, 16);
+                fold(h, pid.0 as u64);
+                fold_str(h, op);
+            }
+        }
+    }
+}
+
+/// One step of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Step index, from 0.
+    pub step: u32,
+    /// Virtual time at the step, in milliseconds.
+    pub time_ms: u64,
+    /// What ran.
+    #[serde(flatten)]
+    pub kind: StepKind,
+    /// Earlier steps this one causally depends on: the acting process's previous step, and
+    /// the step that produced what it consumes (the send, the delivery, the timer's setter).
+    pub deps: [Option<u32>; 2],
+    /// What the step did (full traces only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<Effect>,
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:>5} t={:<6} ", self.step, self.time_ms)?;
+        match &self.kind {
+            StepKind::Run { pid } => write!(f, "run {pid}")?,
+            StepKind::Deliver {
+                from,
+                to,
+                signal,
+                dropped,
+            } => {
+                write!(f, "deliver {from} -> {to}: {}", signal_text(signal))?;
+                if *dropped {
+                    write!(f, " (receiver dead)")?;
+                }
+            }
+            StepKind::Timer { pid, what } => match pid {
+                Some(p) => write!(f, "timer {what} for {p}")?,
+                None => write!(f, "timer {what}")?,
+            },
+            StepKind::Fault { fault } => write!(f, "FAULT {fault}")?,
+        }
+        for e in &self.effects {
+            write!(f, "\n{:>14}", "")?;
+            match e {
+                Effect::Send { from, to, signal } => {
+                    write!(f, "send {from} -> {to}: {}", signal_text(signal))?
+                }
+                Effect::Spawn {
+                    parent,
+                    child,
+                    linked,
+                    label,
+                } => write!(
+                    f,
+                    "{} {child}{} by {parent}",
+                    if *linked { "spawn_link" } else { "spawn" },
+                    label
+                        .as_ref()
+                        .map(|l| format!(" ({l})"))
+                        .unwrap_or_default()
+                )?,
+                Effect::Exit { pid, reason } => write!(f, "exit {pid}: {reason}")?,
+                Effect::Enqueue { pid, what } => write!(f, "enqueue {what} in {pid}")?,
+                Effect::Name { name, pid } => match pid {
+                    Some(p) => write!(f, "register {name} = {p}")?,
+                    None => write!(f, "unregister {name}")?,
+                },
+                Effect::Global { pid, op } => write!(f, "{pid}: {op}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn signal_text(s: &SignalKind) -> String {
+    match s {
+        SignalKind::Message(t) => format!("message {}", short_type(t)),
+        SignalKind::Link => "link".into(),
+        SignalKind::Unlink => "unlink".into(),
+        SignalKind::Exit { reason, linked } => {
+            format!("exit({reason}){}", if *linked { " via link" } else { "" })
+        }
+        SignalKind::Monitor => "monitor".into(),
+        SignalKind::Demonitor => "demonitor".into(),
+        SignalKind::Down(r) => format!("DOWN({r})"),
+    }
+}
+
+/// `alloc::string::String` -> `String`, keeping generic arguments readable.
+pub fn short_type(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut word = String::new();
+    for ch in t.chars() {
+        if ch.is_alphanumeric() || ch == '_' || ch == ':' {
+            word.push(ch);
+        } else {
+            out.push_str(word.rsplit("::").next().unwrap_or(""));
+            word.clear();
+            out.push(ch);
+        }
+    }
+    out.push_str(word.rsplit("::").next().unwrap_or(""));
+    out
+}
+
+pub(crate) fn fault_text(f: &Fault) -> String {
+    match f {
+        Fault::Kill { pid, reason } => format!("kill {pid} ({})", reason_text(reason)),
+        Fault::CrashAfterEffect { pid } => format!("crash {pid} after its next effect"),
+        Fault::FailNextInit => "fail the next init".into(),
+    }
+}
+
+pub(crate) fn reason_string(r: &ExitReason) -> String {
+    format!("{r:?}")
+}
+
+/// Recent events, the full list when recording, and the rolling hash.
+#[derive(Debug)]
+pub(crate) struct Trace {
+    pub hash: u64,
+    pub recent: VecDeque<Event>,
+    pub full: Option<Vec<Event>>,
+    /// Effects of the step in progress (full traces only).
+    pub effects: Vec<Effect>,
+}
+
+impl Trace {
+    pub fn new(full: bool) -> Self {
+        Trace {
+            hash: 0xcbf2_9ce4_8422_2325,
+            recent: VecDeque::with_capacity(RECENT_MAX),
+            full: full.then(Vec::new),
+            effects: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub fn effect(&mut self, e: Effect) {
+        e.fold(&mut self.hash);
+        if self.full.is_some() {
+            self.effects.push(e);
+        }
+    }
+
+    pub fn step(&mut self, step: u32, time_ms: u64, kind: StepKind, deps: [Option<u32>; 2]) {
+        fold(&mut self.hash, step as u64);
+        fold(&mut self.hash, time_ms);
+        kind.fold(&mut self.hash);
+        let effects = std::mem::take(&mut self.effects);
+        let event = Event {
+            step,
+            time_ms,
+            kind,
+            deps,
+            effects,
+        };
+        if let Some(full) = &mut self.full {
+            full.push(event.clone());
+        }
+        if self.recent.len() == RECENT_MAX {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(event);
+    }
+}

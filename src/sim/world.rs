@@ -1,0 +1,1191 @@
+//! The world: every process, channel, name, table and timer, and the rules that change
+//! them. The executor ([`super::exec`]) decides *what* happens next; this module says what
+//! each happening *does*, following OTP_MODEL.md rule by rule.
+//!
+//! Invariants kept here (checked by `debug_assert!` where cheap):
+//! - `enabled` is sorted, without duplicates, and holds exactly: `Run(p)` for every live p
+//!   that is ready or waiting with a matching message or an expired receive timeout, and
+//!   `Deliver{to, from}` for every non-empty channel.
+//! - A dead process owns no name, table, link, monitor, timer or mailbox message.
+
+use super::tape::{Action, Fault};
+use super::trace::{Effect, SignalKind, StepKind, Trace};
+use super::types::{ExitReason, Name, Payload, Pid, Ref};
+use std::any::Any;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::rc::Rc;
+
+/// A message in a mailbox, with who sent it.
+pub struct Envelope {
+    /// The sender (for a timer message, the process that set the timer).
+    pub from: Pid,
+    /// What it is.
+    pub body: Body,
+    /// The step that put it in the mailbox.
+    pub(crate) step: u32,
+}
+
+/// The three kinds of mailbox message.
+pub enum Body {
+    /// An ordinary message. `tag` is set for messages addressed to an alias (call replies).
+    Data {
+        /// The value.
+        payload: Box<dyn Payload>,
+        /// Alias tag.
+        tag: Option<Ref>,
+    },
+    /// `{:EXIT, from, reason}`, for a process that traps exits (rule 11).
+    Exit {
+        /// The reason.
+        reason: ExitReason,
+    },
+    /// `{:DOWN, ref, :process, pid, reason}` (rule 14).
+    Down {
+        /// The monitor reference.
+        mref: Ref,
+        /// The monitored process.
+        pid: Pid,
+        /// Its exit reason (`noproc` if it did not exist).
+        reason: ExitReason,
+    },
+}
+
+impl Envelope {
+    /// Is this an ordinary message of type `T`?
+    pub fn is<T: Any>(&self) -> bool {
+        matches!(&self.body, Body::Data { payload, .. } if (payload.as_ref() as &dyn Any).is::<T>())
+    }
+
+    /// Takes the payload out if it is a `T`; gives the envelope back otherwise.
+    pub fn downcast<T: Any>(self) -> Result<T, Envelope> {
+        match self.body {
+            Body::Data { payload, .. } if (payload.as_ref() as &dyn Any).is::<T>() => {
+                let any: Box<dyn Any> = payload;
+                Ok(*any.downcast::<T>().expect("type checked above"))
+            }
+            body => Err(Envelope { body, ..self }),
+        }
+    }
+
+    /// A reference to the payload if it is a `T`.
+    pub fn peek<T: Any>(&self) -> Option<&T> {
+        match &self.body {
+            Body::Data { payload, .. } => (payload.as_ref() as &dyn Any).downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+
+    /// The exit reason if this is an `EXIT` message.
+    pub fn exit_reason(&self) -> Option<&ExitReason> {
+        match &self.body {
+            Body::Exit { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// `(ref, pid, reason)` if this is a `DOWN` message.
+    pub fn down(&self) -> Option<(Ref, Pid, &ExitReason)> {
+        match &self.body {
+            Body::Down { mref, pid, reason } => Some((*mref, *pid, reason)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.body {
+            Body::Data { payload, tag } => {
+                write!(f, "{:?} from {} tag {:?}", payload, self.from, tag)
+            }
+            Body::Exit { reason } => write!(f, "{{:EXIT, {}, {reason:?}}}", self.from),
+            Body::Down { mref, pid, reason } => {
+                write!(f, "{{:DOWN, {mref:?}, {pid}, {reason:?}}}")
+            }
+        }
+    }
+}
+
+/// Which mailbox messages a `receive` accepts.
+#[derive(Clone)]
+pub enum Matcher {
+    /// Any message.
+    Any,
+    /// A message addressed to alias `r`, or the `DOWN` of monitor `r` (a call's reply).
+    Tag(Ref),
+    /// An arbitrary predicate.
+    Fn(Rc<dyn Fn(&Envelope) -> bool>),
+}
+
+impl Matcher {
+    /// A predicate matcher.
+    pub fn when(f: impl Fn(&Envelope) -> bool + 'static) -> Self {
+        Matcher::Fn(Rc::new(f))
+    }
+
+    #[inline]
+    pub(crate) fn matches(&self, e: &Envelope) -> bool {
+        match self {
+            Matcher::Any => true,
+            Matcher::Tag(r) => match &e.body {
+                Body::Data { tag, .. } => *tag == Some(*r),
+                Body::Down { mref, .. } => mref == r,
+                Body::Exit { .. } => false,
+            },
+            Matcher::Fn(f) => f(e),
+        }
+    }
+}
+
+impl fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Matcher::Any => write!(f, "Any"),
+            Matcher::Tag(r) => write!(f, "Tag({r:?})"),
+            Matcher::Fn(_) => write!(f, "Fn"),
+        }
+    }
+}
+
+/// Where a timer message goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// A pid: the timer is cancelled when it dies (rule 48).
+    Pid(Pid),
+    /// A name, resolved when the timer fires (rule 48).
+    Name(Name),
+}
+
+impl From<Pid> for Dest {
+    fn from(p: Pid) -> Self {
+        Dest::Pid(p)
+    }
+}
+
+impl From<&str> for Dest {
+    fn from(n: &str) -> Self {
+        Dest::Name(n.into())
+    }
+}
+
+/// A signal travelling on a channel (rule 1).
+pub(crate) enum Signal {
+    Message {
+        payload: Box<dyn Payload>,
+        tag: Option<Ref>,
+    },
+    Link,
+    Unlink,
+    Exit {
+        reason: ExitReason,
+        linked: bool,
+    },
+    Monitor {
+        mref: Ref,
+    },
+    Demonitor {
+        mref: Ref,
+    },
+    Down {
+        mref: Ref,
+        reason: ExitReason,
+    },
+}
+
+impl Signal {
+    fn kind(&self) -> SignalKind {
+        match self {
+            Signal::Message { payload, .. } => {
+                SignalKind::Message(Cow::Borrowed(payload.type_name()))
+            }
+            Signal::Link => SignalKind::Link,
+            Signal::Unlink => SignalKind::Unlink,
+            Signal::Exit { reason, linked } => SignalKind::Exit {
+                reason: super::trace::reason_string(reason),
+                linked: *linked,
+            },
+            Signal::Monitor { .. } => SignalKind::Monitor,
+            Signal::Demonitor { .. } => SignalKind::Demonitor,
+            Signal::Down { reason, .. } => SignalKind::Down(super::trace::reason_string(reason)),
+        }
+    }
+
+    /// Signals that still mean something after the receiver died: they are answered with
+    /// `noproc`.
+    fn answered_when_dead(&self) -> bool {
+        matches!(self, Signal::Link | Signal::Monitor { .. })
+    }
+}
+
+struct Queued {
+    signal: Signal,
+    step: u32,
+}
+
+struct Channel {
+    from: Pid,
+    queue: VecDeque<Queued>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sched {
+    /// Yielded at an effect; runs again when picked.
+    Ready,
+    /// Blocked in `receive`.
+    Waiting,
+    /// Being polled now.
+    Running,
+    /// Terminated.
+    Dead,
+}
+
+pub(crate) struct Proc {
+    pub label: Option<Name>,
+    pub sched: Sched,
+    pub exit_reason: Option<ExitReason>,
+    matcher: Matcher,
+    /// Index of the first mailbox message the matcher accepts, when waiting.
+    match_at: Option<usize>,
+    pub timed_out: bool,
+    recv_timer: Option<(u64, u64)>,
+    pub mailbox: VecDeque<Envelope>,
+    pub trap_exit: bool,
+    /// Sorted.
+    pub links: Vec<Pid>,
+    /// Monitors this process holds: (ref, target).
+    pub monitors: Vec<(Ref, Pid)>,
+    /// Monitors on this process: (ref, watcher).
+    pub monitored_by: Vec<(Ref, Pid)>,
+    pub names: Vec<Name>,
+    pub tables: Vec<u64>,
+    pub aliases: Vec<Ref>,
+    /// Sorted by sender.
+    inbound: Vec<Channel>,
+    pub crash_armed: bool,
+    pub parent: Option<Pid>,
+    pub group: u32,
+    pub last_step: Option<u32>,
+    pub consumed_step: Option<u32>,
+    pub state: Option<Rc<dyn Any>>,
+}
+
+/// What a timer does when it fires.
+pub(crate) enum TimerKind {
+    SendAfter {
+        from: Pid,
+        dest: Dest,
+        payload: Box<dyn Payload>,
+    },
+    RecvTimeout {
+        pid: Pid,
+    },
+}
+
+pub(crate) struct Timer {
+    kind: TimerKind,
+    set_step: Option<u32>,
+}
+
+pub(crate) struct Table {
+    pub owner: Pid,
+    pub name: Option<Name>,
+    pub data: Box<dyn Any>,
+}
+
+/// A limit that was reached.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "bound")]
+pub enum Bound {
+    /// `steps_max` steps ran without the run ending.
+    Steps {
+        /// The limit.
+        max: u32,
+    },
+    /// A spawn would exceed `processes_max`.
+    Processes {
+        /// The limit.
+        max: u32,
+    },
+    /// A mailbox grew beyond `mailbox_max`.
+    Mailbox {
+        /// Whose.
+        pid: Pid,
+        /// The limit.
+        max: u32,
+    },
+    /// The tape grew beyond `tape_max` entries.
+    Tape {
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Bound::Steps { max } => write!(
+                f,
+                "exceeded steps_max ({max}): a process may be looping without waiting, or \
+                 messages keep circulating — see the last trace events"
+            ),
+            Bound::Processes { max } => write!(
+                f,
+                "exceeded processes_max ({max}): something keeps spawning (a restart or retry loop?)"
+            ),
+            Bound::Mailbox { pid, max } => write!(
+                f,
+                "the mailbox of {pid} exceeded mailbox_max ({max}): it receives faster than it handles, \
+                 or never receives what it is sent"
+            ),
+            Bound::Tape { max } => write!(f, "exceeded tape_max ({max} choices)"),
+        }
+    }
+}
+
+/// Limits on a run. Hitting one ends the run with a reported outcome, never a hang.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// Steps in one run.
+    pub steps_max: u32,
+    /// Processes spawned in one run.
+    pub processes_max: u32,
+    /// Messages waiting in one mailbox.
+    pub mailbox_max: u32,
+    /// Recorded choices in one run.
+    pub tape_max: usize,
+    /// Virtual time: a timer beyond this never fires and the run ends there (not an error:
+    /// periodic timers would otherwise run forever).
+    pub time_max_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            steps_max: 200_000,
+            processes_max: 10_000,
+            mailbox_max: 10_000,
+            tape_max: 1_000_000,
+            time_max_ms: 3_600_000,
+        }
+    }
+}
+
+/// Which processes a fault may hit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Targets {
+    /// Every live process.
+    #[default]
+    All,
+    /// Live processes whose label is one of these.
+    Labels(Vec<String>),
+}
+
+/// The faults a run may inject, and how many.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FaultMenu {
+    /// Faults in one run.
+    pub budget: u32,
+    /// Offer "kill p with this reason" for each reason here.
+    pub kill_reasons: Vec<ExitReason>,
+    /// Offer "crash p right after its next effect".
+    pub crash_after_effect: bool,
+    /// Offer "fail the next init".
+    pub fail_init: bool,
+    /// Who may be hit.
+    pub targets: Targets,
+}
+
+impl FaultMenu {
+    /// No faults.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    fn offers_any(&self) -> bool {
+        self.budget > 0
+            && (!self.kill_reasons.is_empty() || self.crash_after_effect || self.fail_init)
+    }
+}
+
+/// Everything in a simulated world. Invariants read it through its public methods.
+pub struct World {
+    pub(crate) procs: Vec<Proc>,
+    /// Enabled actions, sorted (canonical order).
+    pub(crate) enabled: Vec<Action>,
+    names: BTreeMap<Name, Pid>,
+    pub(crate) tables: BTreeMap<u64, Table>,
+    pub(crate) table_names: BTreeMap<Name, u64>,
+    timers: BTreeMap<(u64, u64), Timer>,
+    /// Timer reference -> deadline, for `cancel_timer`.
+    timer_deadlines: BTreeMap<u64, u64>,
+    now_ms: u64,
+    next_ref: u64,
+    pub(crate) step: u32,
+    pub(crate) current: Option<Pid>,
+    pub(crate) trace: Trace,
+    pub(crate) limits: Limits,
+    pub(crate) menu: FaultMenu,
+    pub(crate) faults_left: u32,
+    pub(crate) init_failures_armed: u32,
+    pub(crate) bound_hit: Option<Bound>,
+    /// Processes killed during the step whose futures the executor must drop.
+    pub(crate) dead_futures: Vec<Pid>,
+    live: u32,
+    next_group: u32,
+}
+
+impl World {
+    pub(crate) fn new(limits: Limits, menu: FaultMenu, full_trace: bool) -> Self {
+        World {
+            procs: Vec::new(),
+            enabled: Vec::new(),
+            names: BTreeMap::new(),
+            tables: BTreeMap::new(),
+            table_names: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            timer_deadlines: BTreeMap::new(),
+            now_ms: 0,
+            next_ref: 1,
+            step: 0,
+            current: None,
+            trace: Trace::new(full_trace),
+            limits,
+            faults_left: menu.budget,
+            menu,
+            init_failures_armed: 0,
+            bound_hit: None,
+            dead_futures: Vec::new(),
+            live: 0,
+            next_group: 1,
+        }
+    }
+
+    // ---- read-only view, for invariants and tests -------------------------------------
+
+    /// Virtual time, in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// Steps taken so far.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// Has `pid` been spawned and not yet terminated?
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.proc(pid).is_some_and(|p| p.sched != Sched::Dead)
+    }
+
+    /// Why `pid` terminated, if it has.
+    pub fn exit_reason(&self, pid: Pid) -> Option<&ExitReason> {
+        self.proc(pid).and_then(|p| p.exit_reason.as_ref())
+    }
+
+    /// The pid registered under `name`.
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        self.names.get(name).copied()
+    }
+
+    /// All registered names, in name order.
+    pub fn registered(&self) -> impl Iterator<Item = (&str, Pid)> {
+        self.names.iter().map(|(n, p)| (&**n, *p))
+    }
+
+    /// Every pid ever spawned, in spawn order.
+    pub fn pids(&self) -> impl Iterator<Item = Pid> + '_ {
+        (0..self.procs.len() as u32).map(Pid)
+    }
+
+    /// Live pids, in spawn order.
+    pub fn live_pids(&self) -> impl Iterator<Item = Pid> + '_ {
+        self.pids().filter(|p| self.is_alive(*p))
+    }
+
+    /// Number of live processes.
+    pub fn live_count(&self) -> u32 {
+        self.live
+    }
+
+    /// The label given at spawn (a GenServer's name, say).
+    pub fn label(&self, pid: Pid) -> Option<&str> {
+        self.proc(pid).and_then(|p| p.label.as_deref())
+    }
+
+    /// The process that spawned `pid`.
+    pub fn parent(&self, pid: Pid) -> Option<Pid> {
+        self.proc(pid).and_then(|p| p.parent)
+    }
+
+    /// The spawn group (an application's group leader), inherited from the parent.
+    pub fn group(&self, pid: Pid) -> u32 {
+        self.proc(pid).map_or(0, |p| p.group)
+    }
+
+    /// The processes `pid` is linked to, as `pid` sees it.
+    pub fn links(&self, pid: Pid) -> &[Pid] {
+        self.proc(pid).map_or(&[], |p| &p.links)
+    }
+
+    /// Monitors `pid` holds: (reference, target).
+    pub fn monitors(&self, pid: Pid) -> &[(Ref, Pid)] {
+        self.proc(pid).map_or(&[], |p| &p.monitors)
+    }
+
+    /// Monitors on `pid`: (reference, watcher).
+    pub fn monitored_by(&self, pid: Pid) -> &[(Ref, Pid)] {
+        self.proc(pid).map_or(&[], |p| &p.monitored_by)
+    }
+
+    /// Messages waiting in `pid`'s mailbox.
+    pub fn mailbox_len(&self, pid: Pid) -> usize {
+        self.proc(pid).map_or(0, |p| p.mailbox.len())
+    }
+
+    /// Does `pid` trap exits?
+    pub fn traps_exits(&self, pid: Pid) -> bool {
+        self.proc(pid).is_some_and(|p| p.trap_exit)
+    }
+
+    /// Signals in flight on the channel `from -> to`.
+    pub fn in_flight(&self, from: Pid, to: Pid) -> usize {
+        self.proc(to)
+            .and_then(|p| p.inbound.iter().find(|c| c.from == from))
+            .map_or(0, |c| c.queue.len())
+    }
+
+    /// Timers pending.
+    pub fn timers_pending(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// The owner of a table, while it exists.
+    pub fn table_owner(&self, id: u64) -> Option<Pid> {
+        self.tables.get(&id).map(|t| t.owner)
+    }
+
+    /// The table registered under `name` (a named ETS table), while it exists.
+    pub fn table_named(&self, name: &str) -> Option<u64> {
+        self.table_names.get(name).copied()
+    }
+
+    /// Reads a table's contents (`None` if it does not exist or is not of type K -> V).
+    pub fn table_read<K: Ord + 'static, V: 'static>(&self, id: u64) -> Option<&BTreeMap<K, V>> {
+        self.tables.get(&id)?.data.downcast_ref()
+    }
+
+    /// Does the table exist (its owner is alive)?
+    pub fn table_exists(&self, id: u64) -> bool {
+        self.tables.contains_key(&id)
+    }
+
+    /// Reads the observable state a process published (a GenServer's state between
+    /// callbacks). `None` if it published none of that type, or is inside a callback.
+    pub fn with_state<S: 'static, R>(&self, pid: Pid, f: impl FnOnce(&S) -> R) -> Option<R> {
+        let cell = self.proc(pid)?.state.as_ref()?;
+        let cell = cell.downcast_ref::<std::cell::RefCell<Option<S>>>()?;
+        let guard = cell.try_borrow().ok()?;
+        guard.as_ref().map(f)
+    }
+
+    /// Enabled actions, in canonical order.
+    pub fn enabled(&self) -> &[Action] {
+        &self.enabled
+    }
+
+    // ---- internal helpers -------------------------------------------------------------
+
+    #[inline]
+    fn proc(&self, pid: Pid) -> Option<&Proc> {
+        self.procs.get(pid.0 as usize)
+    }
+
+    #[inline]
+    pub(crate) fn p(&mut self, pid: Pid) -> &mut Proc {
+        &mut self.procs[pid.0 as usize]
+    }
+
+    pub(crate) fn make_ref(&mut self) -> Ref {
+        let r = Ref(self.next_ref);
+        self.next_ref += 1;
+        r
+    }
+
+    #[inline]
+    fn set_enabled(&mut self, a: Action, on: bool) {
+        match (self.enabled.binary_search(&a), on) {
+            (Err(i), true) => self.enabled.insert(i, a),
+            (Ok(i), false) => {
+                self.enabled.remove(i);
+            }
+            _ => {}
+        }
+    }
+
+    /// Recomputes whether `Run(pid)` is enabled.
+    #[inline]
+    pub(crate) fn refresh_run(&mut self, pid: Pid) {
+        let p = &self.procs[pid.0 as usize];
+        let runnable = match p.sched {
+            Sched::Ready => true,
+            Sched::Waiting => p.match_at.is_some() || p.timed_out,
+            Sched::Running | Sched::Dead => false,
+        };
+        self.set_enabled(Action::Run(pid), runnable);
+    }
+
+    pub(crate) fn group_new(&mut self) -> u32 {
+        let g = self.next_group;
+        self.next_group += 1;
+        g
+    }
+
+    // ---- processes --------------------------------------------------------------------
+
+    /// Creates a process (its future is stored by the executor). `None` when the process
+    /// bound is hit (recorded in `bound_hit`).
+    pub(crate) fn spawn(
+        &mut self,
+        parent: Option<Pid>,
+        link: bool,
+        label: Option<Name>,
+    ) -> Option<Pid> {
+        if self.procs.len() as u32 >= self.limits.processes_max {
+            self.bound_hit = Some(Bound::Processes {
+                max: self.limits.processes_max,
+            });
+            return None;
+        }
+        let pid = Pid(self.procs.len() as u32);
+        let group = parent.map_or(0, |pp| self.procs[pp.0 as usize].group);
+        self.procs.push(Proc {
+            label: label.clone(),
+            sched: Sched::Ready,
+            exit_reason: None,
+            matcher: Matcher::Any,
+            match_at: None,
+            timed_out: false,
+            recv_timer: None,
+            mailbox: VecDeque::new(),
+            trap_exit: false,
+            links: Vec::new(),
+            monitors: Vec::new(),
+            monitored_by: Vec::new(),
+            names: Vec::new(),
+            tables: Vec::new(),
+            aliases: Vec::new(),
+            inbound: Vec::new(),
+            crash_armed: false,
+            parent,
+            group,
+            last_step: if parent.is_some() {
+                Some(self.step)
+            } else {
+                None
+            },
+            consumed_step: None,
+            state: None,
+        });
+        self.live += 1;
+        if let Some(pp) = parent {
+            // rule 9: spawn_link links atomically.
+            if link {
+                insert_sorted(&mut self.p(pp).links, pid);
+                insert_sorted(&mut self.p(pid).links, pp);
+            }
+            self.trace.effect(Effect::Spawn {
+                parent: pp,
+                child: pid,
+                linked: link,
+                label: label.map(|l| l.to_string()),
+            });
+        }
+        self.refresh_run(pid);
+        Some(pid)
+    }
+
+    /// Terminates `pid` with `reason`: rule 6 (names and tables first, then exit and DOWN
+    /// signals), rule 8 (the mailbox is dropped), rule 17 (its monitors and links vanish),
+    /// rule 48 (timers to its pid are cancelled), rule 49 (its tables are deleted).
+    pub(crate) fn die(&mut self, pid: Pid, reason: ExitReason) {
+        if !self.is_alive(pid) {
+            return;
+        }
+        self.trace.effect(Effect::Exit {
+            pid,
+            reason: super::trace::reason_string(&reason),
+        });
+        self.live -= 1;
+        let p = self.p(pid);
+        p.sched = Sched::Dead;
+        p.exit_reason = Some(reason.clone());
+        p.mailbox.clear();
+        p.match_at = None;
+        p.aliases.clear();
+        p.crash_armed = false;
+        p.state = None;
+        let names = std::mem::take(&mut p.names);
+        let tables = std::mem::take(&mut p.tables);
+        let links = std::mem::take(&mut p.links);
+        let watchers = std::mem::take(&mut p.monitored_by);
+        let held = std::mem::take(&mut p.monitors);
+        // Signals already on their way in mean nothing now, except link and monitor
+        // requests, which are answered with noproc when delivered (rule 4).
+        for ch in &mut p.inbound {
+            ch.queue.retain(|q| q.signal.answered_when_dead());
+        }
+        let emptied: Vec<Pid> = p
+            .inbound
+            .iter()
+            .filter(|c| c.queue.is_empty())
+            .map(|c| c.from)
+            .collect();
+        for from in emptied {
+            self.set_enabled(Action::Deliver { to: pid, from }, false);
+        }
+        self.set_enabled(Action::Run(pid), false);
+        if self.current != Some(pid) {
+            self.dead_futures.push(pid);
+        }
+        for name in names {
+            self.names.remove(&name);
+            self.trace.effect(Effect::Name {
+                name: name.to_string(),
+                pid: None,
+            });
+        }
+        for t in tables {
+            if let Some(Table { name: Some(n), .. }) = self.tables.remove(&t) {
+                self.table_names.remove(&n);
+            }
+        }
+        self.timers.retain(|_, t| match &t.kind {
+            TimerKind::SendAfter { dest, .. } => *dest != Dest::Pid(pid),
+            TimerKind::RecvTimeout { pid: p } => *p != pid,
+        });
+        let timers = &self.timers;
+        self.timer_deadlines
+            .retain(|seq, d| timers.contains_key(&(*d, *seq)));
+        for (mref, target) in held {
+            if let Some(t) = self.procs.get_mut(target.0 as usize) {
+                t.monitored_by.retain(|(r, _)| *r != mref);
+            }
+        }
+        for to in links {
+            self.push_signal(
+                pid,
+                to,
+                Signal::Exit {
+                    reason: reason.clone(),
+                    linked: true,
+                },
+            );
+        }
+        for (mref, to) in watchers {
+            self.push_signal(
+                pid,
+                to,
+                Signal::Down {
+                    mref,
+                    reason: reason.clone(),
+                },
+            );
+        }
+    }
+
+    // ---- signals ----------------------------------------------------------------------
+
+    /// Puts a signal on the channel `from -> to` (rule 2: one FIFO per ordered pair).
+    pub(crate) fn push_signal(&mut self, from: Pid, to: Pid, signal: Signal) {
+        self.trace.effect(Effect::Send {
+            from,
+            to,
+            signal: signal.kind(),
+        });
+        let step = self.step;
+        let Some(r) = self.procs.get_mut(to.0 as usize) else {
+            debug_assert!(false, "signal to a pid that was never spawned: {to}");
+            return;
+        };
+        if r.sched == Sched::Dead && !signal.answered_when_dead() {
+            return; // rule 4: dropped
+        }
+        let i = match r.inbound.binary_search_by_key(&from, |c| c.from) {
+            Ok(i) => i,
+            Err(i) => {
+                r.inbound.insert(
+                    i,
+                    Channel {
+                        from,
+                        queue: VecDeque::new(),
+                    },
+                );
+                i
+            }
+        };
+        let q = &mut r.inbound[i].queue;
+        q.push_back(Queued { signal, step });
+        if q.len() == 1 {
+            self.set_enabled(Action::Deliver { to, from }, true);
+        }
+    }
+
+    /// Delivers the head of channel `from -> to`. Returns the step kind for the trace and
+    /// the step that sent the signal.
+    pub(crate) fn deliver(&mut self, to: Pid, from: Pid) -> (StepKind, Option<u32>) {
+        let r = &mut self.procs[to.0 as usize];
+        let i = r
+            .inbound
+            .binary_search_by_key(&from, |c| c.from)
+            .expect("deliver: enabled channel exists");
+        let q = &mut r.inbound[i].queue;
+        let Queued { signal, step } = q
+            .pop_front()
+            .expect("deliver: enabled channel is non-empty");
+        if q.is_empty() {
+            self.set_enabled(Action::Deliver { to, from }, false);
+        }
+        let kind = signal.kind();
+        let dead = !self.is_alive(to);
+        if dead {
+            match signal {
+                // rule 4: linking to or monitoring a dead process answers noproc.
+                Signal::Link => self.push_signal(
+                    to,
+                    from,
+                    Signal::Exit {
+                        reason: ExitReason::NoProc,
+                        linked: true,
+                    },
+                ),
+                Signal::Monitor { mref } => self.push_signal(
+                    to,
+                    from,
+                    Signal::Down {
+                        mref,
+                        reason: ExitReason::NoProc,
+                    },
+                ),
+                _ => {}
+            }
+        } else {
+            self.apply(to, from, signal);
+        }
+        self.p(to).last_step = Some(self.step);
+        (
+            StepKind::Deliver {
+                from,
+                to,
+                signal: kind,
+                dropped: dead,
+            },
+            Some(step),
+        )
+    }
+
+    fn apply(&mut self, to: Pid, from: Pid, signal: Signal) {
+        match signal {
+            Signal::Message { payload, tag } => {
+                if let Some(t) = tag
+                    && !self.procs[to.0 as usize].aliases.contains(&t)
+                {
+                    return; // a reply to an inactive alias is dropped (rule 26, OTP 24+)
+                }
+                self.enqueue(to, from, Body::Data { payload, tag });
+            }
+            Signal::Link => insert_sorted(&mut self.p(to).links, from),
+            Signal::Unlink => self.p(to).links.retain(|p| *p != from),
+            Signal::Exit { reason, linked } => self.apply_exit(to, from, reason, linked),
+            Signal::Monitor { mref } => self.p(to).monitored_by.push((mref, from)),
+            Signal::Demonitor { mref } => self.p(to).monitored_by.retain(|(r, _)| *r != mref),
+            Signal::Down { mref, reason } => {
+                // rule 15: after demonitor no DOWN for that ref is enqueued.
+                let p = self.p(to);
+                let Some(i) = p.monitors.iter().position(|(r, _)| *r == mref) else {
+                    return;
+                };
+                p.monitors.remove(i);
+                self.enqueue(
+                    to,
+                    from,
+                    Body::Down {
+                        mref,
+                        pid: from,
+                        reason,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Rules 10–12: what an exit signal does to its receiver.
+    fn apply_exit(&mut self, to: Pid, from: Pid, reason: ExitReason, linked: bool) {
+        let p = self.p(to);
+        if linked {
+            // A link exit only counts while the link is there (an unlink may have won).
+            let Ok(i) = p.links.binary_search(&from) else {
+                return;
+            };
+            p.links.remove(i);
+        }
+        if !linked && reason == ExitReason::Kill {
+            self.die(to, ExitReason::Killed); // rule 11: untrappable
+        } else if p.trap_exit {
+            self.enqueue(to, from, Body::Exit { reason });
+        } else if reason == ExitReason::Normal {
+            // rule 10/12: ignored, unless a process sends exit(self(), normal) to itself.
+            if from == to && !linked {
+                self.die(to, ExitReason::Normal);
+            }
+        } else {
+            self.die(to, reason);
+        }
+    }
+
+    /// Appends to a mailbox (rule 3: arrival order).
+    pub(crate) fn enqueue(&mut self, to: Pid, from: Pid, body: Body) {
+        let step = self.step;
+        let max = self.limits.mailbox_max;
+        let p = self.p(to);
+        let env = Envelope { from, body, step };
+        if p.sched == Sched::Waiting && p.match_at.is_none() && p.matcher.matches(&env) {
+            p.match_at = Some(p.mailbox.len());
+        }
+        p.mailbox.push_back(env);
+        if p.mailbox.len() as u32 > max {
+            self.bound_hit = Some(Bound::Mailbox { pid: to, max });
+        }
+        self.refresh_run(to);
+    }
+
+    // ---- receive ----------------------------------------------------------------------
+
+    /// `pid` blocks in `receive`: the step ends here.
+    pub(crate) fn begin_wait(&mut self, pid: Pid, matcher: Matcher, timeout_ms: Option<u64>) {
+        let now = self.now_ms;
+        let p = self.p(pid);
+        p.match_at = p.mailbox.iter().position(|e| matcher.matches(e));
+        p.matcher = matcher;
+        p.timed_out = false;
+        p.sched = Sched::Waiting;
+        if let (None, Some(t)) = (p.match_at, timeout_ms) {
+            let key = self.add_timer(now.saturating_add(t), TimerKind::RecvTimeout { pid });
+            self.p(pid).recv_timer = Some(key);
+        }
+        self.refresh_run(pid);
+    }
+
+    /// The process resumed from `receive`: the matching message, or `None` on timeout.
+    pub(crate) fn end_wait(&mut self, pid: Pid) -> Result<Option<Envelope>, ()> {
+        let p = self.p(pid);
+        if let Some(i) = p.match_at.take() {
+            let env = if i == 0 {
+                p.mailbox.pop_front()
+            } else {
+                p.mailbox.remove(i)
+            };
+            let env = env.expect("invariant: the match index is in the mailbox");
+            p.consumed_step = Some(env.step);
+            p.matcher = Matcher::Any;
+            if let Some(key) = p.recv_timer.take() {
+                self.cancel_timer_key(key);
+            }
+            return Ok(Some(env));
+        }
+        if p.timed_out {
+            p.timed_out = false;
+            p.matcher = Matcher::Any;
+            return Ok(None);
+        }
+        Err(())
+    }
+
+    // ---- names ------------------------------------------------------------------------
+
+    pub(crate) fn register(&mut self, name: Name, pid: Pid) -> Result<(), Pid> {
+        if let Some(holder) = self.names.get(&name) {
+            return Err(*holder);
+        }
+        self.trace.effect(Effect::Name {
+            name: name.to_string(),
+            pid: Some(pid),
+        });
+        self.names.insert(name.clone(), pid);
+        self.p(pid).names.push(name);
+        Ok(())
+    }
+
+    pub(crate) fn unregister(&mut self, name: &str) -> bool {
+        let Some(pid) = self.names.remove(name) else {
+            return false;
+        };
+        self.p(pid).names.retain(|n| &**n != name);
+        self.trace.effect(Effect::Name {
+            name: name.to_string(),
+            pid: None,
+        });
+        true
+    }
+
+    // ---- time -------------------------------------------------------------------------
+
+    pub(crate) fn add_timer(&mut self, deadline_ms: u64, kind: TimerKind) -> (u64, u64) {
+        let seq = self.make_ref().0;
+        let set_step = self.current.map(|_| self.step);
+        self.timers
+            .insert((deadline_ms, seq), Timer { kind, set_step });
+        self.timer_deadlines.insert(seq, deadline_ms);
+        (deadline_ms, seq)
+    }
+
+    fn cancel_timer_key(&mut self, key: (u64, u64)) {
+        self.timers.remove(&key);
+        self.timer_deadlines.remove(&key.1);
+    }
+
+    /// Cancels a `send_after`; returns the milliseconds it had left.
+    pub(crate) fn cancel_timer(&mut self, tref: Ref) -> Option<u64> {
+        let deadline = self.timer_deadlines.remove(&tref.0)?;
+        self.timers.remove(&(deadline, tref.0));
+        Some(deadline.saturating_sub(self.now_ms))
+    }
+
+    /// The next timer's deadline, if it is within the time limit.
+    pub(crate) fn next_deadline(&self) -> Option<u64> {
+        self.timers
+            .first_key_value()
+            .map(|(k, _)| k.0)
+            .filter(|d| *d <= self.limits.time_max_ms)
+    }
+
+    /// Fires the earliest timer, moving the clock to its deadline.
+    pub(crate) fn fire_next_timer(&mut self) -> (StepKind, Option<u32>) {
+        let ((deadline, seq), timer) = self.timers.pop_first().expect("a timer is pending");
+        self.timer_deadlines.remove(&seq);
+        debug_assert!(
+            deadline >= self.now_ms,
+            "invariant: timers are never set in the past"
+        );
+        self.now_ms = self.now_ms.max(deadline);
+        let kind = match timer.kind {
+            TimerKind::SendAfter {
+                from,
+                dest,
+                payload,
+            } => {
+                let what = Cow::Borrowed(payload.type_name());
+                let target = match &dest {
+                    Dest::Pid(p) => Some(*p).filter(|p| self.is_alive(*p)),
+                    Dest::Name(n) => self.whereis(n),
+                };
+                if let Some(to) = target {
+                    self.trace.effect(Effect::Enqueue {
+                        pid: to,
+                        what: what.clone(),
+                    });
+                    self.enqueue(to, from, Body::Data { payload, tag: None });
+                }
+                StepKind::Timer { pid: target, what }
+            }
+            TimerKind::RecvTimeout { pid } => {
+                let p = self.p(pid);
+                if p.recv_timer == Some((deadline, seq)) {
+                    p.recv_timer = None;
+                    p.timed_out = true;
+                    self.refresh_run(pid);
+                }
+                StepKind::Timer {
+                    pid: Some(pid),
+                    what: Cow::Borrowed("receive timeout"),
+                }
+            }
+        };
+        (kind, timer.set_step)
+    }
+
+    // ---- faults -----------------------------------------------------------------------
+
+    /// Faults the menu offers now (empty when the budget is spent), in canonical order.
+    #[inline]
+    pub(crate) fn fault_options(&self, out: &mut Vec<Fault>) {
+        out.clear();
+        if self.faults_left == 0 || !self.menu.offers_any() {
+            return;
+        }
+        for (i, p) in self.procs.iter().enumerate() {
+            if p.sched == Sched::Dead {
+                continue;
+            }
+            let hit = match &self.menu.targets {
+                Targets::All => true,
+                Targets::Labels(ls) => p
+                    .label
+                    .as_ref()
+                    .is_some_and(|l| ls.iter().any(|x| **x == **l)),
+            };
+            if !hit {
+                continue;
+            }
+            let pid = Pid(i as u32);
+            for reason in &self.menu.kill_reasons {
+                out.push(Fault::Kill {
+                    pid,
+                    reason: reason.clone(),
+                });
+            }
+            if self.menu.crash_after_effect && !p.crash_armed {
+                out.push(Fault::CrashAfterEffect { pid });
+            }
+        }
+        if self.menu.fail_init {
+            out.push(Fault::FailNextInit);
+        }
+        out.sort();
+    }
+
+    pub(crate) fn inject(&mut self, fault: &Fault) -> Option<u32> {
+        self.faults_left -= 1;
+        match fault {
+            Fault::Kill { pid, reason } => {
+                let prev = self.procs[pid.0 as usize].last_step;
+                self.die(*pid, reason.clone());
+                self.p(*pid).last_step = Some(self.step);
+                prev
+            }
+            Fault::CrashAfterEffect { pid } => {
+                let step = self.step;
+                let p = self.p(*pid);
+                p.crash_armed = true;
+                let prev = p.last_step;
+                p.last_step = Some(step);
+                prev
+            }
+            Fault::FailNextInit => {
+                self.init_failures_armed += 1;
+                None
+            }
+        }
+    }
+}
+
+fn insert_sorted(v: &mut Vec<Pid>, p: Pid) {
+    if let Err(i) = v.binary_search(&p) {
+        v.insert(i, p);
+    }
+}
+
+impl fmt::Debug for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("World")
+            .field("step", &self.step)
+            .field("now_ms", &self.now_ms)
+            .field("live", &self.live)
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
