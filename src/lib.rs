@@ -7,10 +7,12 @@
 //! Layers, each using only those below it:
 //! - [`sim`]: the kernel (choice tape, executor, channels, virtual clock, trace);
 //! - [`otp`]: GenServer, Supervisor, Task, Registry on top of the kernel, per OTP_MODEL.md;
-//! - [`check`]: invariants and violations.
+//! - [`check`]: invariants and violations;
+//! - [`workload`]: built-in workloads for the self-check and the benchmarks.
 
 #![deny(missing_docs)]
 
 pub mod check;
 pub mod otp;
 pub mod sim;
+pub mod workload;

@@ -1,0 +1,191 @@
+//! Built-in workloads: the mixed world the determinism self-check runs, and the models the
+//! benchmarks measure. They exercise the kernel and the OTP layer, nothing else.
+
+use crate::otp::gen_server::{self, CallReply, From, GenServer, Next};
+use crate::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
+use crate::otp::{registry, task};
+use crate::sim::{Config, Cx, ExitReason, FaultMenu, Matcher, Pid, Sim, Targets};
+
+/// A counter server: `Inc` adds one and replies the new value, `Get` replies it.
+#[derive(Debug, Default)]
+pub struct Counter {
+    /// The count.
+    pub n: u64,
+}
+
+/// Requests to [`Counter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterCall {
+    /// Add one.
+    Inc,
+    /// Read.
+    Get,
+}
+
+impl GenServer for Counter {
+    type Call = CounterCall;
+    type Reply = u64;
+    type Cast = u64;
+
+    async fn handle_call(&mut self, _cx: &Cx, req: CounterCall, _from: From) -> CallReply<u64> {
+        if req == CounterCall::Inc {
+            self.n += 1;
+        }
+        CallReply::Reply(self.n)
+    }
+
+    async fn handle_cast(&mut self, _cx: &Cx, add: u64) -> Next {
+        self.n += add;
+        Next::Continue
+    }
+}
+
+#[derive(Debug)]
+struct Tick(#[allow(dead_code)] u32);
+
+/// The configuration the mixed workload is meant to run under: a small fault menu
+/// (kills, crashes after an effect, init failures) aimed at the servers and clients.
+pub fn mixed_config() -> Config {
+    let mut c = Config::default();
+    c.limits.steps_max = 20_000;
+    c.faults = FaultMenu {
+        budget: 2,
+        kill_reasons: vec![ExitReason::Killed, ExitReason::custom("boom")],
+        crash_after_effect: true,
+        fail_init: true,
+        targets: Targets::Labels(vec![
+            "counter_a".into(),
+            "counter_b".into(),
+            "client".into(),
+        ]),
+    };
+    c
+}
+
+/// A world with a supervisor (rest_for_one over two counters and a task supervisor), a
+/// registry, and three clients that call, cast, spawn linked helpers, monitor, set timers
+/// and register names. Spawns, links, monitors, timers, restarts and faults all happen.
+pub fn mixed(sim: &mut Sim) {
+    sim.spawn("root", |cx| async move {
+        cx.trap_exit(true);
+        let _reg = registry::start_link(&cx, "reg").await;
+        let spec = SupSpec::new(
+            Strategy::RestForOne,
+            vec![
+                ChildSpec::server("a", Some("counter_a".into()), Counter::default),
+                ChildSpec::server("b", Some("counter_b".into()), Counter::default),
+                task::supervisor_child_spec("tasks", Some("tasks".into())),
+            ],
+        );
+        let Ok(sup) = supervisor::start_link(&cx, spec, Some("sup".into())).await else {
+            return;
+        };
+        for i in 0..3u32 {
+            cx.spawn_opts(
+                crate::sim::SpawnOpts {
+                    link: false,
+                    label: Some("client".into()),
+                },
+                move |c| client(c, i),
+            )
+            .await;
+        }
+        // Wait a while, then take the tree down.
+        cx.send_after(cx.me(), Tick(99), 2_000);
+        cx.recv_match(Matcher::when(|e| e.is::<Tick>())).await;
+        let _ = gen_server::try_stop(&cx, sup, ExitReason::Shutdown).await;
+    });
+}
+
+async fn client(cx: Cx, i: u32) {
+    let _ = registry::register(&cx, "reg", &format!("client{i}")).await;
+    let target = if i % 2 == 0 { "counter_a" } else { "counter_b" };
+    if let Some(p) = cx.whereis(target).await {
+        cx.monitor(p);
+    }
+    let helper = cx
+        .spawn_link(move |h: Cx| async move {
+            h.send_after(h.me(), Tick(i), 10 + i as u64);
+            h.recv().await;
+        })
+        .await;
+    let _ = helper;
+    for round in 0..3u32 {
+        let r: Result<u64, ExitReason> =
+            gen_server::try_call(&cx, target, crate::workload::CounterCall::Inc, Some(500)).await;
+        if r.is_err() {
+            cx.send_after(cx.me(), Tick(round), 100);
+            cx.recv_timeout(Matcher::when(|e| e.is::<Tick>()), 1_000)
+                .await;
+        }
+        gen_server::cast(&cx, target, 1u64).await;
+    }
+    let _ = task::start_child(&cx, "tasks", move |t: Cx| async move {
+        let _: Result<u64, ExitReason> =
+            gen_server::try_call(&t, "counter_a", CounterCall::Get, Some(100)).await;
+    })
+    .await;
+    let _ = registry::whereis_name(&cx, "reg", "client0").await;
+}
+
+/// Two processes passing a counter back and forth `n` times.
+pub fn ping_pong(sim: &mut Sim, n: u64) {
+    let ponger = sim.spawn("pong", move |cx| async move {
+        loop {
+            let env = cx.recv().await;
+            let from = env.from;
+            let Ok(v) = env.downcast::<u64>() else {
+                continue;
+            };
+            cx.send(from, v + 1);
+            if v + 1 >= n {
+                break;
+            }
+        }
+    });
+    sim.spawn("ping", move |cx| async move {
+        cx.send(ponger, 0u64);
+        loop {
+            let Ok(v) = cx.recv().await.downcast::<u64>() else {
+                continue;
+            };
+            if v + 1 >= n {
+                break;
+            }
+            cx.send(ponger, v + 1);
+        }
+    });
+}
+
+/// Three actors exchanging messages with a timer: about twenty decisions per run.
+pub fn three_actors(sim: &mut Sim) {
+    let sink = sim.spawn("sink", |cx| async move {
+        for _ in 0..6 {
+            cx.recv().await;
+        }
+    });
+    for k in 0..2u64 {
+        sim.spawn("producer", move |cx| async move {
+            cx.send(sink, k);
+            cx.send_after(cx.me(), Tick(k as u32), 5);
+            cx.recv().await;
+            cx.send(sink, k + 10);
+            cx.send(sink, k + 20);
+        });
+    }
+}
+
+/// A parent that spawns `n` short-lived linked children, one after another.
+pub fn churn(sim: &mut Sim, n: u32) {
+    sim.spawn("parent", move |cx| async move {
+        cx.trap_exit(true);
+        for _ in 0..n {
+            let child: Pid = cx
+                .spawn_link(|c: Cx| async move { c.send(c.parent().unwrap_or(c.me()), 1u8) })
+                .await;
+            let _ = child;
+            cx.recv_match(Matcher::when(|e| e.exit_reason().is_some()))
+                .await;
+        }
+    });
+}
