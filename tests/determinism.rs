@@ -41,7 +41,7 @@ fn mixed_workload_exercises_faults_restarts_and_timers() {
             )
             .count();
         restarted += (spawns_of_a > 1) as u32;
-        jumped += r.tape.choices.iter().any(|c| *c == Choice::Jump) as u32;
+        jumped += r.tape.choices.contains(&Choice::Jump) as u32;
     }
     assert!(faulted > 100, "faults injected in only {faulted}/300 runs");
     assert!(
@@ -86,7 +86,7 @@ fn leaky(sim: &mut Sim) {
         cx.send(a, 1u8);
         let outside = RUNS.fetch_add(1, Ordering::Relaxed);
         cx.yield_now().await;
-        cx.send(if outside % 2 == 0 { a } else { b }, 2u8);
+        cx.send(if outside.is_multiple_of(2) { a } else { b }, 2u8);
     });
 }
 
@@ -97,7 +97,7 @@ fn a_nondeterministic_process_is_caught_with_the_first_differing_step() {
     let step = d
         .step
         .expect("the traced re-runs also differ, so a step is named");
-    let (x, y) = d.events.clone();
+    let (x, y) = *d.events.clone();
     assert_ne!(x, y, "the named step differs");
     let text = d.to_string();
     assert!(text.contains(&format!("step {step}")), "{text}");

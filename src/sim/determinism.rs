@@ -20,7 +20,7 @@ pub struct Divergence {
     /// happened to agree: the nondeterminism is intermittent).
     pub step: Option<u32>,
     /// The two events at that step (`None` where one run had already ended).
-    pub events: (Option<Event>, Option<Event>),
+    pub events: Box<(Option<Event>, Option<Event>)>,
 }
 
 impl std::fmt::Display for Divergence {
@@ -76,7 +76,7 @@ pub fn check_seed(config: &Config, seed: u64, setup: impl Fn(&mut Sim)) -> Resul
         seed,
         hashes: (a.trace_hash, b.trace_hash),
         step: first.map(|i| i as u32),
-        events: first.map_or((None, None), |i| (ta.get(i).cloned(), tb.get(i).cloned())),
+        events: Box::new(first.map_or((None, None), |i| (ta.get(i).cloned(), tb.get(i).cloned()))),
     })
 }
 

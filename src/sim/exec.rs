@@ -100,7 +100,7 @@ pub struct RunReport {
     pub faults: u32,
     /// Virtual time at the end.
     pub time_ms: u64,
-    /// The last events (always kept).
+    /// The last events, when the run failed (or was traced).
     pub recent: Vec<Event>,
     /// Every event, when `record_trace` was set.
     pub trace: Option<Vec<Event>>,
@@ -273,15 +273,21 @@ impl Sim {
         };
         let w = self.sh.world.borrow();
         RunReport {
-            outcome,
             steps: w.step,
             trace_hash: w.trace.hash,
             tape,
             fallbacks,
             faults: faults_injected,
             time_ms: w.now_ms(),
-            recent: w.trace.recent.iter().cloned().collect(),
+            // The last events matter when something went wrong; copying them for every
+            // passing run would cost more than the run itself.
+            recent: if outcome.is_failure() || w.trace.full.is_some() {
+                w.trace.recent.iter().cloned().collect()
+            } else {
+                Vec::new()
+            },
             trace: w.trace.full.clone(),
+            outcome,
         }
     }
 

@@ -8,6 +8,35 @@
 
 use super::tape::{Fault, reason_text};
 use super::types::{ExitReason, Pid};
+
+/// Folds an exit reason structurally (no formatting, no allocation).
+pub(crate) fn fold_reason(h: &mut u64, r: &ExitReason) {
+    let mut r = r;
+    loop {
+        match r {
+            ExitReason::Normal => fold(h, 1),
+            ExitReason::Shutdown => fold(h, 2),
+            ExitReason::ShutdownWith(t) => {
+                fold(h, 3);
+                fold_str(h, t)
+            }
+            ExitReason::Kill => fold(h, 4),
+            ExitReason::Killed => fold(h, 5),
+            ExitReason::NoProc => fold(h, 6),
+            ExitReason::Timeout => fold(h, 7),
+            ExitReason::Custom(t) => {
+                fold(h, 9);
+                fold_str(h, t)
+            }
+            ExitReason::CallFailed(inner) => {
+                fold(h, 8);
+                r = inner;
+                continue;
+            }
+        }
+        return;
+    }
+}
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -61,7 +90,7 @@ pub enum SignalKind {
     /// An exit signal with this reason (`linked`: it came from a link).
     Exit {
         /// The reason it carries.
-        reason: String,
+        reason: ExitReason,
         /// Sent by a dying linked process rather than by `exit/2`.
         linked: bool,
     },
@@ -70,7 +99,7 @@ pub enum SignalKind {
     /// A demonitor request.
     Demonitor,
     /// A `DOWN` with this reason.
-    Down(String),
+    Down(ExitReason),
 }
 
 /// What a step did, in the words of the model.
@@ -159,13 +188,13 @@ impl SignalKind {
             SignalKind::Unlink => fold(h, 3),
             SignalKind::Exit { reason, linked } => {
                 fold(h, 4 + *linked as u64);
-                fold_str(h, reason)
+                fold_reason(h, reason)
             }
             SignalKind::Monitor => fold(h, 6),
             SignalKind::Demonitor => fold(h, 7),
             SignalKind::Down(r) => {
                 fold(h, 8);
-                fold_str(h, r)
+                fold_reason(h, r)
             }
         }
     }
@@ -200,7 +229,7 @@ pub enum Effect {
         /// Which.
         pid: Pid,
         /// Why.
-        reason: String,
+        reason: ExitReason,
     },
     /// A message entered a mailbox (timers and trapped exits).
     Enqueue {
@@ -249,7 +278,7 @@ impl Effect {
             Effect::Exit { pid, reason } => {
                 fold(h, 13);
                 fold(h, pid.0 as u64);
-                fold_str(h, reason);
+                fold_reason(h, reason);
             }
             Effect::Enqueue { pid, what } => {
                 fold(h, 14);
@@ -330,7 +359,7 @@ impl fmt::Display for Event {
                         .map(|l| format!(" ({l})"))
                         .unwrap_or_default()
                 )?,
-                Effect::Exit { pid, reason } => write!(f, "exit {pid}: {reason}")?,
+                Effect::Exit { pid, reason } => write!(f, "exit {pid}: {reason:?}")?,
                 Effect::Enqueue { pid, what } => write!(f, "enqueue {what} in {pid}")?,
                 Effect::Name { name, pid } => match pid {
                     Some(p) => write!(f, "register {name} = {p}")?,
@@ -349,11 +378,11 @@ fn signal_text(s: &SignalKind) -> String {
         SignalKind::Link => "link".into(),
         SignalKind::Unlink => "unlink".into(),
         SignalKind::Exit { reason, linked } => {
-            format!("exit({reason}){}", if *linked { " via link" } else { "" })
+            format!("exit({reason:?}){}", if *linked { " via link" } else { "" })
         }
         SignalKind::Monitor => "monitor".into(),
         SignalKind::Demonitor => "demonitor".into(),
-        SignalKind::Down(r) => format!("DOWN({r})"),
+        SignalKind::Down(r) => format!("DOWN({r:?})"),
     }
 }
 
@@ -380,10 +409,6 @@ pub(crate) fn fault_text(f: &Fault) -> String {
         Fault::CrashAfterEffect { pid } => format!("crash {pid} after its next effect"),
         Fault::FailNextInit => "fail the next init".into(),
     }
-}
-
-pub(crate) fn reason_string(r: &ExitReason) -> String {
-    format!("{r:?}")
 }
 
 /// Recent events, the full list when recording, and the rolling hash.

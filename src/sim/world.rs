@@ -198,17 +198,17 @@ impl Signal {
     fn kind(&self) -> SignalKind {
         match self {
             Signal::Message { payload, .. } => {
-                SignalKind::Message(Cow::Borrowed(payload.type_name()))
+                SignalKind::Message(Cow::Borrowed((**payload).type_name()))
             }
             Signal::Link => SignalKind::Link,
             Signal::Unlink => SignalKind::Unlink,
             Signal::Exit { reason, linked } => SignalKind::Exit {
-                reason: super::trace::reason_string(reason),
+                reason: reason.clone(),
                 linked: *linked,
             },
             Signal::Monitor { .. } => SignalKind::Monitor,
             Signal::Demonitor { .. } => SignalKind::Demonitor,
-            Signal::Down { reason, .. } => SignalKind::Down(super::trace::reason_string(reason)),
+            Signal::Down { reason, .. } => SignalKind::Down(reason.clone()),
         }
     }
 
@@ -718,7 +718,7 @@ impl World {
         }
         self.trace.effect(Effect::Exit {
             pid,
-            reason: super::trace::reason_string(&reason),
+            reason: reason.clone(),
         });
         self.live -= 1;
         let p = self.p(pid);
@@ -1078,7 +1078,7 @@ impl World {
                 dest,
                 payload,
             } => {
-                let what = Cow::Borrowed(payload.type_name());
+                let what = Cow::Borrowed((*payload).type_name());
                 let target = match &dest {
                     Dest::Pid(p) => Some(*p).filter(|p| self.is_alive(*p)),
                     Dest::Name(n) => self.whereis(n),
