@@ -56,10 +56,7 @@ fn check(seeds: u64) -> ExitCode {
     let mut steps = 0u64;
     for seed in 0..seeds {
         match check_seed(&config, seed, workload::mixed) {
-            Ok(_) => {
-                let mut sim = Sim::new(config.clone());
-                workload::mixed(&mut sim);
-                let r = sim.run(&mut RandomChooser::new(seed));
+            Ok(r) => {
                 steps += r.steps as u64;
                 if r.outcome.is_failure() {
                     failures += 1;

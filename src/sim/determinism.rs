@@ -58,12 +58,17 @@ fn run_once(config: &Config, seed: u64, setup: &dyn Fn(&mut Sim)) -> RunReport {
     sim.run(&mut RandomChooser::new(seed))
 }
 
-/// Runs `seed` twice on the world `setup` builds; `Ok(trace hash)` if both runs agree.
-pub fn check_seed(config: &Config, seed: u64, setup: impl Fn(&mut Sim)) -> Result<u64, Divergence> {
+/// Runs `seed` twice on the world `setup` builds; `Ok(the first run's report)` if both
+/// runs agree.
+pub fn check_seed(
+    config: &Config,
+    seed: u64,
+    setup: impl Fn(&mut Sim),
+) -> Result<RunReport, Box<Divergence>> {
     let a = run_once(config, seed, &setup);
     let b = run_once(config, seed, &setup);
     if a.trace_hash == b.trace_hash && a.tape == b.tape {
-        return Ok(a.trace_hash);
+        return Ok(a);
     }
     let traced = Config {
         record_trace: true,
@@ -72,12 +77,12 @@ pub fn check_seed(config: &Config, seed: u64, setup: impl Fn(&mut Sim)) -> Resul
     let ta = run_once(&traced, seed, &setup).trace.unwrap_or_default();
     let tb = run_once(&traced, seed, &setup).trace.unwrap_or_default();
     let first = (0..ta.len().max(tb.len())).find(|&i| ta.get(i) != tb.get(i));
-    Err(Divergence {
+    Err(Box::new(Divergence {
         seed,
         hashes: (a.trace_hash, b.trace_hash),
         step: first.map(|i| i as u32),
         events: Box::new(first.map_or((None, None), |i| (ta.get(i).cloned(), tb.get(i).cloned()))),
-    })
+    }))
 }
 
 /// Checks every seed in `seeds`; the first divergence, if any.
@@ -85,7 +90,7 @@ pub fn check_seeds(
     config: &Config,
     seeds: impl IntoIterator<Item = u64>,
     setup: impl Fn(&mut Sim),
-) -> Result<usize, Divergence> {
+) -> Result<usize, Box<Divergence>> {
     let mut n = 0;
     for seed in seeds {
         check_seed(config, seed, &setup)?;

@@ -144,15 +144,13 @@ impl StepKind {
                 fold(h, pid.0 as u64)
             }
             StepKind::Deliver {
-                from,
-                to,
-                signal,
-                dropped,
+                from, to, dropped, ..
             } => {
+                // The signal itself was folded when it was sent, and a channel is FIFO:
+                // the channel identifies what is delivered.
                 fold(h, 2);
                 fold(h, ((from.0 as u64) << 32) | to.0 as u64);
                 fold(h, *dropped as u64);
-                signal.fold(h);
             }
             StepKind::Timer { pid, what } => {
                 fold(h, 3);
