@@ -252,6 +252,13 @@ async fn start_impl<S: GenServer>(
     opts: StartOpts,
     link: bool,
 ) -> Result<Pid, StartError> {
+    // gen:start looks the name up first: a taken name spawns nothing (rule 19). The child
+    // registers again itself, so a start that loses a race still reports the winner.
+    if let Some(name @ (ServerRef::Name(_) | ServerRef::Via { .. })) = &opts.name
+        && let Some(holder) = whereis(cx, name).await
+    {
+        return Err(StartError::AlreadyStarted(holder));
+    }
     let tag = cx.make_ref();
     let parent = cx.me();
     let name = opts.name.clone();

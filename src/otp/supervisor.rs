@@ -256,7 +256,9 @@ impl Supervisor {
     /// Counts a restart attempt; false when intensity is exceeded (rule 36).
     fn add_restart(&mut self, now_ms: u64) -> bool {
         let period_ms = self.spec.max_seconds * 1_000;
-        self.restarts.retain(|t| t + period_ms > now_ms);
+        // supervisor.erl keeps restarts with R >= Now - Period: one exactly a period old
+        // still counts.
+        self.restarts.retain(|t| t + period_ms >= now_ms);
         self.restarts.push(now_ms);
         self.restarts.len() as u32 <= self.spec.max_restarts
     }
@@ -320,8 +322,13 @@ impl Supervisor {
         if spec.id.is_empty() {
             self.next_dynamic_id += 1;
             spec.id = format!("dynamic-{}", self.next_dynamic_id);
-        } else if self.index_by_id(&spec.id).is_some() {
-            return SupReply::Error(format!("already_present {}", spec.id));
+        } else if let Some(i) = self.index_by_id(&spec.id) {
+            // supervisor:start_child/2: {error, {already_started, Pid}} while the child
+            // runs, {error, already_present} otherwise.
+            return match self.children[i].pid {
+                Some(pid) => SupReply::StartFailed(StartError::AlreadyStarted(pid)),
+                None => SupReply::Error(format!("already_present {}", spec.id)),
+            };
         }
         match (spec.start)(cx.clone()).await {
             Ok(pid) => {

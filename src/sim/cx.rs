@@ -336,12 +336,26 @@ impl Cx {
         self.effect_done(w);
     }
 
-    /// `monitor/1`: a fresh reference each call (rule 14).
+    /// `monitor/1`: a fresh reference each call (rule 14). If the target is already dead,
+    /// the `DOWN` with `noproc` is in the mailbox when this returns, as the BIF does for
+    /// a local pid.
     pub fn monitor(&self, target: Pid) -> Ref {
         let mut w = self.w();
         let mref = w.make_ref();
-        w.p(self.me).monitors.push((mref, target));
-        w.push_signal(self.me, target, Signal::Monitor { mref });
+        if w.is_alive(target) {
+            w.p(self.me).monitors.push((mref, target));
+            w.push_signal(self.me, target, Signal::Monitor { mref });
+        } else {
+            w.enqueue(
+                self.me,
+                target,
+                Body::Down {
+                    mref,
+                    pid: target,
+                    reason: ExitReason::NoProc,
+                },
+            );
+        }
         self.effect_done(w);
         mref
     }

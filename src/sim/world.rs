@@ -901,7 +901,11 @@ impl World {
             Signal::Link => insert_sorted(&mut self.p(to).links, from),
             Signal::Unlink => self.p(to).links.retain(|p| *p != from),
             Signal::Exit { reason, linked } => self.apply_exit(to, from, reason, linked),
-            Signal::Monitor { mref } => self.p(to).monitored_by.push((mref, from)),
+            // rule 17: a monitor whose owner died on the way is gone with its owner.
+            Signal::Monitor { mref } if self.is_alive(from) => {
+                self.p(to).monitored_by.push((mref, from))
+            }
+            Signal::Monitor { .. } => {}
             Signal::Demonitor { mref } => self.p(to).monitored_by.retain(|(r, _)| *r != mref),
             Signal::Down { mref, reason } => {
                 // rule 15: after demonitor no DOWN for that ref is enqueued.
