@@ -268,7 +268,7 @@ async fn start_impl<S: GenServer>(
     };
     let child = cx
         .spawn_opts(spawn, move |ccx| async move {
-            init_it(ccx, parent, tag, server, name).await
+            init_it(ccx, parent, link, tag, server, name).await
         })
         .await;
     // Without a link, watch the child with a monitor (proc_lib:start does).
@@ -309,6 +309,7 @@ async fn start_impl<S: GenServer>(
 async fn init_it<S: GenServer>(
     cx: Cx,
     parent: Pid,
+    linked: bool,
     tag: Ref,
     mut server: S,
     name: Option<ServerRef>,
@@ -337,7 +338,9 @@ async fn init_it<S: GenServer>(
     match server.init(&cx).await {
         Init::Ok => {
             ack(Ok(()));
-            enter_loop(cx, Some(parent), server).await
+            // gen.erl: without a link the server is its own parent, so the starter's
+            // exit is an ordinary message to a trapping server.
+            enter_loop(cx, linked.then_some(parent), server).await
         }
         Init::Ignore => {
             ack(Err(StartError::Ignore));
@@ -362,9 +365,8 @@ pub async fn enter_loop<S: GenServer>(cx: Cx, parent: Option<Pid>, server: S) ->
             .expect("invariant: state is back between callbacks");
         let outcome = CatchPanic(std::pin::pin!(dispatch(&cx, &mut state, env, parent))).await;
         let stop = match outcome {
-            Ok(None) => None,
-            Ok(Some(reason)) => Some(reason),
-            Err(message) => Some(ExitReason::Custom(format!("panic: {message}"))),
+            Ok(next) => next,
+            Err(reason) => Some(reason), // a raise or exit inside the callback
         };
         if let Some(reason) = stop {
             CatchPanic(std::pin::pin!(state.terminate(&cx, &reason)))
@@ -527,21 +529,29 @@ pub async fn stop(cx: &Cx, server: impl Into<ServerRef>, reason: ExitReason) {
     }
 }
 
-/// Polls a future, turning a panic inside it into `Err(message)`. fsim's own unwinds
-/// (`exit/1`, injected crashes, bounds) pass through.
+/// Polls a future, turning a raise inside it into `Err(reason)`, as gen_server's
+/// try/catch around callbacks does: a panic becomes `panic: message`, `exit/1` (and so a
+/// failed call, and an injected crash) its reason. Only the kernel's abort at a bound
+/// passes through.
 struct CatchPanic<'a, F>(Pin<&'a mut F>);
 
 impl<F: Future> Future for CatchPanic<'_, F> {
-    type Output = Result<F::Output, String>;
+    type Output = Result<F::Output, ExitReason>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = self.0.as_mut();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(payload) => {
-                if payload.is::<crate::sim::exec::Sentinel>() {
-                    std::panic::resume_unwind(payload);
-                }
+                let payload = match payload.downcast::<crate::sim::exec::Sentinel>() {
+                    Ok(sentinel) => match *sentinel {
+                        crate::sim::exec::Sentinel::Exit(reason) => {
+                            return Poll::Ready(Err(reason));
+                        }
+                        abort => std::panic::resume_unwind(Box::new(abort)),
+                    },
+                    Err(payload) => payload,
+                };
                 let msg = if let Some(s) = payload.downcast_ref::<&str>() {
                     (*s).to_string()
                 } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -549,7 +559,7 @@ impl<F: Future> Future for CatchPanic<'_, F> {
                 } else {
                     "non-string panic payload".into()
                 };
-                Poll::Ready(Err(msg))
+                Poll::Ready(Err(ExitReason::Custom(format!("panic: {msg}"))))
             }
         }
     }

@@ -345,6 +345,18 @@ impl Cx {
         if w.is_alive(target) {
             w.p(self.me).monitors.push((mref, target));
             w.push_signal(self.me, target, Signal::Monitor { mref });
+        } else if w.in_flight(target, self.me) > 0 {
+            // The dead process's earlier signals are still on their way: its DOWN queues
+            // behind them (rule 2).
+            w.p(self.me).monitors.push((mref, target));
+            w.push_signal(
+                target,
+                self.me,
+                Signal::Down {
+                    mref,
+                    reason: ExitReason::NoProc,
+                },
+            );
         } else {
             w.enqueue(
                 self.me,
