@@ -13,9 +13,7 @@ use fsim::otp::gen_server::{
 };
 use fsim::otp::registry;
 use fsim::sim::*;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 /// Seeds per test.
 const SEEDS: u64 = 200;
@@ -30,65 +28,9 @@ fn sim_run<T>(
     jump_ppm: u32,
     setup: impl FnOnce(&mut Sim, &Log) -> T,
 ) -> (Sim, Log, T, RunReport) {
-    let log = Log::new();
-    let mut sim = Sim::new(Config::default());
-    let out = setup(&mut sim, &log);
-    let r = sim.run(&mut RandomChooser::new(seed).with_rates(0, jump_ppm));
-    assert!(
-        !r.outcome.is_failure(),
-        "seed {seed}: run failed: {:?}\n{:#?}",
-        r.outcome,
-        r.recent
-    );
-    (sim, log, out, r)
-}
-
-/// Pids that processes record for the test to read after the run (latest wins).
-#[derive(Clone, Default)]
-struct Pids(Rc<RefCell<BTreeMap<String, Pid>>>);
-
-impl Pids {
-    fn set(&self, k: &str, p: Pid) {
-        self.0.borrow_mut().insert(k.to_string(), p);
-    }
-    fn get(&self, k: &str) -> Pid {
-        *self
-            .0
-            .borrow()
-            .get(k)
-            .unwrap_or_else(|| panic!("no pid recorded for {k}"))
-    }
-}
-
-/// A typed value a process hands to the test.
-#[derive(Clone)]
-struct Slot<T>(Rc<RefCell<Option<T>>>);
-
-impl<T: Clone> Slot<T> {
-    fn new() -> Self {
-        Slot(Rc::new(RefCell::new(None)))
-    }
-    fn set(&self, v: T) {
-        *self.0.borrow_mut() = Some(v);
-    }
-    fn get(&self) -> Option<T> {
-        self.0.borrow().clone()
-    }
-}
-
-/// Sleeps `ms` of virtual time (a receive that matches nothing).
-async fn sleep(cx: &Cx, ms: u64) {
-    let _ = cx.recv_timeout(Matcher::when(|_| false), ms).await;
-}
-
-/// Without random jumps: resumes only once nothing else in the world can run.
-async fn quiesce(cx: &Cx) {
-    sleep(cx, 1).await;
-}
-
-/// Blocks forever (keeps what it is linked to, and what it holds, alive).
-async fn forever(cx: &Cx) {
-    let _ = cx.recv_match(Matcher::when(|_| false)).await;
+    let chooser = RandomChooser::new(seed).with_rates(0, jump_ppm);
+    let (sim, report, log, out) = run_checked(seed, Config::default(), chooser, setup);
+    (sim, log, out, report)
 }
 
 /// Waits for the `DOWN` of monitor `mref`.
@@ -98,14 +40,6 @@ async fn await_down(cx: &Cx, mref: Ref) -> ExitReason {
         .expect("Tag(mref) without alias is the DOWN")
         .2
         .clone()
-}
-
-fn count(log: &Log, line: &str) -> usize {
-    log.lines().iter().filter(|l| *l == line).count()
-}
-
-fn custom(s: &str) -> ExitReason {
-    ExitReason::custom(s)
 }
 
 #[derive(Debug)]
@@ -383,12 +317,12 @@ fn r19_racing_starts_one_wins_and_the_loser_reports_the_winner() {
                 sim.spawn(id, move |cx| async move {
                     let r = gen_server::start_link(&cx, Named::new(&log), StartOpts::named("srv"))
                         .await;
-                    res.0.borrow_mut().as_mut().unwrap().push((id, r));
+                    res.update(|v| v.push((id, r)));
                     forever(&cx).await;
                 });
             }
         });
-        let res = res.get().unwrap();
+        let res = res.get();
         assert_eq!(res.len(), 2, "seed {seed}");
         let winner = sim.world().whereis("srv").expect("someone started");
         let oks: Vec<_> = res.iter().filter(|(_, r)| r.is_ok()).collect();
@@ -551,7 +485,7 @@ fn r20_call_that_resolved_the_old_pid_fails_even_though_a_new_pid_registers() {
             });
         });
         let (s1, s2) = (pids.get("s1"), pids.get("s2"));
-        let (r, holder) = out.get().expect("the caller finished");
+        let (r, holder) = out.get();
         let handled: Vec<String> = log
             .lines()
             .into_iter()
@@ -949,7 +883,7 @@ impl GenServer for Svc {
             cx.yield_now().await;
         }
         if self.init_ms > 0 {
-            sleep(cx, self.init_ms).await;
+            cx.sleep(self.init_ms).await;
         }
         self.log.push(format!("{} init end", self.name));
         self.init.clone()
@@ -964,7 +898,7 @@ impl GenServer for Svc {
         match req {
             Req::Ping(n) => CallReply::Reply(Ok(n)),
             Req::Slow(n, ms) => {
-                sleep(cx, ms).await;
+                cx.sleep(ms).await;
                 self.done += 1;
                 self.log
                     .push(format!("{} did {n} at {}", self.name, cx.now_ms()));
@@ -1199,7 +1133,7 @@ fn r24_init_beyond_its_timeout_is_killed_and_start_returns_timeout() {
                 let r = gen_server::start_link(&cx, svc, opts).await;
                 log.push(format!("returned {r:?} at {}", cx.now_ms()));
                 p.set("s", cx.world().pids().last().unwrap());
-                sleep(&cx, 5_000).await;
+                cx.sleep(5_000).await;
                 log.push("caller still alive");
             })
         });
@@ -1237,7 +1171,7 @@ fn r24_init_timeout_with_random_time_jumps_still_kills_and_returns_timeout() {
                 let r = gen_server::start_link(&cx, svc, opts).await;
                 log.push(format!("returned {r:?}"));
                 p.set("s", cx.world().pids().last().unwrap());
-                sleep(&cx, 5_000).await;
+                cx.sleep(5_000).await;
             })
         });
         assert!(
@@ -1372,13 +1306,13 @@ fn r25_callbacks_are_atomic_so_read_yield_write_loses_no_update() {
                 sim.spawn(c, move |cx| async move {
                     for _ in 0..4 {
                         let n: u32 = gen_server::call(&cx, srv, (), None).await;
-                        got.0.borrow_mut().as_mut().unwrap().push(n);
+                        got.update(|v| v.push(n));
                     }
                 });
             }
             srv
         });
-        let mut got = got.get().unwrap();
+        let mut got = got.get();
         got.sort();
         assert_eq!(got, (1..=12).collect::<Vec<_>>(), "seed {seed}");
         assert_eq!(
@@ -1936,18 +1870,7 @@ fn r30_a_trapping_server_gets_a_non_parent_exit_as_a_message_without_terminate()
             log.push(format!("still serving {r:?}"));
             forever(&cx).await;
         });
-        let x = pids.get("x");
-        assert!(
-            terminates(&log).is_empty(),
-            "seed {seed}: {:?}",
-            log.lines()
-        );
-        assert!(
-            log.contains(&format!("s info EXIT {x} other")),
-            "seed {seed}"
-        );
-        assert!(log.contains("still serving Ok(5)"), "seed {seed}");
-        assert!(sim.world().is_alive(pids.get("s")), "seed {seed}");
+        assert_exit_was_a_message(seed, &sim, &log, &pids, pids.get("x"));
     }
 }
 
@@ -1965,19 +1888,20 @@ fn r30_an_unlinked_server_treats_its_starters_exit_as_a_message() {
             log.push(format!("still serving {r:?}"));
             forever(&cx).await;
         });
-        let t = pids.get("t");
-        assert!(
-            terminates(&log).is_empty(),
-            "seed {seed}: {:?}",
-            log.lines()
-        );
-        assert!(
-            log.contains(&format!("s info EXIT {t} other")),
-            "seed {seed}"
-        );
-        assert!(log.contains("still serving Ok(5)"), "seed {seed}");
-        assert!(sim.world().is_alive(pids.get("s")), "seed {seed}");
+        assert_exit_was_a_message(seed, &sim, &log, &pids, pids.get("t"));
     }
+}
+
+/// The trapping server `s` got `from`'s exit `other` as an `EXIT` message, ran no
+/// `terminate`, and still serves.
+fn assert_exit_was_a_message(seed: u64, sim: &Sim, log: &Log, pids: &Pids, from: Pid) {
+    assert!(terminates(log).is_empty(), "seed {seed}: {:?}", log.lines());
+    assert!(
+        log.contains(&format!("s info EXIT {from} other")),
+        "seed {seed}"
+    );
+    assert!(log.contains("still serving Ok(5)"), "seed {seed}");
+    assert!(sim.world().is_alive(pids.get("s")), "seed {seed}");
 }
 
 /// A server whose callback ends with an exit (not a panic): `exit/1`, or a failed call.
@@ -2107,7 +2031,7 @@ fn r31_stopping_a_permanent_child_normally_restarts_it_and_counts_toward_intensi
             log.push(format!("supervisor exit {:?}", env.exit_reason().unwrap()));
         });
         assert_eq!(
-            count(&log, "w init begin"),
+            log.count("w init begin"),
             2,
             "seed {seed}: one restart only"
         );

@@ -68,24 +68,12 @@ impl Ran {
 fn run_cfg(
     seed: u64,
     config: Config,
-    mut chooser: RandomChooser,
+    chooser: RandomChooser,
     setup: impl FnOnce(&mut Sim, Log),
 ) -> Ran {
-    let log = Log::new();
-    let mut sim = Sim::new(config);
-    setup(&mut sim, log.clone());
-    let report = sim.run(&mut chooser);
-    assert!(
-        !report.outcome.is_failure(),
-        "seed {seed}: run failed: {:?}\n{:#?}",
-        report.outcome,
-        report.recent
-    );
-    let stuck: Vec<String> = log
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("stuck:"))
-        .collect();
+    let (sim, report, log, ()) =
+        run_checked(seed, config, chooser, |sim, log| setup(sim, log.clone()));
+    let stuck = log.starting_with("stuck:");
     assert!(stuck.is_empty(), "seed {seed}: {stuck:?}");
     Ran { sim, report, log }
 }
@@ -115,24 +103,6 @@ fn kill_faults(label: &str, reason: ExitReason) -> Config {
         },
         ..Config::default()
     }
-}
-
-/// A pid that a process learns during the run and the test reads afterwards.
-#[derive(Clone, Default)]
-struct Slot(Rc<Cell<Option<Pid>>>);
-
-impl Slot {
-    fn set(&self, p: Pid) {
-        self.0.set(Some(p));
-    }
-    fn get(&self) -> Pid {
-        self.0.get().expect("the process recorded this pid")
-    }
-}
-
-/// Blocks until a signal ends the process: a receive that matches nothing.
-async fn park(cx: &Cx) {
-    cx.recv_match(Matcher::when(|_| false)).await;
 }
 
 /// Yields until `cond` holds, without receiving anything. Logs `stuck: ...` (which fails
@@ -204,7 +174,7 @@ fn r1_signals_take_effect_while_the_receiver_never_receives() {
                     })
                     .await;
                     log.push("busy: three messages, a link and a monitor, without receiving");
-                    park(&cx).await;
+                    forever(&cx).await;
                 }
             });
             let b = busy;
@@ -220,7 +190,7 @@ fn r1_signals_take_effect_while_the_receiver_never_receives() {
                 log.push(format!("sender: {travelling} in flight, {arrived} arrived"));
                 cx.link(b);
                 cx.monitor(b);
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(
@@ -624,14 +594,14 @@ fn r4_link_to_a_dead_pid_yields_exit_noproc() {
                     let me = cx.me();
                     wait_until(&cx, &log, "quiet", move |w| quiet(w, me, d)).await;
                     log.push(format!("trapper: links {:?}", cx.world().links(me)));
-                    park(&cx).await;
+                    forever(&cx).await;
                 }
             });
             plain = sim.spawn("plain", move |cx| async move {
                 let m = cx.monitor(d);
                 cx.recv_match(Matcher::Tag(m)).await;
                 cx.link(d);
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(
@@ -684,7 +654,7 @@ fn r4_link_and_monitor_racing_with_an_exit_give_one_signal_each() {
     let (mut exit_reasons, mut down_reasons) = (BTreeSet::new(), BTreeSet::new());
     for seed in 0..RACE_SEEDS {
         let ran = run(seed, |sim, log| {
-            let v = sim.spawn("v", |cx| async move { park(&cx).await });
+            let v = sim.spawn("v", |cx| async move { forever(&cx).await });
             sim.spawn("k", move |cx| async move { cx.exit_signal(v, boom()) });
             sim.spawn("w", move |cx| async move {
                 cx.trap_exit(true);
@@ -810,7 +780,7 @@ fn r6_world(sim: &mut Sim, log: Log, death: Death) {
                         return boom();
                     }
                     cx.send(me, "ready");
-                    park(&cx).await;
+                    forever(&cx).await;
                     ExitReason::Normal
                 }
             })
@@ -905,7 +875,7 @@ fn r7_check_then_act_on_alive_races_with_an_exit() {
                 move |cx| async move {
                     cx.recv_match(text("work")).await;
                     log.push("p: handled work");
-                    park(&cx).await;
+                    forever(&cx).await;
                 }
             });
             let pp = p;
@@ -1200,7 +1170,7 @@ fn r9_unlink_removes_the_link_on_both_sides() {
                 cx.recv_match(Matcher::Tag(m)).await;
                 wait_until(&cx, &log, "quiet", move |w| quiet(w, a, b)).await;
                 log.push("a survived b's crash");
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(
@@ -1216,7 +1186,7 @@ fn r9_unlink_removes_the_link_on_both_sides() {
 
 /// a and b linked (by spawn_link); c then tells a to unlink b and, at the same time, b to
 /// call link(a) and then run `b_then`. Returns the world's pids (a, b).
-fn unlink_vs_link_world(sim: &mut Sim, log: Log, b_then: ExitReason) -> (Pid, Slot) {
+fn unlink_vs_link_world(sim: &mut Sim, log: Log, b_then: ExitReason) -> (Pid, Slot<Pid>) {
     let b_slot = Slot::default();
     let bs = b_slot.clone();
     let a = sim.spawn("a", move |cx| async move {
@@ -1231,7 +1201,7 @@ fn unlink_vs_link_world(sim: &mut Sim, log: Log, b_then: ExitReason) -> (Pid, Sl
                     log.push(format!("b: link(a) while still linked: {redundant}"));
                     cx.link(a);
                     if b_then == ExitReason::Normal {
-                        park(&cx).await;
+                        forever(&cx).await;
                     }
                     b_then
                 }
@@ -1246,7 +1216,7 @@ fn unlink_vs_link_world(sim: &mut Sim, log: Log, b_then: ExitReason) -> (Pid, Sl
         cx.recv_match(text("unlink")).await;
         cx.unlink(b);
         log.push("a: unlinked");
-        park(&cx).await;
+        forever(&cx).await;
     });
     (a, b_slot)
 }
@@ -1316,7 +1286,7 @@ fn r9_spawn_link_links_both_sides_before_the_child_runs() {
                         w.links(c) == [cx.me()]
                     ));
                 }
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(ran.lines(), ["links at once: true true"], "seed {seed}");
@@ -1385,7 +1355,7 @@ fn r10_non_trapping_process_ignores_a_normal_exit_of_its_link() {
                 })
                 .await;
                 log.push(format!("p survived, links {:?}", cx.world().links(me)));
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(ran.lines(), ["p survived, links []"], "seed {seed}");
@@ -1416,11 +1386,11 @@ fn r10_other_reasons_kill_a_non_trapping_process_with_the_same_reason() {
                     let pid = cx
                         .spawn_link(move |cx| async move {
                             cx.spawn_link(move |_cx| async move { r }).await;
-                            park(&cx).await;
+                            forever(&cx).await;
                         })
                         .await;
                     mid.set(pid);
-                    park(&cx).await;
+                    forever(&cx).await;
                 });
             });
             let w = ran.world();
@@ -1435,7 +1405,7 @@ fn r10_other_reasons_kill_a_non_trapping_process_with_the_same_reason() {
             let mut victim = Pid(0);
             let r = reason.clone();
             let ran = run(seed, |sim, _log| {
-                victim = sim.spawn("victim", |cx| async move { park(&cx).await });
+                victim = sim.spawn("victim", |cx| async move { forever(&cx).await });
                 let v = victim;
                 sim.spawn("sender", move |cx| async move { cx.exit_signal(v, r) });
             });
@@ -1474,7 +1444,7 @@ fn r11_trapping_process_gets_exit_as_a_message_at_the_end_of_its_mailbox() {
                     log.push(format!("{} (from x: {from_x})", describe(&e)));
                 }
                 log.push(format!("links {:?}", cx.world().links(me)));
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(
@@ -1502,9 +1472,9 @@ fn r11_explicit_kill_is_untrappable_and_links_see_killed() {
                 let target = cx
                     .spawn_link(move |cx| async move {
                         cx.trap_exit(true);
-                        let child = cx.spawn_link(|cx| async move { park(&cx).await }).await;
+                        let child = cx.spawn_link(|cx| async move { forever(&cx).await }).await;
                         cx.send(me, child);
-                        park(&cx).await;
+                        forever(&cx).await;
                     })
                     .await;
                 t.set(target);
@@ -1543,7 +1513,7 @@ fn r11_a_link_exit_with_reason_kill_is_trappable() {
                 let me = cx.me();
                 let c = cx
                     .spawn_link(move |cx| async move {
-                        let child = cx.spawn_link(|cx| async move { park(&cx).await }).await;
+                        let child = cx.spawn_link(|cx| async move { forever(&cx).await }).await;
                         cx.send(me, child);
                         cx.recv_match(text("go")).await;
                         ExitReason::Kill
@@ -1554,7 +1524,7 @@ fn r11_a_link_exit_with_reason_kill_is_trappable() {
                 cx.send(c, "go");
                 let e = cx.recv_match(exit_from(c)).await;
                 log.push(format!("p: {}", describe(&e)));
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(ran.lines(), ["p: EXIT kill"], "seed {seed}");
@@ -1578,7 +1548,7 @@ fn r12_exit_normal_to_a_non_trapping_process_does_nothing() {
                 move |cx| async move {
                     cx.recv_match(text("go")).await;
                     log.push("plain: alive after exit(normal)");
-                    park(&cx).await;
+                    forever(&cx).await;
                 }
             });
             trapper = sim.spawn("trapper", {
@@ -1588,7 +1558,7 @@ fn r12_exit_normal_to_a_non_trapping_process_does_nothing() {
                     cx.recv_match(text("go")).await;
                     let e = cx.recv_timeout(Matcher::Any, 0).await.unwrap();
                     log.push(format!("trapper: {}", describe(&e)));
-                    park(&cx).await;
+                    forever(&cx).await;
                 }
             });
             let (p, t) = (plain, trapper);
@@ -1680,7 +1650,7 @@ fn r13_a_transient_child_is_restarted_only_after_an_abnormal_exit() {
                     first.set(w);
                     cx.send(w, "stop");
                     // Stay alive: the supervisor stops with its parent.
-                    park(&cx).await;
+                    forever(&cx).await;
                 });
             });
             let n = ran.lines().iter().filter(|l| *l == "start").count();
@@ -1720,7 +1690,7 @@ fn r13_shutdown_still_kills_non_trapping_linked_partners() {
                         .spawn(move |cx| async move {
                             cx.link(c);
                             cx.send(me, "linked");
-                            park(&cx).await;
+                            forever(&cx).await;
                         })
                         .await;
                     plain.set(p);
@@ -1729,7 +1699,7 @@ fn r13_shutdown_still_kills_non_trapping_linked_partners() {
                     cx.send(c, "go");
                     let e = cx.recv_match(exit_from(c)).await;
                     log.push(format!("root: {}", describe(&e)));
-                    park(&cx).await;
+                    forever(&cx).await;
                 });
             });
             assert_eq!(
@@ -1898,7 +1868,7 @@ fn r15_no_down_is_enqueued_after_demonitor_returns() {
         let flush = seed % 2 == 1;
         let (mut v, mut m) = (Pid(0), Pid(0));
         let ran = run_traced(seed, |sim, log| {
-            v = sim.spawn("v", |cx| async move { park(&cx).await });
+            v = sim.spawn("v", |cx| async move { forever(&cx).await });
             let vv = v;
             sim.spawn("k", move |cx| async move {
                 cx.yield_now().await;
@@ -2027,7 +1997,7 @@ fn r17_links_and_monitors_vanish_with_their_owner() {
             sim.spawn("h", move |cx| async move {
                 cx.trap_exit(true);
                 let h = cx.me();
-                let c = cx.spawn(|cx| async move { park(&cx).await }).await;
+                let c = cx.spawn(|cx| async move { forever(&cx).await }).await;
                 cs.set(c);
                 let l = cx
                     .spawn({
@@ -2037,7 +2007,7 @@ fn r17_links_and_monitors_vanish_with_their_owner() {
                             cx.send(h, "trapping");
                             let e = cx.recv().await;
                             log.push(format!("l: {}", describe(&e)));
-                            park(&cx).await;
+                            forever(&cx).await;
                         }
                     })
                     .await;
@@ -2083,7 +2053,7 @@ fn r17_links_and_monitors_vanish_with_their_owner() {
                 }
                 // c dies later: no DOWN goes to the dead x.
                 cx.exit_signal(c, ExitReason::custom("late"));
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         let lines = ran.lines();
@@ -2133,10 +2103,10 @@ fn dead_owners(w: &World) -> Vec<String> {
 fn r17_a_monitor_in_flight_when_its_owner_dies_does_not_outlive_it() {
     for seed in 0..ALL_SEEDS {
         let ran = run(seed, |sim, _log| {
-            let c = sim.spawn("c", |cx| async move { park(&cx).await });
+            let c = sim.spawn("c", |cx| async move { forever(&cx).await });
             let l = sim.spawn("l", |cx| async move {
                 cx.trap_exit(true);
-                park(&cx).await;
+                forever(&cx).await;
             });
             sim.spawn("x", move |cx| async move {
                 cx.yield_now().await; // let l trap first, most of the time
@@ -2167,7 +2137,7 @@ fn r17_a_monitor_in_flight_when_its_owner_dies_does_not_outlive_it() {
         let chooser = RandomChooser::new(seed).with_rates(300_000, 0);
         let mut x = Pid(0);
         let ran = run_cfg(seed, config, chooser, |sim, _log| {
-            let c = sim.spawn("c", |cx| async move { park(&cx).await });
+            let c = sim.spawn("c", |cx| async move { forever(&cx).await });
             x = sim.spawn("x", move |cx| async move {
                 for _ in 0..3 {
                     let r = cx.monitor(c);
@@ -2175,7 +2145,7 @@ fn r17_a_monitor_in_flight_when_its_owner_dies_does_not_outlive_it() {
                     cx.demonitor(r, true);
                     cx.yield_now().await;
                 }
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         let w = ran.world();
@@ -2223,12 +2193,12 @@ fn r17_a_restarted_server_has_no_monitors_and_only_its_parent_link() {
         let ran = run(seed, |sim, log| {
             sim.spawn("test", move |cx| async move {
                 let me = cx.me();
-                let y = cx.spawn(|cx| async move { park(&cx).await }).await;
+                let y = cx.spawn(|cx| async move { forever(&cx).await }).await;
                 let z = cx
                     .spawn(move |cx| async move {
                         cx.trap_exit(true);
                         cx.send(me, "trapping");
-                        park(&cx).await;
+                        forever(&cx).await;
                     })
                     .await;
                 cx.recv_match(text("trapping")).await;
@@ -2281,7 +2251,7 @@ fn r17_a_restarted_server_has_no_monitors_and_only_its_parent_link() {
                         w.links(z).len()
                     ));
                 }
-                park(&cx).await;
+                forever(&cx).await;
             });
         });
         assert_eq!(

@@ -13,7 +13,7 @@ use fsim::otp::supervisor::{self, ChildSpec, Restart, Shutdown, Strategy, SupRep
 use fsim::otp::task;
 use fsim::sim::*;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -27,50 +27,11 @@ const SEEDS: u64 = 200;
 /// false, virtual time moves only when nothing else is enabled. Returns the finished
 /// `Sim` (for `world()`) and the log.
 fn sim_run(seed: u64, jumps: bool, setup: impl FnOnce(&mut Sim, Log)) -> (Sim, Log) {
-    let log = Log::new();
-    let mut sim = Sim::new(Config::default());
-    setup(&mut sim, log.clone());
-    let jump_ppm = if jumps { 10_000 } else { 0 };
-    let r = sim.run(&mut RandomChooser::new(seed).with_rates(0, jump_ppm));
-    assert!(
-        !r.outcome.is_failure(),
-        "seed {seed}: run failed: {:?}\n{:#?}",
-        r.outcome,
-        r.recent
-    );
+    let chooser = RandomChooser::new(seed).with_rates(0, if jumps { 10_000 } else { 0 });
+    let (sim, _, log, ()) = run_checked(seed, Config::default(), chooser, |sim, log| {
+        setup(sim, log.clone())
+    });
     (sim, log)
-}
-
-/// Pids that processes record for the test to inspect after the run (latest wins).
-#[derive(Clone, Default)]
-struct Pids(Rc<RefCell<BTreeMap<String, Pid>>>);
-
-impl Pids {
-    fn set(&self, k: &str, p: Pid) {
-        self.0.borrow_mut().insert(k.to_string(), p);
-    }
-    fn get(&self, k: &str) -> Pid {
-        *self
-            .0
-            .borrow()
-            .get(k)
-            .unwrap_or_else(|| panic!("no pid recorded for {k}"))
-    }
-}
-
-/// Sleeps `ms` of virtual time (a receive that matches nothing).
-async fn sleep(cx: &Cx, ms: u64) {
-    let _ = cx.recv_timeout(Matcher::when(|_| false), ms).await;
-}
-
-/// Without random jumps: resumes only once nothing else in the world can run.
-async fn quiesce(cx: &Cx) {
-    sleep(cx, 1).await;
-}
-
-/// Blocks forever.
-async fn forever(cx: &Cx) {
-    let _ = cx.recv_match(Matcher::when(|_| false)).await;
 }
 
 /// Waits until `name` is registered to a pid other than `old`, and returns it.
@@ -92,21 +53,6 @@ async fn await_exit(cx: &Cx, pid: Pid) -> ExitReason {
         }))
         .await;
     env.exit_reason().cloned().expect("matched an EXIT")
-}
-
-fn count(log: &Log, line: &str) -> usize {
-    log.lines().iter().filter(|l| *l == line).count()
-}
-
-fn with_prefix(log: &Log, prefix: &str) -> Vec<String> {
-    log.lines()
-        .into_iter()
-        .filter(|l| l.starts_with(prefix))
-        .collect()
-}
-
-fn custom(s: &str) -> ExitReason {
-    ExitReason::custom(s)
 }
 
 // ---- a configurable worker ------------------------------------------------------------
@@ -229,7 +175,7 @@ impl GenServer for Worker {
             None => {}
             Some(u64::MAX) => forever(cx).await,
             Some(ms) => {
-                sleep(cx, ms).await;
+                cx.sleep(ms).await;
                 self.log.push(format!("term {} done", self.id));
             }
         }
@@ -471,7 +417,7 @@ fn r34_permanent_child_is_restarted_after_any_exit() {
             .collect();
         assert_eq!(log.lines().last().unwrap(), &kids_fmt(&kids), "seed {seed}");
         for (id, reason) in &cases {
-            assert_eq!(count(&log, &format!("init {id}")), 2, "seed {seed}: {id}");
+            assert_eq!(log.count(&format!("init {id}")), 2, "seed {seed}: {id}");
             let old = pids.get(&format!("{id}#1"));
             assert_ne!(old, pids.get(id), "seed {seed}: {id} is a new process");
             assert_eq!(w.exit_reason(old), Some(reason), "seed {seed}: {id}");
@@ -530,11 +476,7 @@ fn r34_transient_child_is_restarted_only_after_an_abnormal_exit() {
         let w = sim.world();
         for (id, _, restarted) in &cases {
             let inits = if *restarted { 2 } else { 1 };
-            assert_eq!(
-                count(&log, &format!("init {id}")),
-                inits,
-                "seed {seed}: {id}"
-            );
+            assert_eq!(log.count(&format!("init {id}")), inits, "seed {seed}: {id}");
             assert_eq!(w.whereis(id).is_some(), *restarted, "seed {seed}: {id}");
         }
     }
@@ -571,15 +513,15 @@ fn r34_temporary_child_is_never_restarted_and_its_spec_is_dropped() {
                 log.push(format!("restart_child {r:?}"));
             });
         });
-        assert_eq!(count(&log, "init tmp_crash"), 1, "seed {seed}");
-        assert_eq!(count(&log, "init tmp_normal"), 1, "seed {seed}");
+        assert_eq!(log.count("init tmp_crash"), 1, "seed {seed}");
+        assert_eq!(log.count("init tmp_normal"), 1, "seed {seed}");
         assert_eq!(
-            with_prefix(&log, "ids"),
+            log.starting_with("ids"),
             vec![r#"ids ["keep"]"#],
             "seed {seed}"
         );
         assert_eq!(
-            with_prefix(&log, "restart_child"),
+            log.starting_with("restart_child"),
             vec![format!(
                 "restart_child {:?}",
                 SupReply::Error("not_found".into())
@@ -708,7 +650,7 @@ fn intensity_run(seed: u64, kill_at: &'static [u64]) -> (Option<ExitReason>, Log
             p.set("sup", sup);
             let mut last = None;
             for (i, &t) in kill_at.iter().enumerate() {
-                sleep(&cx, t - cx.now_ms()).await;
+                cx.sleep(t - cx.now_ms()).await;
                 let a = if i == 0 {
                     cx.whereis("a").await.unwrap()
                 } else {
@@ -748,8 +690,8 @@ fn r36_three_restarts_in_five_seconds_are_allowed() {
     for seed in 0..SEEDS {
         let (sup_exit, log, sim, pids) = intensity_run(seed, &[0, 0, 0]);
         assert_eq!(sup_exit, None, "seed {seed}: supervisor survives");
-        assert_eq!(count(&log, "init a"), 4, "seed {seed}");
-        assert!(with_prefix(&log, "term").is_empty(), "seed {seed}");
+        assert_eq!(log.count("init a"), 4, "seed {seed}");
+        assert!(log.starting_with("term").is_empty(), "seed {seed}");
         let w = sim.world();
         assert!(w.is_alive(pids.get("sup")), "seed {seed}");
         assert!(w.is_alive(pids.get("a")), "seed {seed}");
@@ -761,10 +703,10 @@ fn r36_fourth_restart_in_five_seconds_kills_supervisor() {
     for seed in 0..SEEDS {
         let (sup_exit, log, sim, pids) = intensity_run(seed, &[0, 0, 0, 0]);
         assert_eq!(sup_exit, Some(ExitReason::Shutdown), "seed {seed}");
-        assert_eq!(count(&log, "init a"), 4, "seed {seed}: 3 restarts, not 4");
+        assert_eq!(log.count("init a"), 4, "seed {seed}: 3 restarts, not 4");
         // the other children are stopped, in reverse order, before the supervisor exits
         assert_eq!(
-            with_prefix(&log, "term"),
+            log.starting_with("term"),
             vec!["term c shutdown", "term b shutdown"],
             "seed {seed}"
         );
@@ -784,12 +726,12 @@ fn r36_restarts_older_than_the_window_do_not_count() {
         // restarts at 0, 2000, 4000, 6000: never more than 3 within 5 s
         let (sup_exit, log, sim, pids) = intensity_run(seed, &[0, 2000, 4000, 6000]);
         assert_eq!(sup_exit, None, "seed {seed}: supervisor survives");
-        assert_eq!(count(&log, "init a"), 5, "seed {seed}");
+        assert_eq!(log.count("init a"), 5, "seed {seed}");
         assert!(sim.world().is_alive(pids.get("sup")), "seed {seed}");
         // ... but a fifth at 6000 makes 4 within (1000, 6000]: 2000, 4000, 6000, 6000
         let (sup_exit, log, _, _) = intensity_run(seed, &[0, 2000, 4000, 6000, 6000]);
         assert_eq!(sup_exit, Some(ExitReason::Shutdown), "seed {seed}");
-        assert_eq!(count(&log, "init a"), 5, "seed {seed}");
+        assert_eq!(log.count("init a"), 5, "seed {seed}");
     }
 }
 
@@ -799,7 +741,7 @@ fn r36_restart_exactly_max_seconds_after_three_still_counts() {
         // OTP: restarts at 0 s, 0 s, 0 s, 5 s -> 5 - 0 =< 5, four in the period: shutdown.
         let (sup_exit, log, _, _) = intensity_run(seed, &[0, 0, 0, 5000]);
         assert_eq!(sup_exit, Some(ExitReason::Shutdown), "seed {seed}");
-        assert_eq!(count(&log, "init a"), 4, "seed {seed}");
+        assert_eq!(log.count("init a"), 4, "seed {seed}");
     }
 }
 
@@ -856,7 +798,7 @@ fn r37_failed_restart_is_retried_via_message_with_other_messages_handled_between
             });
         });
         assert_eq!(
-            with_prefix(&log, "between retries"),
+            log.starting_with("between retries"),
             vec![format!(
                 "between retries {}",
                 kids_fmt(&[("a".into(), None)])
@@ -864,7 +806,7 @@ fn r37_failed_restart_is_retried_via_message_with_other_messages_handled_between
             "seed {seed}"
         );
         assert!(log.contains("recovered true"), "seed {seed}");
-        assert!(count(&log, "init a failed") >= 1, "seed {seed}");
+        assert!(log.count("init a failed") >= 1, "seed {seed}");
         let w = sim.world();
         assert!(w.is_alive(pids.get("sup")), "seed {seed}");
         assert!(w.is_alive(pids.get("a")), "seed {seed}");
@@ -902,9 +844,9 @@ fn r37_each_retry_counts_toward_intensity() {
             });
         });
         // one crash, then attempts 1..3 fail; the 4th attempt exceeds 3 restarts in 5 s
-        assert_eq!(count(&log, "init a failed"), 3, "seed {seed}");
+        assert_eq!(log.count("init a failed"), 3, "seed {seed}");
         assert_eq!(
-            with_prefix(&log, "term"),
+            log.starting_with("term"),
             vec!["term b shutdown"],
             "seed {seed}"
         );
@@ -1018,7 +960,7 @@ fn r38_exits_from_processes_that_are_not_children_are_ignored() {
             });
         });
         assert!(log.contains("unchanged true"), "seed {seed}");
-        assert_eq!(count(&log, "init a"), 1, "seed {seed}");
+        assert_eq!(log.count("init a"), 1, "seed {seed}");
         let w = sim.world();
         assert!(w.is_alive(pids.get("sup")), "seed {seed}");
         assert!(w.is_alive(pids.get("a")), "seed {seed}");
@@ -1245,7 +1187,7 @@ fn r39_crash_racing_terminate_child_never_leaves_the_child_restarted() {
             ],
             "seed {seed}"
         );
-        match count(&log, "init a") {
+        match log.count("init a") {
             1 => terminated_first += 1,
             2 => restarted_first += 1,
             n => panic!("seed {seed}: {n} inits"),
@@ -1275,7 +1217,7 @@ fn r40_task_supervisor_stops_children_concurrently() {
                             .recv_match(Matcher::when(|e| e.exit_reason().is_some()))
                             .await;
                         l.push(format!("task {i} told at {}", tcx.now_ms()));
-                        sleep(&tcx, 1000).await;
+                        tcx.sleep(1000).await;
                         ExitReason::Shutdown
                     })
                     .await
@@ -1365,7 +1307,7 @@ fn r41_supervisor_calls_wait_without_timeout() {
                 // an init that takes twice the default call timeout
                 let slow = Worker::new("slow", &log, &p)
                     .with_hook(hook(|cx| async move {
-                        sleep(&cx, 10_000).await;
+                        cx.sleep(10_000).await;
                         Init::Ok
                     }))
                     .spec();
@@ -1413,7 +1355,7 @@ fn r41_start_child_with_id_of_running_child_returns_already_started() {
             &format!("{:?}", SupReply::StartFailed(StartError::AlreadyStarted(a))),
             "seed {seed}"
         );
-        assert_eq!(count(&log, "init other"), 0, "seed {seed}");
+        assert_eq!(log.count("init other"), 0, "seed {seed}");
     }
 }
 
@@ -1751,7 +1693,7 @@ fn timer_run(seed: u64, to_name: bool) -> (Sim, Log, Pids) {
             let new = await_new(&cx, "srv", Some(old)).await;
             p.set("new", new);
             log.push(format!("timers pending {}", cx.world().timers_pending()));
-            sleep(&cx, 200).await;
+            cx.sleep(200).await;
             forever(&cx).await;
         });
     });
@@ -1763,12 +1705,12 @@ fn r48_send_after_to_a_pid_is_cancelled_when_it_dies() {
     for seed in 0..SEEDS {
         let (sim, log, pids) = timer_run(seed, false);
         assert_eq!(
-            with_prefix(&log, "timers"),
+            log.starting_with("timers"),
             vec!["timers pending 0"],
             "seed {seed}"
         );
         assert!(
-            with_prefix(&log, "tick").is_empty(),
+            log.starting_with("tick").is_empty(),
             "seed {seed}: {:?}",
             log.lines()
         );
@@ -1781,14 +1723,14 @@ fn r48_send_after_to_a_name_fires_into_the_next_incarnation() {
     for seed in 0..SEEDS {
         let (_sim, log, pids) = timer_run(seed, true);
         assert_eq!(
-            with_prefix(&log, "timers"),
+            log.starting_with("timers"),
             vec!["timers pending 1"],
             "seed {seed}"
         );
         let new = pids.get("new");
         assert_ne!(new, pids.get("old"));
         assert_eq!(
-            with_prefix(&log, "tick"),
+            log.starting_with("tick"),
             vec![format!("tick srv {new} at 100")],
             "seed {seed}"
         );
