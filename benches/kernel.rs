@@ -8,15 +8,8 @@ use fsim::workload;
 use std::hint::black_box;
 use std::time::Duration;
 
-fn unbounded() -> Config {
-    let mut c = Config::default();
-    c.limits.steps_max = u32::MAX;
-    c.limits.processes_max = u32::MAX;
-    c
-}
-
 fn steps_of(setup: impl Fn(&mut Sim)) -> u64 {
-    let mut sim = Sim::new(unbounded());
+    let mut sim = Sim::new(workload::unbounded_config());
     setup(&mut sim);
     sim.run(&mut RandomChooser::new(0)).steps as u64
 }
@@ -31,7 +24,7 @@ fn ping_pong(c: &mut Criterion) {
         })));
         g.bench_function(format!("{n}_msgs"), |b| {
             b.iter(|| {
-                let mut sim = Sim::new(unbounded());
+                let mut sim = Sim::new(workload::unbounded_config());
                 workload::ping_pong(&mut sim, n);
                 black_box(sim.run(&mut RandomChooser::new(1)).steps)
             })
@@ -67,7 +60,7 @@ fn churn(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("10000_children", |b| {
         b.iter(|| {
-            let mut sim = Sim::new(unbounded());
+            let mut sim = Sim::new(workload::unbounded_config());
             workload::churn(&mut sim, N);
             black_box(sim.run(&mut RandomChooser::new(1)).steps)
         })

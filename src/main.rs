@@ -84,16 +84,9 @@ fn check(seeds: u64) -> ExitCode {
     }
 }
 
-fn unbounded() -> Config {
-    let mut c = Config::default();
-    c.limits.steps_max = u32::MAX;
-    c.limits.processes_max = u32::MAX;
-    c
-}
-
 fn bench(messages: u64, seeds: u64) {
     let t = Instant::now();
-    let mut sim = Sim::new(unbounded());
+    let mut sim = Sim::new(workload::unbounded_config());
     workload::ping_pong(&mut sim, messages);
     let r = sim.run(&mut RandomChooser::new(1));
     let s = t.elapsed().as_secs_f64();
@@ -119,7 +112,7 @@ fn bench(messages: u64, seeds: u64) {
     );
     let t = Instant::now();
     let n = 100_000;
-    let mut sim = Sim::new(unbounded());
+    let mut sim = Sim::new(workload::unbounded_config());
     workload::churn(&mut sim, n);
     let r = sim.run(&mut RandomChooser::new(1));
     let s = t.elapsed().as_secs_f64();

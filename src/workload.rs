@@ -132,6 +132,14 @@ async fn client(cx: Cx, i: u32) {
     let _ = registry::whereis_name(&cx, "reg", "client0").await;
 }
 
+/// No step or process limit: for benchmarks that run long on purpose.
+pub fn unbounded_config() -> Config {
+    let mut c = Config::default();
+    c.limits.steps_max = u32::MAX;
+    c.limits.processes_max = u32::MAX;
+    c
+}
+
 /// Two processes passing a counter back and forth `n` times.
 pub fn ping_pong(sim: &mut Sim, n: u64) {
     let ponger = sim.spawn("pong", move |cx| async move {

@@ -149,7 +149,6 @@ where
         }
     })
     .restart(Restart::Temporary)
-    .shutdown(super::supervisor::Shutdown::Timeout(5_000))
 }
 
 /// `Task.Supervisor.start_child/2`: a temporary child of `sup`, not linked to the caller.

@@ -129,6 +129,13 @@ impl Cx {
         self.w().make_ref()
     }
 
+    /// `Process.sleep(ms)`: waits `ms` of virtual time, leaving the mailbox alone (a
+    /// receive that matches nothing, with a timeout).
+    pub async fn sleep(&self, ms: u64) {
+        let nothing = self.recv_timeout(Matcher::Nothing, ms).await;
+        debug_assert!(nothing.is_none(), "a matcher that accepts nothing matched");
+    }
+
     /// Lets the scheduler run something else before this process goes on.
     pub fn yield_now(&self) -> YieldNow<'_> {
         YieldNow {
@@ -402,21 +409,15 @@ impl Cx {
     pub fn demonitor(&self, mref: Ref, flush: bool) -> bool {
         let mut w = self.w();
         let p = w.p(self.me);
-        let Some(i) = p.monitors.iter().position(|(r, _)| *r == mref) else {
-            if flush {
-                p.mailbox
-                    .retain(|e| !matches!(e.body, Body::Down { mref: r, .. } if r == mref));
-            }
-            return false;
-        };
-        let (_, target) = p.monitors.remove(i);
         if flush {
             p.mailbox
                 .retain(|e| !matches!(e.body, Body::Down { mref: r, .. } if r == mref));
         }
-        if target != Pid::NONE {
-            w.push_signal(self.me, target, Signal::Demonitor { mref });
-        }
+        let Some(i) = p.monitors.iter().position(|(r, _)| *r == mref) else {
+            return false;
+        };
+        let (_, target) = p.monitors.remove(i);
+        w.push_signal(self.me, target, Signal::Demonitor { mref });
         self.effect_done(w);
         true
     }
@@ -578,13 +579,15 @@ impl Cx {
         f: impl FnOnce(&mut BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
     ) -> Result<R, TableGone> {
         let mut w = self.w();
-        let alive: Vec<bool> = w
-            .procs
-            .iter()
-            .map(|p| p.sched != super::world::Sched::Dead)
-            .collect();
-        let is_alive = |p: Pid| alive.get(p.0 as usize).copied().unwrap_or(false);
-        let Some(entry) = w.tables.get_mut(&t.id) else {
+        // Borrow the tables mutably and the processes immutably at once: no copy of the
+        // liveness of every process per table operation.
+        let World { tables, procs, .. } = &mut *w;
+        let is_alive = |p: Pid| {
+            procs
+                .get(p.0 as usize)
+                .is_some_and(|p| p.sched != super::world::Sched::Dead)
+        };
+        let Some(entry) = tables.get_mut(&t.id) else {
             self.global(w, op);
             return Err(TableGone(t.id));
         };

@@ -5,8 +5,7 @@
 //! leaks into simulated code from outside — hash-map iteration order, the wall clock, OS
 //! randomness, global counters — shows up here.
 
-use super::choice::RandomChooser;
-use super::exec::{Config, RunReport, Sim};
+use super::exec::{Config, RunReport, Sim, run_seed};
 use super::trace::Event;
 
 /// Two runs of the same seed that did not agree.
@@ -52,12 +51,6 @@ impl std::fmt::Display for Divergence {
     }
 }
 
-fn run_once(config: &Config, seed: u64, setup: &dyn Fn(&mut Sim)) -> RunReport {
-    let mut sim = Sim::new(config.clone());
-    setup(&mut sim);
-    sim.run(&mut RandomChooser::new(seed))
-}
-
 /// Runs `seed` twice on the world `setup` builds; `Ok(the first run's report)` if both
 /// runs agree.
 pub fn check_seed(
@@ -65,8 +58,8 @@ pub fn check_seed(
     seed: u64,
     setup: impl Fn(&mut Sim),
 ) -> Result<RunReport, Box<Divergence>> {
-    let a = run_once(config, seed, &setup);
-    let b = run_once(config, seed, &setup);
+    let a = run_seed(config, seed, &setup);
+    let b = run_seed(config, seed, &setup);
     if a.trace_hash == b.trace_hash && a.tape == b.tape {
         return Ok(a);
     }
@@ -74,8 +67,8 @@ pub fn check_seed(
         record_trace: true,
         ..config.clone()
     };
-    let ta = run_once(&traced, seed, &setup).trace.unwrap_or_default();
-    let tb = run_once(&traced, seed, &setup).trace.unwrap_or_default();
+    let ta = run_seed(&traced, seed, &setup).trace.unwrap_or_default();
+    let tb = run_seed(&traced, seed, &setup).trace.unwrap_or_default();
     let first = (0..ta.len().max(tb.len())).find(|&i| ta.get(i) != tb.get(i));
     Err(Box::new(Divergence {
         seed,

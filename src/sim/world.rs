@@ -117,6 +117,8 @@ pub enum Matcher {
     Tag(Ref),
     /// An arbitrary predicate.
     Fn(Rc<dyn Fn(&Envelope) -> bool>),
+    /// No message at all: waits only for a timeout, or for a signal that ends the process.
+    Nothing,
 }
 
 impl Matcher {
@@ -135,6 +137,7 @@ impl Matcher {
                 Body::Exit { .. } => false,
             },
             Matcher::Fn(f) => f(e),
+            Matcher::Nothing => false,
         }
     }
 }
@@ -145,6 +148,7 @@ impl fmt::Debug for Matcher {
             Matcher::Any => write!(f, "Any"),
             Matcher::Tag(r) => write!(f, "Tag({r:?})"),
             Matcher::Fn(_) => write!(f, "Fn"),
+            Matcher::Nothing => write!(f, "Nothing"),
         }
     }
 }
