@@ -35,6 +35,9 @@ enum Command {
         /// Seeds of the three-actor model.
         #[arg(long, default_value_t = 100_000)]
         seeds: u64,
+        /// Children spawned (and exited) one after another.
+        #[arg(long, default_value_t = 100_000)]
+        children: u32,
     },
 }
 
@@ -42,8 +45,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { seeds } => check(seeds),
-        Command::Bench { messages, seeds } => {
-            bench(messages, seeds);
+        Command::Bench {
+            messages,
+            seeds,
+            children,
+        } => {
+            bench(messages, seeds, children);
             ExitCode::SUCCESS
         }
     }
@@ -84,7 +91,7 @@ fn check(seeds: u64) -> ExitCode {
     }
 }
 
-fn bench(messages: u64, seeds: u64) {
+fn bench(messages: u64, seeds: u64, n: u32) {
     let t = Instant::now();
     let mut sim = Sim::new(workload::unbounded_config());
     workload::ping_pong(&mut sim, messages);
@@ -111,7 +118,6 @@ fn bench(messages: u64, seeds: u64) {
         steps as f64 / seeds as f64
     );
     let t = Instant::now();
-    let n = 100_000;
     let mut sim = Sim::new(workload::unbounded_config());
     workload::churn(&mut sim, n);
     let r = sim.run(&mut RandomChooser::new(1));

@@ -124,7 +124,7 @@ impl Sim {
                     config.faults,
                     config.record_trace,
                 )),
-                futures: RefCell::new(Vec::new()),
+                futures: RefCell::new(Vec::with_capacity(8)),
             }),
             invariants: Vec::new(),
             ran: false,
@@ -281,8 +281,8 @@ impl Sim {
             time_ms: w.now_ms(),
             // The last events matter when something went wrong; copying them for every
             // passing run would cost more than the run itself.
-            recent: if outcome.is_failure() || w.trace.full.is_some() {
-                w.trace.recent.iter().cloned().collect()
+            recent: if outcome.is_failure() || w.trace.recording() {
+                w.trace.recent(w.step)
             } else {
                 Vec::new()
             },

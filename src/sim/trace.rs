@@ -39,7 +39,6 @@ pub(crate) fn fold_reason(h: &mut u64, r: &ExitReason) {
 }
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::fmt;
 
 /// How many recent events are always kept.
@@ -58,11 +57,15 @@ pub(crate) fn fold(h: &mut u64, x: u64) {
 #[inline]
 pub(crate) fn fold_type(h: &mut u64, t: &str) {
     let b = t.as_bytes();
-    let mut head = [0u8; 8];
-    let mut tail = [0u8; 8];
-    let n = b.len().min(8);
-    head[..n].copy_from_slice(&b[..n]);
-    tail[..n].copy_from_slice(&b[b.len() - n..]);
+    let (head, tail) = if b.len() >= 8 {
+        let head: [u8; 8] = b[..8].try_into().expect("8 bytes");
+        let tail: [u8; 8] = b[b.len() - 8..].try_into().expect("8 bytes");
+        (head, tail)
+    } else {
+        let mut head = [0u8; 8];
+        head[..b.len()].copy_from_slice(b);
+        (head, head)
+    };
     fold(h, u64::from_le_bytes(head) ^ ((b.len() as u64) << 56));
     fold(h, u64::from_le_bytes(tail));
 }
@@ -175,27 +178,63 @@ impl StepKind {
     }
 }
 
-impl SignalKind {
+/// A borrowed view of a signal: what the hash sees of it, whether the kernel holds the
+/// signal itself or a trace holds its [`SignalKind`].
+pub(crate) enum SignalView<'a> {
+    Message(&'a str),
+    Link,
+    Unlink,
+    Exit(&'a ExitReason, bool),
+    Monitor,
+    Demonitor,
+    Down(&'a ExitReason),
+}
+
+impl SignalView<'_> {
+    #[inline]
     fn fold(&self, h: &mut u64) {
         match self {
-            SignalKind::Message(t) => {
+            SignalView::Message(t) => {
                 fold(h, 1);
                 fold_type(h, t)
             }
-            SignalKind::Link => fold(h, 2),
-            SignalKind::Unlink => fold(h, 3),
-            SignalKind::Exit { reason, linked } => {
+            SignalView::Link => fold(h, 2),
+            SignalView::Unlink => fold(h, 3),
+            SignalView::Exit(reason, linked) => {
                 fold(h, 4 + *linked as u64);
                 fold_reason(h, reason)
             }
-            SignalKind::Monitor => fold(h, 6),
-            SignalKind::Demonitor => fold(h, 7),
-            SignalKind::Down(r) => {
+            SignalView::Monitor => fold(h, 6),
+            SignalView::Demonitor => fold(h, 7),
+            SignalView::Down(r) => {
                 fold(h, 8);
                 fold_reason(h, r)
             }
         }
     }
+}
+
+impl SignalKind {
+    fn view(&self) -> SignalView<'_> {
+        match self {
+            SignalKind::Message(t) => SignalView::Message(t),
+            SignalKind::Link => SignalView::Link,
+            SignalKind::Unlink => SignalView::Unlink,
+            SignalKind::Exit { reason, linked } => SignalView::Exit(reason, *linked),
+            SignalKind::Monitor => SignalView::Monitor,
+            SignalKind::Demonitor => SignalView::Demonitor,
+            SignalKind::Down(r) => SignalView::Down(r),
+        }
+    }
+}
+
+/// How a sent signal enters the hash: the same for [`Effect::Send`] and for the kernel's
+/// path, which folds without building the effect unless the full trace is kept.
+#[inline]
+pub(crate) fn fold_send(h: &mut u64, from: Pid, to: Pid, signal: SignalView<'_>) {
+    fold(h, 11);
+    fold(h, ((from.0 as u64) << 32) | to.0 as u64);
+    signal.fold(h);
 }
 
 /// Something a step did besides its action (only listed in full traces; always hashed).
@@ -255,11 +294,7 @@ pub enum Effect {
 impl Effect {
     fn fold(&self, h: &mut u64) {
         match self {
-            Effect::Send { from, to, signal } => {
-                fold(h, 11);
-                fold(h, ((from.0 as u64) << 32) | to.0 as u64);
-                signal.fold(h);
-            }
+            Effect::Send { from, to, signal } => fold_send(h, *from, *to, signal.view()),
             Effect::Spawn {
                 parent,
                 child,
@@ -413,7 +448,8 @@ pub(crate) fn fault_text(f: &Fault) -> String {
 #[derive(Debug)]
 pub(crate) struct Trace {
     pub hash: u64,
-    pub recent: VecDeque<Event>,
+    /// The last [`RECENT_MAX`] events; step `s` lives in slot `s % RECENT_MAX`.
+    recent: Vec<Option<Event>>,
     pub full: Option<Vec<Event>>,
     /// Effects of the step in progress (full traces only).
     pub effects: Vec<Effect>,
@@ -423,38 +459,54 @@ impl Trace {
     pub fn new(full: bool) -> Self {
         Trace {
             hash: 0xcbf2_9ce4_8422_2325,
-            recent: VecDeque::with_capacity(RECENT_MAX),
+            recent: Vec::with_capacity(RECENT_MAX),
             full: full.then(Vec::new),
             effects: Vec::new(),
         }
     }
 
+    /// Is the full trace (with effects) being kept?
+    #[inline]
+    pub fn recording(&self) -> bool {
+        self.full.is_some()
+    }
+
     #[inline]
     pub fn effect(&mut self, e: Effect) {
         e.fold(&mut self.hash);
-        if self.full.is_some() {
+        if self.recording() {
             self.effects.push(e);
         }
     }
 
+    #[inline]
     pub fn step(&mut self, step: u32, time_ms: u64, kind: StepKind, deps: [Option<u32>; 2]) {
         fold(&mut self.hash, step as u64);
         fold(&mut self.hash, time_ms);
         kind.fold(&mut self.hash);
-        let effects = std::mem::take(&mut self.effects);
         let event = Event {
             step,
             time_ms,
             kind,
             deps,
-            effects,
+            effects: std::mem::take(&mut self.effects),
         };
         if let Some(full) = &mut self.full {
             full.push(event.clone());
         }
-        if self.recent.len() == RECENT_MAX {
-            self.recent.pop_front();
+        let slot = step as usize % RECENT_MAX;
+        if self.recent.len() <= slot {
+            self.recent.push(Some(event));
+        } else {
+            self.recent[slot] = Some(event);
         }
-        self.recent.push_back(event);
+    }
+
+    /// The last events, oldest first.
+    pub fn recent(&self, steps: u32) -> Vec<Event> {
+        let first = steps.saturating_sub(RECENT_MAX as u32);
+        (first..steps)
+            .filter_map(|s| self.recent.get(s as usize % RECENT_MAX)?.clone())
+            .collect()
     }
 }

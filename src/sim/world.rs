@@ -9,7 +9,7 @@
 //! - A dead process owns no name, table, link, monitor, timer or mailbox message.
 
 use super::tape::{Action, Fault};
-use super::trace::{Effect, SignalKind, StepKind, Trace};
+use super::trace::{Effect, SignalKind, SignalView, StepKind, Trace};
 use super::types::{ExitReason, Name, Payload, Pid, Ref};
 use std::any::Any;
 use std::borrow::Cow;
@@ -213,6 +213,18 @@ impl Signal {
             Signal::Monitor { .. } => SignalKind::Monitor,
             Signal::Demonitor { .. } => SignalKind::Demonitor,
             Signal::Down { reason, .. } => SignalKind::Down(reason.clone()),
+        }
+    }
+
+    fn view(&self) -> SignalView<'_> {
+        match self {
+            Signal::Message { payload, .. } => SignalView::Message((**payload).type_name()),
+            Signal::Link => SignalView::Link,
+            Signal::Unlink => SignalView::Unlink,
+            Signal::Exit { reason, linked } => SignalView::Exit(reason, *linked),
+            Signal::Monitor { .. } => SignalView::Monitor,
+            Signal::Demonitor { .. } => SignalView::Demonitor,
+            Signal::Down { reason, .. } => SignalView::Down(reason),
         }
     }
 
@@ -446,8 +458,8 @@ pub struct World {
 impl World {
     pub(crate) fn new(limits: Limits, menu: FaultMenu, full_trace: bool) -> Self {
         World {
-            procs: Vec::new(),
-            enabled: Vec::new(),
+            procs: Vec::with_capacity(8),
+            enabled: Vec::with_capacity(16),
             names: BTreeMap::new(),
             tables: BTreeMap::new(),
             table_names: BTreeMap::new(),
@@ -743,14 +755,12 @@ impl World {
         for ch in &mut p.inbound {
             ch.queue.retain(|q| q.signal.answered_when_dead());
         }
-        let emptied: Vec<Pid> = p
-            .inbound
-            .iter()
-            .filter(|c| c.queue.is_empty())
-            .map(|c| c.from)
-            .collect();
-        for from in emptied {
-            self.set_enabled(Action::Deliver { to: pid, from }, false);
+        for i in 0..self.procs[pid.0 as usize].inbound.len() {
+            let ch = &self.procs[pid.0 as usize].inbound[i];
+            if ch.queue.is_empty() {
+                let from = ch.from;
+                self.set_enabled(Action::Deliver { to: pid, from }, false);
+            }
         }
         self.set_enabled(Action::Run(pid), false);
         if self.current != Some(pid) {
@@ -768,13 +778,18 @@ impl World {
                 self.table_names.remove(&n);
             }
         }
-        self.timers.retain(|_, t| match &t.kind {
-            TimerKind::SendAfter { dest, .. } => *dest != Dest::Pid(pid),
-            TimerKind::RecvTimeout { pid: p } => *p != pid,
-        });
-        let timers = &self.timers;
-        self.timer_deadlines
-            .retain(|seq, d| timers.contains_key(&(*d, *seq)));
+        let doomed: Vec<(u64, u64)> = self
+            .timers
+            .iter()
+            .filter(|(_, t)| match &t.kind {
+                TimerKind::SendAfter { dest, .. } => *dest == Dest::Pid(pid),
+                TimerKind::RecvTimeout { pid: p } => *p == pid,
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for key in doomed {
+            self.cancel_timer_key(key);
+        }
         for (mref, target) in held {
             if let Some(t) = self.procs.get_mut(target.0 as usize) {
                 t.monitored_by.retain(|(r, _)| *r != mref);
@@ -806,11 +821,11 @@ impl World {
 
     /// Puts a signal on the channel `from -> to` (rule 2: one FIFO per ordered pair).
     pub(crate) fn push_signal(&mut self, from: Pid, to: Pid, signal: Signal) {
-        self.trace.effect(Effect::Send {
-            from,
-            to,
-            signal: signal.kind(),
-        });
+        super::trace::fold_send(&mut self.trace.hash, from, to, signal.view());
+        if self.trace.recording() {
+            let signal = signal.kind();
+            self.trace.effects.push(Effect::Send { from, to, signal });
+        }
         let step = self.step;
         let Some(r) = self.procs.get_mut(to.0 as usize) else {
             debug_assert!(false, "signal to a pid that was never spawned: {to}");
