@@ -322,24 +322,35 @@ impl Cx {
     // ---- links and monitors -----------------------------------------------------------
 
     /// `link/1` (rule 9). Linking to a dead process yields an exit signal `noproc` (rule 4).
+    ///
+    /// Links follow ERTS's link protocol, so that concurrent `link`/`unlink` calls from
+    /// both ends leave both ends agreeing: a link that is already active sends nothing; one
+    /// this process is still unlinking becomes active again and a `LINK` goes out.
     pub fn link(&self, to: Pid) {
         if to == self.me {
             return;
         }
         let mut w = self.w();
-        let links = &mut w.p(self.me).links;
-        if let Err(i) = links.binary_search(&to) {
-            links.insert(i, to);
+        let p = w.p(self.me);
+        if let Err(i) = p.links.binary_search(&to) {
+            p.links.insert(i, to);
+            p.unlinking.retain(|(q, _)| *q != to);
+            w.push_signal(self.me, to, Signal::Link);
         }
-        w.push_signal(self.me, to, Signal::Link);
         self.effect_done(w);
     }
 
-    /// `unlink/1`.
+    /// `unlink/1`: once it returns, the link has no effect on this process; the other end
+    /// drops its side when the `UNLINK_ID` arrives and acknowledges it.
     pub fn unlink(&self, to: Pid) {
         let mut w = self.w();
-        w.p(self.me).links.retain(|p| *p != to);
-        w.push_signal(self.me, to, Signal::Unlink);
+        let p = w.p(self.me);
+        if let Ok(i) = p.links.binary_search(&to) {
+            p.links.remove(i);
+            let id = w.make_ref();
+            w.p(self.me).unlinking.push((to, id));
+            w.push_signal(self.me, to, Signal::UnlinkId { id });
+        }
         self.effect_done(w);
     }
 

@@ -88,8 +88,10 @@ pub enum SignalKind {
     Message(Cow<'static, str>),
     /// A link request.
     Link,
-    /// An unlink request.
+    /// An unlink request (`UNLINK_ID`).
     Unlink,
+    /// Its acknowledgement (`UNLINK_ID_ACK`).
+    UnlinkAck,
     /// An exit signal with this reason (`linked`: it came from a link).
     Exit {
         /// The reason it carries.
@@ -184,6 +186,7 @@ pub(crate) enum SignalView<'a> {
     Message(&'a str),
     Link,
     Unlink,
+    UnlinkAck,
     Exit(&'a ExitReason, bool),
     Monitor,
     Demonitor,
@@ -200,6 +203,7 @@ impl SignalView<'_> {
             }
             SignalView::Link => fold(h, 2),
             SignalView::Unlink => fold(h, 3),
+            SignalView::UnlinkAck => fold(h, 9),
             SignalView::Exit(reason, linked) => {
                 fold(h, 4 + *linked as u64);
                 fold_reason(h, reason)
@@ -220,6 +224,7 @@ impl SignalKind {
             SignalKind::Message(t) => SignalView::Message(t),
             SignalKind::Link => SignalView::Link,
             SignalKind::Unlink => SignalView::Unlink,
+            SignalKind::UnlinkAck => SignalView::UnlinkAck,
             SignalKind::Exit { reason, linked } => SignalView::Exit(reason, *linked),
             SignalKind::Monitor => SignalView::Monitor,
             SignalKind::Demonitor => SignalView::Demonitor,
@@ -410,6 +415,7 @@ fn signal_text(s: &SignalKind) -> String {
         SignalKind::Message(t) => format!("message {}", short_type(t)),
         SignalKind::Link => "link".into(),
         SignalKind::Unlink => "unlink".into(),
+        SignalKind::UnlinkAck => "unlink ack".into(),
         SignalKind::Exit { reason, linked } => {
             format!("exit({reason:?}){}", if *linked { " via link" } else { "" })
         }

@@ -181,7 +181,14 @@ pub(crate) enum Signal {
         tag: Option<Ref>,
     },
     Link,
-    Unlink,
+    /// ERTS's `UNLINK_ID`: the sender has dropped its side of the link.
+    UnlinkId {
+        id: Ref,
+    },
+    /// `UNLINK_ID_ACK`: the receiver of `UNLINK_ID` has dropped its side too.
+    UnlinkAck {
+        id: Ref,
+    },
     Exit {
         reason: ExitReason,
         linked: bool,
@@ -205,7 +212,8 @@ impl Signal {
                 SignalKind::Message(Cow::Borrowed((**payload).type_name()))
             }
             Signal::Link => SignalKind::Link,
-            Signal::Unlink => SignalKind::Unlink,
+            Signal::UnlinkId { .. } => SignalKind::Unlink,
+            Signal::UnlinkAck { .. } => SignalKind::UnlinkAck,
             Signal::Exit { reason, linked } => SignalKind::Exit {
                 reason: reason.clone(),
                 linked: *linked,
@@ -220,7 +228,8 @@ impl Signal {
         match self {
             Signal::Message { payload, .. } => SignalView::Message((**payload).type_name()),
             Signal::Link => SignalView::Link,
-            Signal::Unlink => SignalView::Unlink,
+            Signal::UnlinkId { .. } => SignalView::Unlink,
+            Signal::UnlinkAck { .. } => SignalView::UnlinkAck,
             Signal::Exit { reason, linked } => SignalView::Exit(reason, *linked),
             Signal::Monitor { .. } => SignalView::Monitor,
             Signal::Demonitor { .. } => SignalView::Demonitor,
@@ -268,8 +277,11 @@ pub(crate) struct Proc {
     recv_timer: Option<(u64, u64)>,
     pub mailbox: VecDeque<Envelope>,
     pub trap_exit: bool,
-    /// Sorted.
+    /// Active links, sorted.
     pub links: Vec<Pid>,
+    /// Links this process has removed on its side and whose `UNLINK_ID` is not yet
+    /// acknowledged: (partner, unlink id).
+    pub unlinking: Vec<(Pid, Ref)>,
     /// Monitors this process holds: (ref, target).
     pub monitors: Vec<(Ref, Pid)>,
     /// Monitors on this process: (ref, watcher).
@@ -690,6 +702,7 @@ impl World {
             mailbox: VecDeque::new(),
             trap_exit: false,
             links: Vec::new(),
+            unlinking: Vec::new(),
             monitors: Vec::new(),
             monitored_by: Vec::new(),
             names: Vec::new(),
@@ -748,6 +761,7 @@ impl World {
         let names = std::mem::take(&mut p.names);
         let tables = std::mem::take(&mut p.tables);
         let links = std::mem::take(&mut p.links);
+        p.unlinking.clear();
         let watchers = std::mem::take(&mut p.monitored_by);
         let held = std::mem::take(&mut p.monitors);
         // Signals already on their way in mean nothing now, except link and monitor
@@ -917,8 +931,22 @@ impl World {
                 }
                 self.enqueue(to, from, Body::Data { payload, tag });
             }
-            Signal::Link => insert_sorted(&mut self.p(to).links, from),
-            Signal::Unlink => self.p(to).links.retain(|p| *p != from),
+            Signal::Link => {
+                // A LINK that meets our own unlink in progress is ignored: our UNLINK_ID
+                // is on its way and removes the other side (ERTS link protocol).
+                let p = self.p(to);
+                if !p.unlinking.iter().any(|(q, _)| *q == from) {
+                    insert_sorted(&mut p.links, from);
+                }
+            }
+            Signal::UnlinkId { id } => {
+                self.p(to).links.retain(|p| *p != from);
+                self.push_signal(to, from, Signal::UnlinkAck { id });
+            }
+            Signal::UnlinkAck { id } => self
+                .p(to)
+                .unlinking
+                .retain(|(q, r)| !(*q == from && *r == id)),
             Signal::Exit { reason, linked } => self.apply_exit(to, from, reason, linked),
             // rule 17: a monitor whose owner died on the way is gone with its owner.
             Signal::Monitor { mref } if self.is_alive(from) => {

@@ -1222,8 +1222,6 @@ fn unlink_vs_link_world(sim: &mut Sim, log: Log, b_then: ExitReason) -> (Pid, Sl
 }
 
 #[test]
-#[ignore = "model bug: link/1 while an unlink is in flight re-creates the link on one side \
-            only (OTP_MODEL rule 9: links are bidirectional)"]
 fn r9_concurrent_link_and_unlink_leave_both_sides_agreeing() {
     for seed in 0..RACE_SEEDS {
         let mut pids = (Pid(0), Slot::default());
@@ -1243,8 +1241,6 @@ fn r9_concurrent_link_and_unlink_leave_both_sides_agreeing() {
 }
 
 #[test]
-#[ignore = "model bug: after unlink(b) returns, an exit from b still kills a when b called \
-            link(a) while its side of the link was still active (OTP_MODEL rule 9)"]
 fn r9_unlink_is_not_undone_by_a_redundant_link_from_the_partner() {
     let mut redundant_seen = 0;
     for seed in 0..RACE_SEEDS {
@@ -1268,6 +1264,33 @@ fn r9_unlink_is_not_undone_by_a_redundant_link_from_the_partner() {
         }
     }
     assert!(redundant_seen > 0);
+}
+
+#[test]
+fn r9_link_right_after_unlink_leaves_a_live_link_whatever_the_acknowledgement_order() {
+    for seed in 0..RACE_SEEDS {
+        let ran = run(seed, |sim, _log| {
+            sim.spawn("a", |cx| async move {
+                let b = cx
+                    .spawn_link(|cx| async move {
+                        cx.recv_match(text("die")).await;
+                        boom()
+                    })
+                    .await;
+                cx.unlink(b);
+                cx.link(b); // while the UNLINK_ID is still on its way
+                cx.send(b, "die");
+                forever(&cx).await;
+            });
+        });
+        // The relink wins: b's crash reaches a through the link, and the late
+        // acknowledgement of the unlink does not remove it.
+        assert_eq!(
+            ran.world().exit_reason(Pid(0)),
+            Some(&boom()),
+            "seed {seed}"
+        );
+    }
 }
 
 #[test]
