@@ -24,14 +24,17 @@ const SEEDS: u64 = 200;
 // ---- harness --------------------------------------------------------------------------
 
 /// Runs the world `setup` builds under the random chooser with seed `seed`; with `jumps`
-/// false, virtual time moves only when nothing else is enabled. Returns the finished
-/// `Sim` (for `world()`) and the log.
-fn sim_run(seed: u64, jumps: bool, setup: impl FnOnce(&mut Sim, Log)) -> (Sim, Log) {
+/// false, virtual time moves only when nothing else is enabled. `setup` gets the log and a
+/// [`Pids`] to record pids in; returns the finished `Sim` (for `world()`), the log and the
+/// pids.
+fn sim_run(seed: u64, jumps: bool, setup: impl FnOnce(&mut Sim, Log, Pids)) -> (Sim, Log, Pids) {
     let chooser = RandomChooser::new(seed).with_rates(0, if jumps { 10_000 } else { 0 });
+    let pids = Pids::default();
+    let p = pids.clone();
     let (sim, _, log, ()) = run_checked(seed, Config::default(), chooser, |sim, log| {
-        setup(sim, log.clone())
+        setup(sim, log.clone(), p)
     });
-    (sim, log)
+    (sim, log, pids)
 }
 
 /// Waits until `name` is registered to a pid other than `old`, and returns it.
@@ -199,9 +202,7 @@ fn kids_fmt(kids: &[(String, Option<Pid>)]) -> String {
 #[test]
 fn r32_children_start_in_order_each_synchronously_before_start_link_returns() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, true, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let ids: [&'static str; 3] = ["a", "b", "c"];
                 let children = ids
@@ -277,9 +278,7 @@ fn r32_children_start_in_order_each_synchronously_before_start_link_returns() {
 #[test]
 fn r33_boot_failure_stops_started_children_in_reverse_and_reports_failed_to_start_child() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 cx.trap_exit(true);
                 let children = vec![
@@ -329,9 +328,7 @@ fn r33_boot_failure_stops_started_children_in_reverse_and_reports_failed_to_star
 #[test]
 fn r33_already_started_child_aborts_the_boot() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 cx.trap_exit(true);
                 let me = cx.me();
@@ -387,10 +384,8 @@ fn r34_permanent_child_is_restarted_after_any_exit() {
         ("p_crash", custom("crash")),
     ];
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
         let cs = cases.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let children = cs
                     .iter()
@@ -441,10 +436,8 @@ fn r34_transient_child_is_restarted_only_after_an_abnormal_exit() {
         ("t_killed", ExitReason::Kill, true),
     ];
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
         let cs = cases.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let children = cs
                     .iter()
@@ -485,7 +478,7 @@ fn r34_transient_child_is_restarted_only_after_an_abnormal_exit() {
 #[test]
 fn r34_temporary_child_is_never_restarted_and_its_spec_is_dropped() {
     for seed in 0..SEEDS {
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, _) = sim_run(seed, false, move |sim, log, _| {
             let pids = Pids::default();
             sim.spawn("test", move |cx| async move {
                 let children = vec![
@@ -540,7 +533,7 @@ fn strategy_run(seed: u64, strategy: Strategy) -> (Vec<String>, Vec<Pid>, Vec<Pi
     let before = Rc::new(RefCell::new(Vec::new()));
     let after = Rc::new(RefCell::new(Vec::new()));
     let (b2, a2) = (before.clone(), after.clone());
-    let (sim, log) = sim_run(seed, false, move |sim, log| {
+    let (sim, log, _) = sim_run(seed, false, move |sim, log, _| {
         sim.spawn("test", move |cx| async move {
             let pids = Pids::default();
             let children = ["a", "b", "c", "d"]
@@ -636,7 +629,7 @@ fn intensity_run(seed: u64, kill_at: &'static [u64]) -> (Option<ExitReason>, Log
     let p = pids.clone();
     let sup_exit = Rc::new(RefCell::new(None));
     let se = sup_exit.clone();
-    let (sim, log) = sim_run(seed, false, move |sim, log| {
+    let (sim, log, _) = sim_run(seed, false, move |sim, log, _| {
         sim.spawn("test", move |cx| async move {
             cx.trap_exit(true);
             let children = vec![
@@ -767,9 +760,7 @@ fn failing_hook(fail: Rc<Cell<bool>>, notify: Rc<Cell<Option<Pid>>>, log: Log) -
 #[test]
 fn r37_failed_restart_is_retried_via_message_with_other_messages_handled_between() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let fail = Rc::new(Cell::new(false));
                 let notify = Rc::new(Cell::new(None));
@@ -816,9 +807,7 @@ fn r37_failed_restart_is_retried_via_message_with_other_messages_handled_between
 #[test]
 fn r37_each_retry_counts_toward_intensity() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 cx.trap_exit(true);
                 let fail = Rc::new(Cell::new(false));
@@ -867,9 +856,7 @@ fn r37_each_retry_counts_toward_intensity() {
 #[test]
 fn r38_supervisor_is_blocked_during_a_restarted_childs_init() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let block = Rc::new(Cell::new(false));
                 let notify: Rc<Cell<Option<Pid>>> = Rc::new(Cell::new(None));
@@ -930,9 +917,7 @@ fn r38_supervisor_is_blocked_during_a_restarted_childs_init() {
 #[test]
 fn r38_exits_from_processes_that_are_not_children_are_ignored() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let children = vec![Worker::new("a", &log, &p).spec()];
                 let sup =
@@ -972,9 +957,7 @@ fn r38_exits_from_processes_that_are_not_children_are_ignored() {
 #[test]
 fn r39_shutdown_sends_shutdown_then_kills_after_the_timeout() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let children = vec![
                     Worker::new("slow", &log, &p)
@@ -1020,9 +1003,7 @@ fn r39_shutdown_sends_shutdown_then_kills_after_the_timeout() {
 #[test]
 fn r39_brutal_kill_kills_without_terminate() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let children = vec![
                     Worker::new("a", &log, &p)
@@ -1053,9 +1034,7 @@ fn r39_default_shutdown_is_5000_ms_for_workers_and_infinity_for_supervisors() {
         Shutdown::Timeout(5000)
     );
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 // the grandchild takes 8 s to stop, and may (its own timeout is 10 s)
                 let sub = sup_spec(
@@ -1104,9 +1083,7 @@ fn r39_default_shutdown_is_5000_ms_for_workers_and_infinity_for_supervisors() {
 #[test]
 fn r39_deliberate_termination_never_triggers_a_restart() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, _) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let children = vec![
                     Worker::new("a", &log, &p).trapping().spec(),
@@ -1162,7 +1139,7 @@ fn r39_crash_racing_terminate_child_never_leaves_the_child_restarted() {
     let mut restarted_first = 0;
     let mut terminated_first = 0;
     for seed in 0..SEEDS {
-        let (_sim, log) = sim_run(seed, false, move |sim, log| {
+        let (_sim, log, _) = sim_run(seed, false, move |sim, log, _| {
             sim.spawn("test", move |cx| async move {
                 let pids = Pids::default();
                 let children = vec![Worker::new("a", &log, &pids).spec()];
@@ -1203,7 +1180,7 @@ fn r39_crash_racing_terminate_child_never_leaves_the_child_restarted() {
 fn r40_task_supervisor_stops_children_concurrently() {
     let mut orders = BTreeSet::new();
     for seed in 0..SEEDS {
-        let (_sim, log) = sim_run(seed, false, move |sim, log| {
+        let (_sim, log, _) = sim_run(seed, false, move |sim, log, _| {
             sim.spawn("test", move |cx| async move {
                 cx.trap_exit(true); // survive the task supervisor's shutdown
                 let tsup = task::supervisor_start_link(&cx, Some("tasks".into()))
@@ -1246,9 +1223,7 @@ fn r40_task_supervisor_stops_children_concurrently() {
 #[test]
 fn r41_start_child_with_taken_name_returns_already_started_and_supervisor_survives() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, true, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let sup = supervisor::start_link(&cx, sup_spec(Strategy::OneForOne, vec![]), None)
                     .await
@@ -1297,9 +1272,7 @@ fn r41_start_child_with_taken_name_returns_already_started_and_supervisor_surviv
 #[test]
 fn r41_supervisor_calls_wait_without_timeout() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, true, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let sup = supervisor::start_link(&cx, sup_spec(Strategy::OneForOne, vec![]), None)
                     .await
@@ -1332,9 +1305,7 @@ fn r41_supervisor_calls_wait_without_timeout() {
 #[test]
 fn r41_start_child_with_id_of_running_child_returns_already_started() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (_sim, log) = sim_run(seed, true, move |sim, log| {
+        let (_sim, log, pids) = sim_run(seed, true, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 let children = vec![Worker::new("a", &log, &p).spec()];
                 let sup =
@@ -1370,9 +1341,7 @@ where
     S: FnOnce(Cx, Log) -> Fut + 'static,
     Fut: Future<Output = Pid> + 'static,
 {
-    let pids = Pids::default();
-    let p = pids.clone();
-    let (sim, log) = sim_run(seed, true, move |sim, log| {
+    let (sim, log, pids) = sim_run(seed, true, move |sim, log, p| {
         sim.spawn("prodder", move |cx| async move {
             let me = cx.me();
             let l = log.clone();
@@ -1465,7 +1434,7 @@ fn r42_crashing_task_kills_non_trapping_caller() {
     for seed in 0..SEEDS {
         let pids = Pids::default();
         let (p, p2) = (pids.clone(), pids.clone());
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, _) = sim_run(seed, true, move |sim, log, _| {
             let caller = sim.spawn("caller", move |cx| async move {
                 let t = task::start_link(&cx, |_tcx| async { custom("task crashed") }).await;
                 p.set("task", t);
@@ -1491,7 +1460,7 @@ fn r42_crashing_task_kills_non_trapping_caller() {
 #[test]
 fn r42_crashing_task_sends_trapping_caller_an_exit_message() {
     for seed in 0..SEEDS {
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, _) = sim_run(seed, true, move |sim, log, _| {
             sim.spawn("caller", move |cx| async move {
                 cx.trap_exit(true);
                 let t = task::start_link(&cx, |_tcx| async { custom("task crashed") }).await;
@@ -1541,9 +1510,7 @@ fn r43_task_start_survives_any_caller_exit() {
 #[test]
 fn r43_crashing_unlinked_task_leaves_caller_alive() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, true, move |sim, log, p| {
             sim.spawn("caller", move |cx| async move {
                 let t = task::start(&cx, |_tcx| async { custom("task crashed") }).await;
                 p.set("task", t);
@@ -1565,9 +1532,7 @@ fn r43_crashing_unlinked_task_leaves_caller_alive() {
 #[test]
 fn r44_task_supervisor_child_is_not_linked_to_its_caller() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, false, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
             sim.spawn("root", move |cx| async move {
                 let tsup = task::supervisor_start_link(&cx, Some("tasks".into()))
                     .await
@@ -1637,9 +1602,7 @@ fn r44_task_supervisor_child_is_not_linked_to_its_caller() {
 #[test]
 fn r44_task_supervisor_children_are_shut_down_with_the_tree() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, pids) = sim_run(seed, true, move |sim, log, p| {
             sim.spawn("test", move |cx| async move {
                 cx.trap_exit(true); // survive the tree's shutdown
                 let children = vec![task::supervisor_child_spec("tasks", Some("tasks".into()))];
@@ -1674,9 +1637,7 @@ fn r44_task_supervisor_children_are_shut_down_with_the_tree() {
 /// A supervised server "srv"; the test sets a 100 ms timer to `dest(old pid)`, kills the
 /// server, waits for the restart, reports the pending timers, then waits past the timer.
 fn timer_run(seed: u64, to_name: bool) -> (Sim, Log, Pids) {
-    let pids = Pids::default();
-    let p = pids.clone();
-    let (sim, log) = sim_run(seed, false, move |sim, log| {
+    let (sim, log, pids) = sim_run(seed, false, move |sim, log, p| {
         sim.spawn("test", move |cx| async move {
             let children = vec![Worker::new("srv", &log, &p).spec()];
             supervisor::start_link(&cx, sup_spec(Strategy::OneForOne, children), None)
@@ -1744,7 +1705,7 @@ fn r49_table_is_deleted_with_its_owner_and_later_access_errors() {
     for seed in 0..SEEDS {
         let ids = Rc::new(Cell::new(0u64));
         let id2 = ids.clone();
-        let (sim, log) = sim_run(seed, true, move |sim, log| {
+        let (sim, log, _) = sim_run(seed, true, move |sim, log, _| {
             sim.spawn("owner", move |cx| async move {
                 let t: Table<u32, String> = cx.table_new_named("cache").await.unwrap();
                 id2.set(t.id);
