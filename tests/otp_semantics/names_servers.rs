@@ -21,16 +21,21 @@ const SEEDS: u64 = 200;
 // ---- harness --------------------------------------------------------------------------
 
 /// Runs the world `setup` builds under the random chooser (no faults, `jump_ppm` chance of
-/// a random time jump; with 0, time moves only when nothing else can run). Returns the
-/// finished sim (for `world()`), the log, what `setup` returned, and the report.
+/// a random time jump; with 0, time moves only when nothing else can run). `setup` gets the
+/// log and a [`Pids`] to record pids in. Returns the finished sim (for `world()`), the log,
+/// what `setup` returned, the report and the pids.
 fn sim_run<T>(
     seed: u64,
     jump_ppm: u32,
-    setup: impl FnOnce(&mut Sim, &Log) -> T,
-) -> (Sim, Log, T, RunReport) {
+    setup: impl FnOnce(&mut Sim, &Log, Pids) -> T,
+) -> (Sim, Log, T, RunReport, Pids) {
     let chooser = RandomChooser::new(seed).with_rates(0, jump_ppm);
-    let (sim, report, log, out) = run_checked(seed, Config::default(), chooser, setup);
-    (sim, log, out, report)
+    let pids = Pids::default();
+    let p = pids.clone();
+    let (sim, report, log, out) = run_checked(seed, Config::default(), chooser, |sim, log| {
+        setup(sim, log, p)
+    });
+    (sim, log, out, report, pids)
 }
 
 /// Waits for the `DOWN` of monitor `mref`.
@@ -79,7 +84,7 @@ impl GenServer for Named {
 fn r18_of_two_racing_registrations_exactly_one_wins() {
     let mut wins = BTreeMap::<&str, u32>::new();
     for seed in 0..SEEDS {
-        let (sim, log, (a, b), _) = sim_run(seed, 0, |sim, log| {
+        let (sim, log, (a, b), _, _) = sim_run(seed, 0, |sim, log, _| {
             let mut spawn = |id: &'static str| {
                 let log = log.clone();
                 sim.spawn(id, move |cx| async move {
@@ -115,7 +120,7 @@ fn r18_name_is_already_free_when_exit_and_down_arrive() {
     for seed in 0..SEEDS {
         // the holder exits by itself, or is killed by an exit signal
         for killed in [false, true] {
-            let (sim, log, _, _) = sim_run(seed, 0, |sim, log| {
+            let (sim, log, _, _, _) = sim_run(seed, 0, |sim, log, _| {
                 let log = log.clone();
                 sim.spawn("t", move |cx| async move {
                     cx.trap_exit(true);
@@ -174,7 +179,7 @@ fn r18_lookups_see_old_holder_then_nothing_then_new_holder() {
     let allowed = ["new", "none new", "old new", "old none new"];
     let mut gap_seen = 0;
     for seed in 0..SEEDS {
-        let (_sim, log, _, _) = sim_run(seed, 0, |sim, log| {
+        let (_sim, log, _, _, _) = sim_run(seed, 0, |sim, log, _| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let me = cx.me();
@@ -238,9 +243,7 @@ fn r18_lookups_see_old_holder_then_nothing_then_new_holder() {
 #[test]
 fn r19_start_with_taken_name_returns_already_started_with_the_holder() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, t, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, t, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let s1 = gen_server::start_link(&cx, Named::new(&log), StartOpts::named("srv"))
@@ -275,7 +278,7 @@ fn r19_start_with_taken_name_returns_already_started_with_the_holder() {
 #[test]
 fn r19_start_with_taken_name_spawns_no_process() {
     for seed in 0..SEEDS {
-        let (_sim, log, _, _) = sim_run(seed, 0, |sim, log| {
+        let (_sim, log, _, _, _) = sim_run(seed, 0, |sim, log, _| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 cx.trap_exit(true);
@@ -310,7 +313,7 @@ fn r19_racing_starts_one_wins_and_the_loser_reports_the_winner() {
     for seed in 0..SEEDS {
         let res: Slot<Vec<(&str, Result<Pid, StartError>)>> = Slot::new();
         res.set(Vec::new());
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, _) = sim_run(seed, 10_000, |sim, log, _| {
             for id in ["a", "b"] {
                 let log = log.clone();
                 let res = res.clone();
@@ -366,9 +369,7 @@ fn r19_racing_starts_one_wins_and_the_loser_reports_the_winner() {
 #[test]
 fn r20_call_to_unbound_name_exits_noproc_cast_is_dropped_stop_exits_noproc() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 // the name was bound once, and is not any more
@@ -453,7 +454,7 @@ fn r20_call_that_resolved_the_old_pid_fails_even_though_a_new_pid_registers() {
         let p = pids.clone();
         let out: Slot<(Result<Pid, ExitReason>, Option<Pid>)> = Slot::new();
         let o = out.clone();
-        let (_sim, log, _, _) = sim_run(seed, 0, |sim, log| {
+        let (_sim, log, _, _, _) = sim_run(seed, 0, |sim, log, _| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let s1 = gen_server::start(&cx, Named::new(&log), StartOpts::named("srv"))
@@ -523,9 +524,7 @@ fn r20_call_that_resolved_the_old_pid_fails_even_though_a_new_pid_registers() {
 #[test]
 fn r21_registration_runs_in_the_caller_and_links_it_to_the_registry() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let reg = registry::start_link(&cx, "reg").await.expect("registry");
@@ -606,9 +605,7 @@ fn r21_lookup_returns_the_dead_pid_until_cleanup_and_never_after() {
     let allowed = ["none", "live none", "dead none", "live dead none"];
     let mut dead_seen = 0;
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             registry_world(sim, log, &["k"], move |cx, _reg, holder, log| async move {
                 p.set("holder", holder);
                 cx.spawn(move |lcx| async move {
@@ -664,7 +661,7 @@ fn r21_lookup_returns_the_dead_pid_until_cleanup_and_never_after() {
 fn r22_whereis_name_filters_a_dead_holder_whose_row_remains() {
     let mut filtered = 0;
     for seed in 0..SEEDS {
-        let (_sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (_sim, log, _, _, _) = sim_run(seed, 10_000, |sim, log, _| {
             registry_world(sim, log, &["k"], |cx, _reg, holder, log| async move {
                 cx.spawn(move |lcx| async move {
                     for _ in 0.. {
@@ -707,9 +704,7 @@ fn r22_whereis_name_filters_a_dead_holder_whose_row_remains() {
 fn r22_register_over_dead_holder_succeeds_and_late_cleanup_removes_only_its_rows() {
     let mut late = 0;
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             registry_world(
                 sim,
                 log,
@@ -757,9 +752,7 @@ fn r22_register_over_dead_holder_succeeds_and_late_cleanup_removes_only_its_rows
 #[test]
 fn r22_via_name_over_a_live_holder_gives_already_started() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 registry::start_link(&cx, "reg").await.expect("registry");
@@ -965,9 +958,7 @@ async fn svc_call(
 fn r23_start_link_returns_after_init_and_links_the_server_to_its_parent() {
     let mut overlapped = 0;
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             let l = log.clone();
             // a bystander that keeps running while init runs
             sim.spawn("bystander", move |cx| async move {
@@ -1028,9 +1019,7 @@ fn r23_start_link_returns_after_init_and_links_the_server_to_its_parent() {
 fn r24_init_stop_gives_error_to_a_trapping_caller_and_kills_a_non_trapping_one() {
     for seed in 0..SEEDS {
         for trap in [true, false] {
-            let pids = Pids::default();
-            let p = pids.clone();
-            let (sim, log, t, _) = sim_run(seed, 10_000, |sim, log| {
+            let (sim, log, t, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
                 let log = log.clone();
                 sim.spawn("t", move |cx| async move {
                     cx.trap_exit(trap);
@@ -1073,7 +1062,7 @@ fn r24_init_stop_gives_error_to_a_trapping_caller_and_kills_a_non_trapping_one()
 #[test]
 fn r24_init_ignore_returns_ignore_and_the_process_exits_normal() {
     for seed in 0..SEEDS {
-        let (sim, log, t, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, t, _, _) = sim_run(seed, 10_000, |sim, log, _| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let svc = Svc::new("s", &log).init_with(0, Init::Ignore);
@@ -1120,9 +1109,7 @@ fn r24_init_ignore_returns_ignore_and_the_process_exits_normal() {
 #[test]
 fn r24_init_beyond_its_timeout_is_killed_and_start_returns_timeout() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, t, _) = sim_run(seed, 0, |sim, log| {
+        let (sim, log, t, _, pids) = sim_run(seed, 0, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let svc = Svc::new("s", &log).init_with(1_000, Init::Ok);
@@ -1158,9 +1145,7 @@ fn r24_init_timeout_with_random_time_jumps_still_kills_and_returns_timeout() {
     // With random jumps the starter may be scheduled only after init has finished: the
     // start still returns `timeout` and the server is still killed.
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, t, _) = sim_run(seed, 50_000, |sim, log| {
+        let (sim, log, t, _, pids) = sim_run(seed, 50_000, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let svc = Svc::new("s", &log).init_with(1_000, Init::Ok);
@@ -1222,7 +1207,7 @@ fn r25_one_cast_per_callback_each_senders_casts_in_send_order() {
     let mut orders = std::collections::BTreeSet::new();
     let mut others_ran = 0;
     for seed in 0..SEEDS {
-        let (_sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (_sim, log, _, _, _) = sim_run(seed, 10_000, |sim, log, _| {
             let l = log.clone();
             let srv = sim.spawn("srv", move |cx| async move {
                 gen_server::enter_loop(cx, None, Seq { log: l }).await
@@ -1297,7 +1282,7 @@ fn r25_callbacks_are_atomic_so_read_yield_write_loses_no_update() {
     for seed in 0..SEEDS {
         let got: Slot<Vec<u32>> = Slot::new();
         got.set(Vec::new());
-        let (sim, _log, srv, _) = sim_run(seed, 10_000, |sim, _log| {
+        let (sim, _log, srv, _, _) = sim_run(seed, 10_000, |sim, _log, _| {
             let srv = sim.spawn("srv", move |cx| async move {
                 gen_server::enter_loop(cx, None, Counter { n: 0 }).await
             });
@@ -1328,7 +1313,7 @@ fn r25_callbacks_are_atomic_so_read_yield_write_loses_no_update() {
 #[test]
 fn r26_call_gives_the_reply_noproc_the_servers_reason_or_timeout() {
     for seed in 0..SEEDS {
-        let (_sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (_sim, log, _, _, _) = sim_run(seed, 10_000, |sim, log, _| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let start =
@@ -1372,7 +1357,7 @@ fn r26_call_gives_the_reply_noproc_the_servers_reason_or_timeout() {
 #[test]
 fn r26_timed_out_caller_never_receives_the_late_reply_though_the_server_did_the_work() {
     for seed in 0..SEEDS {
-        let (sim, log, (t, s), _) = sim_run(seed, 0, |sim, log| {
+        let (sim, log, (t, s), _, _) = sim_run(seed, 0, |sim, log, _| {
             let l = log.clone();
             let s = sim.spawn("s", move |cx| async move {
                 gen_server::enter_loop(cx, None, Svc::new("s", &l)).await
@@ -1413,7 +1398,7 @@ fn r26_timed_out_caller_never_receives_the_late_reply_though_the_server_did_the_
 fn r26_reply_racing_the_timeout_is_either_received_or_dropped_never_late() {
     let mut outcomes = BTreeMap::<String, u32>::new();
     for seed in 0..SEEDS {
-        let (sim, log, t, _) = sim_run(seed, 300_000, |sim, log| {
+        let (sim, log, t, _, _) = sim_run(seed, 300_000, |sim, log, _| {
             let l = log.clone();
             let s = sim.spawn("s", move |cx| async move {
                 gen_server::enter_loop(cx, None, Svc::new("s", &l)).await
@@ -1476,7 +1461,7 @@ fn r27_a_reply_sent_before_the_server_dies_in_the_same_callback_arrives() {
                 3 => (Req::ReplyThenStop(n, custom("y")), custom("y")),
                 _ => (Req::ReplyThenPanic(n), custom("panic: after the reply")),
             };
-            let (_sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+            let (_sim, log, _, _, _) = sim_run(seed, 10_000, |sim, log, _| {
                 let log = log.clone();
                 sim.spawn("t", move |cx| async move {
                     let s = gen_server::start(&cx, Svc::new("s", &log), StartOpts::default())
@@ -1508,9 +1493,7 @@ fn r27_a_reply_sent_before_the_server_dies_in_the_same_callback_arrives() {
 #[test]
 fn r28_failed_call_exits_the_caller_abnormally_even_when_the_server_exited_normal() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let partner = cx.spawn(|pcx| async move { forever(&pcx).await }).await;
@@ -1551,9 +1534,7 @@ fn r28_failed_call_exits_the_caller_abnormally_even_when_the_server_exited_norma
 #[test]
 fn r28_a_failed_call_inside_a_callback_exits_the_server_not_an_error_value() {
     for seed in 0..SEEDS {
-        let pids = Pids::default();
-        let p = pids.clone();
-        let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
             let log = log.clone();
             sim.spawn("t", move |cx| async move {
                 let dead = cx.spawn(|_| async {}).await;
@@ -1603,7 +1584,7 @@ fn two_servers(sim: &mut Sim, log: &Log) -> (Pid, Pid) {
 #[test]
 fn r29_a_call_chain_back_into_a_busy_server_blocks_until_the_timeout() {
     for seed in 0..SEEDS {
-        let (sim, log, (a, b), _) = sim_run(seed, 0, |sim, log| {
+        let (sim, log, (a, b), _, _) = sim_run(seed, 0, |sim, log, _| {
             let (a, b) = two_servers(sim, log);
             let log = log.clone();
             sim.spawn("c", move |cx| async move {
@@ -1646,7 +1627,7 @@ fn r29_a_call_chain_back_into_a_busy_server_blocks_until_the_timeout() {
 fn r29_two_servers_calling_each_other_either_pass_or_deadlock_until_the_timeout() {
     let mut kinds = BTreeMap::<&str, u32>::new();
     for seed in 0..SEEDS {
-        let (_sim, log, _, report) = sim_run(seed, 0, |sim, log| {
+        let (_sim, log, _, report, _) = sim_run(seed, 0, |sim, log, _| {
             let (a, b) = two_servers(sim, log);
             for (client, first, other) in [("ca", a, b), ("cb", b, a)] {
                 let log = log.clone();
@@ -1694,7 +1675,7 @@ fn r29_two_servers_calling_each_other_either_pass_or_deadlock_until_the_timeout(
 #[test]
 fn r29_mutual_calls_without_timeout_deadlock_forever() {
     for seed in 0..SEEDS {
-        let (sim, log, (a, b), report) = sim_run(seed, 10_000, |sim, log| {
+        let (sim, log, (a, b), report, _) = sim_run(seed, 10_000, |sim, log, _| {
             let (a, b) = two_servers(sim, log);
             let log = log.clone();
             sim.spawn("c", move |cx| async move {
@@ -1729,9 +1710,7 @@ fn r29_mutual_calls_without_timeout_deadlock_forever() {
 
 /// Runs `body` as the one top-level process of a world; returns the sim, log and pids.
 fn one(seed: u64, body: impl AsyncFnOnce(Cx, Log, Pids) + 'static) -> (Sim, Log, Pids) {
-    let pids = Pids::default();
-    let p = pids.clone();
-    let (sim, log, _, _) = sim_run(seed, 10_000, |sim, log| {
+    let (sim, log, _, _, pids) = sim_run(seed, 10_000, |sim, log, p| {
         let log = log.clone();
         sim.spawn("t", move |cx| async move { body(cx, log, p).await });
     });
