@@ -13,6 +13,9 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod explore;
+pub mod foundation;
 pub mod otp;
+pub mod scenario;
 pub mod sim;
 pub mod workload;

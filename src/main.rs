@@ -3,6 +3,8 @@
 use clap::{Parser, Subcommand};
 use fsim::sim::determinism::check_seed;
 use fsim::sim::{Config, RandomChooser, Sim};
+use fsim::explore::{self, StopAt};
+use fsim::scenario::{self, Expect, Scenario, ScenarioError};
 use fsim::workload;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -20,6 +22,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Runs scenarios (files, or every `.toml` in a directory) over their seed budget and
+    /// checks each does what it expects: a flawed one finds its violation, a fixed one
+    /// passes every seed. Exits 1 when one does not, 2 on a malformed file.
+    Run {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Seeds to run: `N` (0..N) or `A..B`; defaults to each scenario's budget.
+        #[arg(long)]
+        seeds: Option<String>,
+        /// Use each scenario's CI budget instead of its full one.
+        #[arg(long)]
+        ci: bool,
+        /// Keep going after a flawed scenario's first violation (to count them all).
+        #[arg(long)]
+        all: bool,
+    },
     /// The CI gate: runs the built-in workloads over a seed budget, checking that every
     /// run ends cleanly and replays to the same trace hash. Exits 1 on any failure.
     Check {
@@ -44,6 +63,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run {
+            paths,
+            seeds,
+            ci,
+            all,
+        } => run(&paths, seeds.as_deref(), ci, all),
         Command::Check { seeds } => check(seeds),
         Command::Bench {
             messages,
@@ -54,6 +79,93 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
+    let bad = || format!("--seeds `{s}`: expected N or A..B");
+    match s.split_once("..") {
+        Some((a, b)) => {
+            let a = a.parse().map_err(|_| bad())?;
+            let b = b.parse().map_err(|_| bad())?;
+            if a < b { Ok(a..b) } else { Err(bad()) }
+        }
+        None => s.parse().map(|n| 0..n).map_err(|_| bad()),
+    }
+}
+
+fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            out.extend(scenario::load_dir(p)?);
+        } else {
+            out.push(Scenario::load(p)?);
+        }
+    }
+    Ok(out)
+}
+
+fn run(paths: &[std::path::PathBuf], seeds: Option<&str>, ci: bool, all: bool) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let range = match seeds.map(parse_seeds).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut bad = 0;
+    for s in &scenarios {
+        let budget = if ci { s.explore.ci_seeds } else { s.explore.seeds };
+        let seeds = range.clone().unwrap_or(0..budget);
+        let started = Instant::now();
+        let stop = if all { StopAt::Never } else { StopAt::FirstFailure };
+        let sw = explore::sweep(s, seeds.clone(), stop);
+        let secs = started.elapsed().as_secs_f64();
+        let ok = match (&s.expect, &sw.first_found, &sw.first_unexpected) {
+            (_, _, Some(k)) => {
+                println!("FAIL {:<34} seed {}: unexpected {}", s.name, k.seed, explore::describe(&k.report.outcome));
+                for e in &k.report.recent {
+                    println!("       {e}");
+                }
+                false
+            }
+            (Expect::Violation(inv), Some(k), None) => {
+                println!(
+                    "ok   {:<34} {inv} violated at seed {} ({} runs, {} steps): {}",
+                    s.name,
+                    k.seed,
+                    sw.runs,
+                    k.report.steps,
+                    explore::describe(&k.report.outcome)
+                );
+                true
+            }
+            (Expect::Violation(inv), None, None) => {
+                println!("FAIL {:<34} {inv} never violated in seeds {seeds:?}", s.name);
+                false
+            }
+            (Expect::Pass, _, None) => {
+                println!(
+                    "ok   {:<34} passed {} seeds, {:.0} steps per run ({:.1} s)",
+                    s.name,
+                    sw.runs,
+                    sw.steps as f64 / sw.runs.max(1) as f64,
+                    secs
+                );
+                true
+            }
+        };
+        bad += !ok as u32;
+    }
+    println!("{} scenarios: {} as expected, {} not", scenarios.len(), scenarios.len() as u32 - bad, bad);
+    if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn check(seeds: u64) -> ExitCode {

@@ -17,6 +17,8 @@
 //! assert_eq!(report.outcome, Outcome::Quiescent);
 //! ```
 
+pub mod foundation;
+
 use crate::sim::World;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -104,5 +106,17 @@ impl<F: Fn(&World) -> Result<(), String>> Invariant for FnInvariant<F> {
     }
     fn check(&self, world: &World) -> Result<(), String> {
         (self.f)(world)
+    }
+}
+
+impl<I: Invariant + ?Sized> Invariant for Box<I> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn when(&self) -> When {
+        (**self).when()
+    }
+    fn check(&self, world: &World) -> Result<(), String> {
+        (**self).check(world)
     }
 }

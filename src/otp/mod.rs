@@ -6,6 +6,8 @@
 //! - [`task`]: `Task` and `Task.Supervisor`;
 //! - [`registry`]: Elixir's `Registry` with unique keys and `via` names.
 
+pub mod application;
+pub mod ex_unit;
 pub mod gen_server;
 pub mod registry;
 pub mod supervisor;

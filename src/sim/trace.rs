@@ -516,3 +516,12 @@ impl Trace {
             .collect()
     }
 }
+
+/// A stable 64-bit hash of some bytes (FNV-1a), e.g. a scenario file's content.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        fold(&mut h, *b as u64);
+    }
+    h
+}
