@@ -1,10 +1,10 @@
 //! The `fsim` command line.
 
 use clap::{Parser, Subcommand};
-use fsim::sim::determinism::check_seed;
-use fsim::sim::{Config, RandomChooser, Sim};
 use fsim::explore::{self, StopAt};
 use fsim::scenario::{self, Expect, Scenario, ScenarioError};
+use fsim::sim::determinism::check_seed;
+use fsim::sim::{Config, RandomChooser, Sim};
 use fsim::workload;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -38,13 +38,26 @@ enum Command {
         /// Keep going after a flawed scenario's first violation (to count them all).
         #[arg(long)]
         all: bool,
+        /// For flawed scenarios: measure, over this many base seeds (base k starts at
+        /// k * 2^32), the runs needed to the first violation and that run's length, and
+        /// print the medians.
+        #[arg(long)]
+        bases: Option<u64>,
     },
-    /// The CI gate: runs the built-in workloads over a seed budget, checking that every
-    /// run ends cleanly and replays to the same trace hash. Exits 1 on any failure.
+    /// The CI gate: the determinism self-check (the built-in workload over a seed budget,
+    /// every run twice, same trace hash), then every scenario over its CI seed budget (a
+    /// flawed one must find its violation, a fixed one pass every seed). Exits 1 on any
+    /// failure, 2 on a malformed scenario.
     Check {
-        /// Seeds per workload.
+        /// Seeds of the determinism self-check.
         #[arg(long, default_value_t = 10_000)]
         seeds: u64,
+        /// The scenario directory.
+        #[arg(long, default_value = "sim-scenarios")]
+        scenarios: std::path::PathBuf,
+        /// Each scenario's full budget instead of its CI budget.
+        #[arg(long)]
+        full: bool,
     },
     /// Measures the kernel: ping-pong, a three-actor model over many seeds, spawn churn.
     Bench {
@@ -68,8 +81,24 @@ fn main() -> ExitCode {
             seeds,
             ci,
             all,
-        } => run(&paths, seeds.as_deref(), ci, all),
-        Command::Check { seeds } => check(seeds),
+            bases,
+        } => match bases {
+            Some(n) => measure(&paths, n),
+            None => run(&paths, seeds.as_deref(), ci, all),
+        },
+        Command::Check {
+            seeds,
+            scenarios,
+            full,
+        } => {
+            let determinism = check(seeds);
+            let races = run(&[scenarios], None, !full, false);
+            if determinism == ExitCode::SUCCESS {
+                races
+            } else {
+                determinism
+            }
+        }
         Command::Bench {
             messages,
             seeds,
@@ -122,15 +151,28 @@ fn run(paths: &[std::path::PathBuf], seeds: Option<&str>, ci: bool, all: bool) -
     };
     let mut bad = 0;
     for s in &scenarios {
-        let budget = if ci { s.explore.ci_seeds } else { s.explore.seeds };
+        let budget = if ci {
+            s.explore.ci_seeds
+        } else {
+            s.explore.seeds
+        };
         let seeds = range.clone().unwrap_or(0..budget);
         let started = Instant::now();
-        let stop = if all { StopAt::Never } else { StopAt::FirstFailure };
+        let stop = if all {
+            StopAt::Never
+        } else {
+            StopAt::FirstFailure
+        };
         let sw = explore::sweep(s, seeds.clone(), stop);
         let secs = started.elapsed().as_secs_f64();
         let ok = match (&s.expect, &sw.first_found, &sw.first_unexpected) {
             (_, _, Some(k)) => {
-                println!("FAIL {:<34} seed {}: unexpected {}", s.name, k.seed, explore::describe(&k.report.outcome));
+                println!(
+                    "FAIL {:<34} seed {}: unexpected {}",
+                    s.name,
+                    k.seed,
+                    explore::describe(&k.report.outcome)
+                );
                 for e in &k.report.recent {
                     println!("       {e}");
                 }
@@ -148,7 +190,10 @@ fn run(paths: &[std::path::PathBuf], seeds: Option<&str>, ci: bool, all: bool) -
                 true
             }
             (Expect::Violation(inv), None, None) => {
-                println!("FAIL {:<34} {inv} never violated in seeds {seeds:?}", s.name);
+                println!(
+                    "FAIL {:<34} {inv} never violated in seeds {seeds:?}",
+                    s.name
+                );
                 false
             }
             (Expect::Pass, _, None) => {
@@ -164,8 +209,71 @@ fn run(paths: &[std::path::PathBuf], seeds: Option<&str>, ci: bool, all: bool) -
         };
         bad += !ok as u32;
     }
-    println!("{} scenarios: {} as expected, {} not", scenarios.len(), scenarios.len() as u32 - bad, bad);
-    if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    println!(
+        "{} scenarios: {} as expected, {} not",
+        scenarios.len(),
+        scenarios.len() as u32 - bad,
+        bad
+    );
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn measure(paths: &[std::path::PathBuf], bases: u64) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "| scenario | invariant | runs to first violation (median of {bases}) | min..max | failing run: steps (median) | faults |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut bad = 0;
+    for s in &scenarios {
+        let Expect::Violation(inv) = &s.expect else {
+            continue;
+        };
+        let (mut runs, mut steps, mut faults) = (Vec::new(), Vec::new(), Vec::new());
+        for b in 0..bases {
+            let start = b << 32;
+            let sw = explore::sweep(s, start..start + s.explore.seeds, StopAt::FirstFailure);
+            match sw.first_found {
+                Some(k) if sw.first_unexpected.is_none() => {
+                    runs.push(sw.runs);
+                    steps.push(k.report.steps as u64);
+                    faults.push(k.report.faults as u64);
+                }
+                _ => bad += 1,
+            }
+        }
+        let median = |v: &mut Vec<u64>| {
+            v.sort();
+            v.get(v.len() / 2).copied().unwrap_or(0)
+        };
+        let (lo, hi) = (
+            runs.iter().min().copied().unwrap_or(0),
+            runs.iter().max().copied().unwrap_or(0),
+        );
+        println!(
+            "| {} | {inv} | {} | {lo}..{hi} | {} | {} |",
+            s.name,
+            median(&mut runs),
+            median(&mut steps),
+            median(&mut faults)
+        );
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{bad} base seeds found no violation (or an unexpected one) within the budget");
+        ExitCode::from(1)
+    }
 }
 
 fn check(seeds: u64) -> ExitCode {

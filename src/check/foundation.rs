@@ -14,20 +14,72 @@ use std::cell::RefCell;
 
 /// Every invariant this module provides: name, when it is checked, what it states.
 pub const CATALOGUE: [(&str, When, &str); 14] = [
-    ("single_owner", When::Always, "a registered service name maps to a process started by the supervisor that owns its namespace, or to nothing"),
-    ("no_intensity_exhaustion", When::Always, "the Foundation supervisor never dies of restart intensity while the application runs"),
-    ("supervised_ancestry", When::Always, "a process registered under a service name descends from a supervisor and is linked to no test process"),
-    ("api_totality", When::Always, "no client or test process exits abnormally: API calls return values, never exits"),
-    ("test_isolation", When::Always, "every test starts from a fresh tree's state"),
-    ("monitors_match", When::Always, "the ConfigServer's subscriber table holds exactly the monitors the kernel says it holds"),
-    ("subscription_durability", When::Quiescence, "a subscriber that believes it is subscribed is subscribed to the live ConfigServer and has seen every update it committed"),
-    ("no_dead_subscribers", When::Quiescence, "at quiescence, no ConfigServer lists a dead subscriber"),
-    ("no_orphans", When::Always, "after each test and after the application stops, nothing it started is left running"),
+    (
+        "single_owner",
+        When::Always,
+        "a registered service name maps to a process started by the supervisor that owns its namespace, or to nothing",
+    ),
+    (
+        "no_intensity_exhaustion",
+        When::Always,
+        "the Foundation supervisor never dies of restart intensity while the application runs",
+    ),
+    (
+        "supervised_ancestry",
+        When::Always,
+        "a process registered under a service name descends from a supervisor and is linked to no test process",
+    ),
+    (
+        "api_totality",
+        When::Always,
+        "no client or test process exits abnormally: API calls return values, never exits",
+    ),
+    (
+        "test_isolation",
+        When::Always,
+        "every test starts from a fresh tree's state",
+    ),
+    (
+        "monitors_match",
+        When::Always,
+        "the ConfigServer's subscriber table holds exactly the monitors the kernel says it holds",
+    ),
+    (
+        "subscription_durability",
+        When::Quiescence,
+        "a subscriber that believes it is subscribed is subscribed to the live ConfigServer and has seen every update it committed",
+    ),
+    (
+        "no_dead_subscribers",
+        When::Quiescence,
+        "at quiescence, no ConfigServer lists a dead subscriber",
+    ),
+    (
+        "no_orphans",
+        When::Always,
+        "after each test and after the application stops, nothing it started is left running",
+    ),
     ("bounded_tasks", When::Always, "at most one retry task runs"),
-    ("pending_applied_once", When::Always, "a deferred update is applied at most once per ConfigServer incarnation, and applied by the time the application stops"),
-    ("dependents_consistent", When::Quiescence, "the EventStore and TelemetryService are subscribed to the current ConfigServer"),
-    ("start_order", When::Always, "services are started by a Foundation supervisor, and dependents never start without the ConfigServer"),
-    ("bounded_resources", When::Always, "events, metrics and subscribers stay within their caps"),
+    (
+        "pending_applied_once",
+        When::Always,
+        "a deferred update is applied at most once per ConfigServer incarnation, and applied by the time the application stops",
+    ),
+    (
+        "dependents_consistent",
+        When::Quiescence,
+        "the EventStore and TelemetryService are subscribed to the current ConfigServer",
+    ),
+    (
+        "start_order",
+        When::Always,
+        "services are started by a Foundation supervisor, and dependents never start without the ConfigServer",
+    ),
+    (
+        "bounded_resources",
+        When::Always,
+        "events, metrics and subscribers stay within their caps",
+    ),
 ];
 
 /// The invariant called `name`, watching the application in `app` (and the test
@@ -114,10 +166,10 @@ impl Names {
 /// The namespaces to check, each as `(namespace, its supervisor's pid, its Registry)`:
 /// the application's, and (with per-namespace names) each test instance's still up.
 /// Names are built once per namespace, not once per step.
-fn namespaces<'c>(
+fn namespaces(
     w: &World,
     app: &ServiceContext,
-    cache: &'c RefCell<Vec<Names>>,
+    cache: &RefCell<Vec<Names>>,
 ) -> Vec<(String, Option<Pid>, Option<String>)> {
     {
         let mut c = cache.borrow_mut();
@@ -138,8 +190,12 @@ fn namespaces<'c>(
         .enumerate()
         .filter_map(|(i, n)| {
             let owner = w.whereis(&n.supervisor);
-            let registry_up = n.registry.as_deref().is_some_and(|r| w.table_named(r).is_some());
-            (i == 0 || owner.is_some() || registry_up).then(|| (n.ns.clone(), owner, n.registry.clone()))
+            let registry_up = n
+                .registry
+                .as_deref()
+                .is_some_and(|r| w.table_named(r).is_some());
+            (i == 0 || owner.is_some() || registry_up)
+                .then(|| (n.ns.clone(), owner, n.registry.clone()))
         })
         .collect()
 }
@@ -151,10 +207,16 @@ fn holder(w: &World, registry: &Option<String>, svc: &str) -> Option<Pid> {
     }
 }
 
-fn single_owner(w: &World, app: &ServiceContext, self_cache: &RefCell<Vec<Names>>) -> Result<(), String> {
-    for (ns, owner, registry) in namespaces(w, app, &self_cache) {
+fn single_owner(
+    w: &World,
+    app: &ServiceContext,
+    cache: &RefCell<Vec<Names>>,
+) -> Result<(), String> {
+    for (ns, owner, registry) in namespaces(w, app, cache) {
         for svc in label::SERVICES {
-            let Some(p) = holder(w, &registry, svc) else { continue };
+            let Some(p) = holder(w, &registry, svc) else {
+                continue;
+            };
             let parent = w.parent(p);
             if parent != owner || owner.is_none() {
                 return Err(format!(
@@ -175,7 +237,9 @@ fn no_intensity_exhaustion(w: &World, o: &Observer) -> Result<(), String> {
     if log.phase != Phase::Running {
         return Ok(());
     }
-    let Some(sup) = log.app_supervisor else { return Ok(()) };
+    let Some(sup) = log.app_supervisor else {
+        return Ok(());
+    };
     match w.exit_reason(sup) {
         Some(r) if !w.is_alive(sup) => Err(format!(
             "the Foundation supervisor {} exited ({r:?}) while the application was running: \
@@ -189,14 +253,16 @@ fn no_intensity_exhaustion(w: &World, o: &Observer) -> Result<(), String> {
 fn supervised_ancestry(
     w: &World,
     app: &ServiceContext,
-    self_cache: &RefCell<Vec<Names>>,
+    cache: &RefCell<Vec<Names>>,
 ) -> Result<(), String> {
-    for (_, _, registry) in namespaces(w, app, &self_cache) {
+    for (_, _, registry) in namespaces(w, app, cache) {
         for svc in label::SERVICES {
-            let Some(p) = holder(w, &registry, svc) else { continue };
-            let supervised = w.parent(p).is_some_and(|q| {
-                w.label(q).is_some_and(|l| l.ends_with("foundation_sup"))
-            });
+            let Some(p) = holder(w, &registry, svc) else {
+                continue;
+            };
+            let supervised = w
+                .parent(p)
+                .is_some_and(|q| w.label(q).is_some_and(|l| l.ends_with("foundation_sup")));
             if !supervised {
                 return Err(format!(
                     "{svc} {} has no supervisor: it was started by {}",
@@ -205,7 +271,11 @@ fn supervised_ancestry(
                 ));
             }
             if let Some(t) = w.links(p).iter().find(|q| is_test(w, **q)) {
-                return Err(format!("{svc} {} is linked to test process {}", who(w, p), who(w, *t)));
+                return Err(format!(
+                    "{svc} {} is linked to test process {}",
+                    who(w, p),
+                    who(w, *t)
+                ));
             }
         }
     }
@@ -314,7 +384,10 @@ fn no_dead_subscribers(w: &World) -> Result<(), String> {
             continue;
         };
         if let Some((p, _)) = subs.iter().find(|(p, _)| !w.is_alive(*p)) {
-            return Err(format!("ConfigServer {} still lists dead subscriber {p:?}", who(w, c)));
+            return Err(format!(
+                "ConfigServer {} still lists dead subscriber {p:?}",
+                who(w, c)
+            ));
         }
     }
     Ok(())
@@ -344,7 +417,11 @@ fn bounded_tasks(w: &World) -> Result<(), String> {
     let tasks = degradation::retry_tasks(w);
     if tasks.len() > 1 {
         let names: Vec<String> = tasks.iter().map(|p| who(w, *p)).collect();
-        return Err(format!("{} retry loops run at once: {}", tasks.len(), names.join(", ")));
+        return Err(format!(
+            "{} retry loops run at once: {}",
+            tasks.len(),
+            names.join(", ")
+        ));
     }
     Ok(())
 }
@@ -373,7 +450,9 @@ fn dependents_consistent(w: &World, app: &ServiceContext) -> Result<(), String> 
     if app.observer.log().phase != Phase::Running {
         return Ok(());
     }
-    let Some(current) = app.holder(w, label::CONFIG) else { return Ok(()) };
+    let Some(current) = app.holder(w, label::CONFIG) else {
+        return Ok(());
+    };
     for (svc, dep) in dependents(w, app) {
         let Some(dep) = dep else { continue };
         if dep != Some(current) {
@@ -418,8 +497,9 @@ fn start_order(w: &World) -> Result<(), String> {
         }
     }
     for e in live_labelled(w, label::EVENTS) {
-        if state::<EventStore, _>(w, e, |s| s.dependency.as_ref().is_some_and(|d| d.server.is_none()))
-            == Some(true)
+        if state::<EventStore, _>(w, e, |s| {
+            s.dependency.as_ref().is_some_and(|d| d.server.is_none())
+        }) == Some(true)
         {
             return Err(format!(
                 "event_store {} started before any ConfigServer and runs on default configuration",
@@ -446,7 +526,10 @@ fn bounded_resources(w: &World) -> Result<(), String> {
         if let Some((n, cap)) = state::<EventStore, _>(w, e, |s| (s.events.len(), s.max_events))
             && n > cap
         {
-            return Err(format!("event_store {} holds {n} events; its cap is {cap}", who(w, e)));
+            return Err(format!(
+                "event_store {} holds {n} events; its cap is {cap}",
+                who(w, e)
+            ));
         }
     }
     for t in live_labelled(w, label::TELEMETRY) {
@@ -464,7 +547,10 @@ fn bounded_resources(w: &World) -> Result<(), String> {
         if let Some(n) = state::<ConfigServer, _>(w, c, |s| s.subscribers.len())
             && n > live
         {
-            return Err(format!("ConfigServer {} lists {n} subscribers; only {live} processes live", who(w, c)));
+            return Err(format!(
+                "ConfigServer {} lists {n} subscribers; only {live} processes live",
+                who(w, c)
+            ));
         }
     }
     Ok(())

@@ -14,8 +14,8 @@ use super::degradation::Degradation;
 use super::events::EventStore;
 use super::telemetry::TelemetryService;
 use super::{Flaw, ServiceContext, label};
-use crate::otp::gen_server::{self, StartError, StartOpts};
 use crate::otp::application::{self, App};
+use crate::otp::gen_server::{self, StartError, StartOpts};
 use crate::otp::{ChildSpec, ServerRef, Strategy, SupSpec, registry, supervisor, task};
 use crate::sim::{Cx, Pid};
 
@@ -42,20 +42,27 @@ pub fn supervisor_spec(ctx: &ServiceContext) -> SupSpec {
         ));
     }
     let c = ctx.clone();
-    children.push(ChildSpec::server(label::CONFIG, Some(ctx.name(label::CONFIG)), move || {
-        ConfigServer::new(c.clone())
-    }));
+    children.push(ChildSpec::server(
+        label::CONFIG,
+        Some(ctx.name(label::CONFIG)),
+        move || ConfigServer::new(c.clone()),
+    ));
     let c = ctx.clone();
-    children.push(ChildSpec::server(label::EVENTS, Some(ctx.name(label::EVENTS)), move || {
-        EventStore::new(c.clone())
-    }));
+    children.push(ChildSpec::server(
+        label::EVENTS,
+        Some(ctx.name(label::EVENTS)),
+        move || EventStore::new(c.clone()),
+    ));
     let c = ctx.clone();
     children.push(ChildSpec::server(
         label::TELEMETRY,
         Some(ctx.name(label::TELEMETRY)),
         move || TelemetryService::new(c.clone()),
     ));
-    children.push(task::supervisor_child_spec(label::TASKS, Some(ctx.name(label::TASKS))));
+    children.push(task::supervisor_child_spec(
+        label::TASKS,
+        Some(ctx.name(label::TASKS)),
+    ));
     SupSpec::new(strategy, children)
 }
 
@@ -80,14 +87,18 @@ pub fn child_spec(ctx: &ServiceContext) -> ChildSpec {
 pub async fn ensure_started(cx: &Cx, ctx: &ServiceContext) {
     let name = ctx.name(label::CONFIG);
     if gen_server::whereis(cx, &name).await.is_none() {
-        let _ = gen_server::start_link(cx, ConfigServer::new(ctx.clone()), StartOpts::named(name)).await;
+        let _ = gen_server::start_link(cx, ConfigServer::new(ctx.clone()), StartOpts::named(name))
+            .await;
     }
 }
 
 /// `Application.start(:foundation)`: returns once the tree is up.
 pub async fn start(cx: &Cx, ctx: &ServiceContext) -> Result<App, StartError> {
     let ctx = ctx.clone();
-    application::start(cx, label::APP, move |mcx| async move { start_link(&mcx, &ctx).await }).await
+    application::start(cx, label::APP, move |mcx| async move {
+        start_link(&mcx, &ctx).await
+    })
+    .await
 }
 
 /// `Application.stop(:foundation)`: returns once every process of the application is gone.

@@ -39,7 +39,12 @@ pub enum Applied {
 }
 
 /// `GracefulDegradation.update_with_fallback/2`.
-pub async fn update(cx: &Cx, ctx: &ServiceContext, path: &str, value: i64) -> Result<Applied, ApiError> {
+pub async fn update(
+    cx: &Cx,
+    ctx: &ServiceContext,
+    path: &str,
+    value: i64,
+) -> Result<Applied, ApiError> {
     match config::update(cx, ctx, path, value, None).await {
         Ok(()) => Ok(Applied::Now),
         Err(ApiError::Unavailable(_)) => {
@@ -99,7 +104,10 @@ async fn retry_loop(cx: Cx, ctx: ServiceContext, table: Pending) -> crate::sim::
             return crate::sim::ExitReason::custom("badarg: fallback table gone");
         };
         for (id, (path, value)) in pending {
-            if config::update(&cx, &ctx, &path, value, Some(id)).await.is_ok() {
+            if config::update(&cx, &ctx, &path, value, Some(id))
+                .await
+                .is_ok()
+            {
                 let _ = cx.table_remove(table, &id).await;
             }
         }
@@ -186,9 +194,15 @@ impl GenServer for Degradation {
         let Some(t) = self.table else {
             return Next::Continue;
         };
-        let pending = cx.table(t, "retry read", |m| snapshot(m)).await.unwrap_or_default();
+        let pending = cx
+            .table(t, "retry read", |m| snapshot(m))
+            .await
+            .unwrap_or_default();
         for (id, (path, value)) in pending {
-            if config::update(cx, &self.ctx, &path, value, Some(id)).await.is_ok() {
+            if config::update(cx, &self.ctx, &path, value, Some(id))
+                .await
+                .is_ok()
+            {
                 let _ = cx.table_remove(t, &id).await;
                 self.cache.insert(path, value);
             } else {

@@ -115,9 +115,16 @@ impl GenServer for TelemetryService {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, _: &Cx, req: TelemetryCall, _: From) -> CallReply<TelemetryReply> {
+    async fn handle_call(
+        &mut self,
+        _: &Cx,
+        req: TelemetryCall,
+        _: From,
+    ) -> CallReply<TelemetryReply> {
         match req {
-            TelemetryCall::GetMetrics => CallReply::Reply(TelemetryReply::Metrics(self.metrics.clone())),
+            TelemetryCall::GetMetrics => {
+                CallReply::Reply(TelemetryReply::Metrics(self.metrics.clone()))
+            }
         }
     }
 
@@ -138,7 +145,12 @@ impl GenServer for TelemetryService {
 
 /// `TelemetryService.execute/3`: a cast, dropped when the service is not registered.
 pub async fn execute(cx: &Cx, ctx: &ServiceContext, name: &str) {
-    gen_server::cast(cx, ctx.name(label::TELEMETRY), TelemetryCast::Execute(name.to_string())).await;
+    gen_server::cast(
+        cx,
+        ctx.name(label::TELEMETRY),
+        TelemetryCast::Execute(name.to_string()),
+    )
+    .await;
 }
 
 /// `TelemetryService.get_metrics/0`.

@@ -83,8 +83,10 @@ where
         .await;
     if let Body::Data { .. } = env.body {
         cx.exit_signal(sup, ExitReason::Shutdown);
-        cx.recv_match(Matcher::when(move |e| e.exit_reason().is_some() && e.from == sup))
-            .await;
+        cx.recv_match(Matcher::when(move |e| {
+            e.exit_reason().is_some() && e.from == sup
+        }))
+        .await;
     }
     kill_group(&cx).await;
     ExitReason::Normal

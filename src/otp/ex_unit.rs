@@ -42,7 +42,9 @@ pub struct TestCase {
 
 impl fmt::Debug for TestCase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TestCase").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("TestCase")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -291,20 +291,36 @@ impl Scenario {
         if let Some(sys) = &raw.system
             && sys.get_ref() != "foundation"
         {
-            return Err(err(Some(sys.span()), "system", format!("unknown system `{}` (known: foundation)", sys.get_ref())));
+            return Err(err(
+                Some(sys.span()),
+                "system",
+                format!("unknown system `{}` (known: foundation)", sys.get_ref()),
+            ));
         }
         let flaws = raw
             .flaws
             .iter()
             .enumerate()
-            .map(|(i, f)| f.get_ref().parse::<Flaw>().map_err(|m| err(Some(f.span()), &format!("flaws[{i}]"), m)))
+            .map(|(i, f)| {
+                f.get_ref()
+                    .parse::<Flaw>()
+                    .map_err(|m| err(Some(f.span()), &format!("flaws[{i}]"), m))
+            })
             .collect::<Result<Flaws, _>>()?;
         let known: Vec<&str> = CATALOGUE.iter().map(|(n, ..)| *n).collect();
         let check_inv = |s: &Spanned<String>, field: &str| {
             if known.contains(&s.get_ref().as_str()) {
                 Ok(s.get_ref().clone())
             } else {
-                Err(err(Some(s.span()), field, format!("unknown invariant `{}` (known: {})", s.get_ref(), known.join(", "))))
+                Err(err(
+                    Some(s.span()),
+                    field,
+                    format!(
+                        "unknown invariant `{}` (known: {})",
+                        s.get_ref(),
+                        known.join(", ")
+                    ),
+                ))
             }
         };
         let invariants = raw
@@ -316,20 +332,36 @@ impl Scenario {
         let expect = match (raw.expect.get_ref().as_str(), &raw.expect_invariant) {
             ("pass", None) => Expect::Pass,
             ("pass", Some(s)) => {
-                return Err(err(Some(s.span()), "expect_invariant", "only a `violation` scenario names the invariant it expects to fail".into()));
+                return Err(err(
+                    Some(s.span()),
+                    "expect_invariant",
+                    "only a `violation` scenario names the invariant it expects to fail".into(),
+                ));
             }
             ("violation", Some(s)) => {
                 let name = check_inv(s, "expect_invariant")?;
                 if !invariants.contains(&name) {
-                    return Err(err(Some(s.span()), "expect_invariant", format!("`{name}` is not among this scenario's invariants")));
+                    return Err(err(
+                        Some(s.span()),
+                        "expect_invariant",
+                        format!("`{name}` is not among this scenario's invariants"),
+                    ));
                 }
                 Expect::Violation(name)
             }
             ("violation", None) => {
-                return Err(err(Some(raw.expect.span()), "expect_invariant", "a `violation` scenario must name the invariant it expects to fail".into()));
+                return Err(err(
+                    Some(raw.expect.span()),
+                    "expect_invariant",
+                    "a `violation` scenario must name the invariant it expects to fail".into(),
+                ));
             }
             (other, _) => {
-                return Err(err(Some(raw.expect.span()), "expect", format!("`{other}` is neither `pass` nor `violation`")));
+                return Err(err(
+                    Some(raw.expect.span()),
+                    "expect",
+                    format!("`{other}` is neither `pass` nor `violation`"),
+                ));
             }
         };
         let kill_reasons = raw
@@ -354,12 +386,23 @@ impl Scenario {
             },
         };
         if raw.explore.strategy.get_ref() != "random" {
-            return Err(err(Some(raw.explore.strategy.span()), "explore.strategy", format!("unknown strategy `{}` (known: random)", raw.explore.strategy.get_ref())));
+            return Err(err(
+                Some(raw.explore.strategy.span()),
+                "explore.strategy",
+                format!(
+                    "unknown strategy `{}` (known: random)",
+                    raw.explore.strategy.get_ref()
+                ),
+            ));
         }
         let explore = Explore {
             strategy: raw.explore.strategy.get_ref().clone(),
             seeds: raw.explore.seeds,
-            ci_seeds: raw.explore.ci_seeds.unwrap_or(raw.explore.seeds).min(raw.explore.seeds),
+            ci_seeds: raw
+                .explore
+                .ci_seeds
+                .unwrap_or(raw.explore.seeds)
+                .min(raw.explore.seeds),
             fault_ppm: raw.explore.fault_ppm,
             jump_ppm: raw.explore.jump_ppm,
         };
@@ -367,9 +410,16 @@ impl Scenario {
             ops.iter()
                 .enumerate()
                 .map(|(i, o)| {
-                    let op = o.get_ref().parse::<Op>().map_err(|m| err(Some(o.span()), &format!("{field}.ops[{i}]"), m))?;
+                    let op = o
+                        .get_ref()
+                        .parse::<Op>()
+                        .map_err(|m| err(Some(o.span()), &format!("{field}.ops[{i}]"), m))?;
                     if op == Op::Setup && !in_test {
-                        return Err(err(Some(o.span()), &format!("{field}.ops[{i}]"), "`setup` is only valid in a test".into()));
+                        return Err(err(
+                            Some(o.span()),
+                            &format!("{field}.ops[{i}]"),
+                            "`setup` is only valid in a test".into(),
+                        ));
                     }
                     Ok(op)
                 })
@@ -394,14 +444,21 @@ impl Scenario {
             .map(|(i, t)| {
                 Ok(TestSpec {
                     name: t.name.clone(),
-                    module: t.module.clone().unwrap_or_else(|| format!("{}Test", t.name)),
+                    module: t
+                        .module
+                        .clone()
+                        .unwrap_or_else(|| format!("{}Test", t.name)),
                     async_: t.async_,
                     ops: parse_ops(&t.ops, &format!("test[{i}]"), true)?,
                 })
             })
             .collect::<Result<Vec<_>, ScenarioError>>()?;
         if clients.is_empty() && tests.is_empty() {
-            return Err(err(None, "client", "a scenario needs at least one [[client]] or [[test]]".into()));
+            return Err(err(
+                None,
+                "client",
+                "a scenario needs at least one [[client]] or [[test]]".into(),
+            ));
         }
         let l = &raw.limits;
         Ok(Scenario {
@@ -437,7 +494,31 @@ impl Scenario {
     }
 
     /// Builds the world: the suite runner (which starts the application, the clients and
-    /// the tests, then stops the application) and the invariants.
+    /// the tests, then stops the application) and the invariants. Add your own invariant
+    /// to a scenario's world with a closure over the [`World`](crate::sim::World):
+    ///
+    /// ```
+    /// use fsim::check::{invariant, When};
+    /// use fsim::foundation::label;
+    /// use fsim::scenario::Scenario;
+    /// use fsim::sim::{RandomChooser, Sim};
+    ///
+    /// let s = Scenario::parse("mine.toml", r#"
+    ///     name = "mine"
+    ///     expect = "pass"
+    ///     [[client]]
+    ///     name = "writer"
+    ///     ops = ["update ai.sampling_rate 5", "get ai.sampling_rate"]
+    /// "#).unwrap();
+    /// let mut sim = Sim::new(s.config());
+    /// s.setup(&mut sim);
+    /// sim.invariant(invariant("one_config_server", When::Always, |w| {
+    ///     let n = w.live_pids().filter(|p| w.label(*p) == Some(label::CONFIG)).count();
+    ///     if n <= 1 { Ok(()) } else { Err(format!("{n} ConfigServers alive")) }
+    /// }));
+    /// let report = sim.run(&mut RandomChooser::new(7));
+    /// assert!(!report.outcome.is_failure(), "{:?}", report.outcome);
+    /// ```
     pub fn setup(&self, sim: &mut Sim) {
         let observer = Observer::new();
         let app = ServiceContext::new("app", self.flaws.clone(), observer);
@@ -464,7 +545,8 @@ impl Scenario {
 
     /// The seeded chooser of the scenario's strategy.
     pub fn chooser(&self, seed: u64) -> crate::sim::RandomChooser {
-        crate::sim::RandomChooser::new(seed).with_rates(self.explore.fault_ppm, self.explore.jump_ppm)
+        crate::sim::RandomChooser::new(seed)
+            .with_rates(self.explore.fault_ppm, self.explore.jump_ppm)
     }
 
     fn run_with(&self, config: &Config, chooser: &mut dyn crate::sim::Chooser) -> RunReport {
@@ -477,7 +559,9 @@ impl Scenario {
     /// scenario a run "finds" the race when it violates the expected invariant.
     pub fn judge(&self, outcome: &Outcome) -> Judgement {
         match (&self.expect, outcome) {
-            (Expect::Violation(want), Outcome::Violation(v)) if &v.invariant == want => Judgement::Found,
+            (Expect::Violation(want), Outcome::Violation(v)) if &v.invariant == want => {
+                Judgement::Found
+            }
             (_, Outcome::Violation(_) | Outcome::BoundHit(_)) => Judgement::Unexpected,
             (_, Outcome::Quiescent | Outcome::TimeLimit) => Judgement::Passed,
         }
@@ -498,7 +582,10 @@ pub enum Judgement {
 /// Invariants a scenario checks, built for an application context (for library users
 /// who assemble their own worlds).
 pub fn invariants(names: &[String], app: &ServiceContext) -> Vec<Box<dyn Invariant>> {
-    names.iter().filter_map(|n| checks::by_name(n, app)).collect()
+    names
+        .iter()
+        .filter_map(|n| checks::by_name(n, app))
+        .collect()
 }
 
 /// Every scenario file in `dir`, sorted by file name.

@@ -100,9 +100,7 @@ pub(super) async fn run(cx: Cx, plan: Plan) -> ExitReason {
 
 /// The harness's own processes and the workload's: not orphans of the application.
 fn is_workload(label: Option<&str>) -> bool {
-    label.is_some_and(|l| {
-        l.starts_with("ex_unit") || l.starts_with("client:") || l == SUBSCRIBER
-    })
+    label.is_some_and(|l| l.starts_with("ex_unit") || l.starts_with("client:") || l == SUBSCRIBER)
 }
 
 const SUBSCRIBER: &str = "subscriber";
@@ -177,7 +175,9 @@ async fn setup(tc: &TestCx, app: &ServiceContext, test: &str) -> ServiceContext 
     let own = ServiceContext::new(&ns, app.flaws.clone(), app.observer.clone());
     app.observer.record(|l| l.namespaces.push(ns.clone()));
     if let Err(e) = tc.start_supervised(app::child_spec(&own)).await {
-        cx.exit(ExitReason::custom(format!("start_supervised failed: {e:?}")));
+        cx.exit(ExitReason::custom(format!(
+            "start_supervised failed: {e:?}"
+        )));
     }
     own
 }
@@ -247,8 +247,11 @@ async fn check_fresh(cx: &Cx, ctx: &ServiceContext) {
     if let Ok((held, _, _)) = events::stats(cx, ctx).await
         && held > 0
     {
-        mismatches.push(format!("the EventStore holds {held} events, a fresh tree none"));
+        mismatches.push(format!(
+            "the EventStore holds {held} events, a fresh tree none"
+        ));
     }
     let test = cx.world().label(cx.me()).unwrap_or("?").to_string();
-    ctx.observer.record(|l| l.freshness.push((test, mismatches)));
+    ctx.observer
+        .record(|l| l.freshness.push((test, mismatches)));
 }

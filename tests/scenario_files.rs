@@ -1,0 +1,142 @@
+//! Bad scenario files get an error naming the file, line and field — never a panic — and
+//! `fsim run` exits 2 on them.
+
+use fsim::scenario::{Scenario, ScenarioError};
+
+const GOOD: &str = r#"name = "demo"
+flaws = ["alive_check_then_act"]
+invariants = ["api_totality"]
+expect = "violation"
+expect_invariant = "api_totality"
+
+[faults]
+budget = 1
+kill = ["kill"]
+targets = ["config_server"]
+
+[[client]]
+name = "reader"
+ops = ["get ai.sampling_rate", "update ai.sampling_rate 5"]
+"#;
+
+fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+    Scenario::parse("demo.toml", text)
+}
+
+fn error(text: &str) -> ScenarioError {
+    parse(text).expect_err("the file is malformed")
+}
+
+#[test]
+fn a_good_file_parses() {
+    let s = parse(GOOD).unwrap();
+    assert_eq!(s.name, "demo");
+    assert_eq!(s.clients[0].ops.len(), 2);
+    assert_eq!(s.clients[0].ops[1].to_string(), "update ai.sampling_rate 5");
+    assert_eq!(s.explore.seeds, 10_000);
+}
+
+#[test]
+fn an_unknown_operation_names_its_line_and_field() {
+    let e = error(&GOOD.replace("update ai.sampling_rate 5", "upsert x"));
+    assert_eq!(
+        (e.file.as_str(), e.line, e.field.as_str()),
+        ("demo.toml", 14, "client[0].ops[1]")
+    );
+    assert!(e.message.contains("unknown operation `upsert x`"), "{e}");
+    assert!(e.to_string().starts_with("demo.toml:14:"), "{e}");
+}
+
+#[test]
+fn a_bad_number_in_an_operation_is_reported() {
+    let e = error(&GOOD.replace("update ai.sampling_rate 5", "update ai.sampling_rate five"));
+    assert_eq!((e.line, e.field.as_str()), (14, "client[0].ops[1]"));
+    assert!(e.message.contains("`five` is not an integer"), "{e}");
+}
+
+#[test]
+fn an_unknown_flaw_lists_the_known_ones() {
+    let e = error(&GOOD.replace("[\"alive_check_then_act\"]", "[\"alive_check\"]"));
+    assert_eq!((e.line, e.field.as_str()), (2, "flaws[0]"));
+    assert!(
+        e.message.contains("unknown flaw `alive_check`") && e.message.contains("global_names"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_invariant_is_reported() {
+    let e = error(&GOOD.replace(
+        "invariants = [\"api_totality\"]",
+        "invariants = [\"api_total\"]",
+    ));
+    assert_eq!((e.line, e.field.as_str()), (3, "invariants[0]"));
+}
+
+#[test]
+fn the_expected_invariant_must_be_checked() {
+    let text = GOOD.replace(
+        "expect_invariant = \"api_totality\"",
+        "expect_invariant = \"single_owner\"",
+    );
+    let e = error(&text);
+    assert_eq!((e.line, e.field.as_str()), (5, "expect_invariant"));
+    let e = error(&GOOD.replace("expect_invariant = \"api_totality\"\n", ""));
+    assert_eq!(e.field, "expect_invariant");
+    let e = error(&GOOD.replace("expect = \"violation\"", "expect = \"maybe\""));
+    assert_eq!((e.line, e.field.as_str()), (4, "expect"));
+}
+
+#[test]
+fn unknown_and_missing_fields_are_named() {
+    let e = error(&GOOD.replace("budget = 1", "budgit = 1"));
+    assert_eq!((e.line, e.field.as_str()), (8, "budgit"), "{e}");
+    let e = error(&GOOD.replace("name = \"demo\"\n", ""));
+    assert_eq!(e.field, "name", "{e}");
+}
+
+#[test]
+fn a_type_error_or_broken_syntax_names_the_line() {
+    let e = error(&GOOD.replace("budget = 1", "budget = \"one\""));
+    assert_eq!(e.line, 8, "{e}");
+    let e = error(&GOOD.replace("[faults]", "[faults"));
+    assert_eq!(e.line, 7, "{e}");
+}
+
+#[test]
+fn setup_only_in_tests_and_some_workload_needed() {
+    let e = error(&GOOD.replace("\"get ai.sampling_rate\",", "\"setup\","));
+    assert_eq!(e.field, "client[0].ops[0]");
+    assert!(e.message.contains("only valid in a test"), "{e}");
+    let i = GOOD.find("[[client]]").unwrap();
+    let e = error(&GOOD[..i]);
+    assert!(e.message.contains("at least one"), "{e}");
+}
+
+#[test]
+fn a_bad_kill_reason_and_a_bad_strategy_are_reported() {
+    let e = error(&GOOD.replace("kill = [\"kill\"]", "kill = [\"\"]"));
+    assert_eq!((e.line, e.field.as_str()), (9, "faults.kill[0]"), "{e}");
+    let e = error(&format!("{GOOD}\n[explore]\nstrategy = \"dfs\"\n"));
+    assert_eq!(e.field, "explore.strategy");
+}
+
+#[test]
+fn fsim_run_exits_2_on_a_malformed_file_and_names_it() {
+    let dir = std::env::temp_dir().join(format!("fsim-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, GOOD.replace("update ai.sampling_rate 5", "upsert x")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fsim"))
+        .args(["run", path.to_str().unwrap(), "--seeds", "5"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("broken.toml:14:") && stderr.contains("client[0].ops[1]"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
