@@ -287,7 +287,16 @@ fn is_test(w: &World, p: Pid) -> bool {
 }
 
 fn api_totality(w: &World, o: &Observer) -> Result<(), String> {
-    for (p, name) in o.log().workers.iter() {
+    let log = o.log();
+    if let Some(t) = log.tests.iter().find(|t| t.failure.is_some()) {
+        return Err(format!(
+            "test {} {:?} failed with {:?}: an API call exited the caller instead of returning an error",
+            t.name,
+            t.pid,
+            t.failure.as_ref().expect("found a failure")
+        ));
+    }
+    for (p, name) in log.workers.iter() {
         if w.is_alive(*p) {
             continue;
         }

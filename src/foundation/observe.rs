@@ -32,8 +32,9 @@ pub struct TestRecord {
     pub name: String,
     /// The test process.
     pub pid: Pid,
-    /// How the test process exited (`shutdown` is a pass).
-    pub exit: Option<ExitReason>,
+    /// Why it failed (what its body raised or exited with, or what killed it); `None`
+    /// for a pass.
+    pub failure: Option<ExitReason>,
     /// Live processes descended from the test process after its on_exit ran.
     pub orphans: Vec<Pid>,
 }

@@ -9,7 +9,7 @@
 //! afterwards in another process, last registered first. Async modules run concurrently
 //! with each other; sync modules run one after another, after them.
 
-use super::gen_server::StartError;
+use super::gen_server::{CatchPanic, StartError};
 use super::supervisor::{self, ChildSpec, Strategy, SupReply, SupSpec};
 use crate::sim::{Cx, ExitReason, Matcher, Pid, SpawnOpts, World};
 use std::cell::Cell;
@@ -66,16 +66,19 @@ pub struct TestResult {
     pub name: String,
     /// The test process.
     pub pid: Pid,
-    /// Its exit reason: `shutdown` when the body returned, anything else is a failure.
+    /// The test process's exit reason: `shutdown`, unless a signal killed it.
     pub exit: ExitReason,
+    /// Why the test failed: the body raised or exited (the runner catches it, reports it,
+    /// and the process still exits `shutdown`), or the process was killed.
+    pub failure: Option<ExitReason>,
     /// Live processes descended from the test process once its `on_exit` has run.
     pub orphans: Vec<Pid>,
 }
 
 impl TestResult {
-    /// The body returned (the test process exited `shutdown`).
+    /// The body returned normally.
     pub fn passed(&self) -> bool {
-        self.exit == ExitReason::Shutdown
+        self.failure.is_none()
     }
 }
 
@@ -89,6 +92,12 @@ pub struct TestCx {
 
 #[derive(Debug)]
 struct SupStarted(Pid);
+
+#[derive(Debug)]
+struct Go;
+
+#[derive(Debug)]
+struct BodyFailed(ExitReason);
 
 struct OnExit(TestFn);
 
@@ -193,34 +202,54 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
                 label: Some(format!("test:{}", t.name)),
             },
             move |tcx| async move {
+                // `spawn_monitor`: the body starts only once the runner's monitor is in
+                // place (it travels ahead of `Go` on the same channel).
+                tcx.recv_match(Matcher::when(|e| e.is::<Go>())).await;
                 let tc = TestCx {
                     cx: tcx.clone(),
                     runner,
                     sup: Rc::new(Cell::new(None)),
                 };
-                body(tc).await;
+                // ExUnit.Runner.exec_test catches what the body raises or exits with,
+                // reports it, and the test process exits `shutdown` all the same.
+                let run = body(tc);
+                if let Err(reason) = CatchPanic(std::pin::pin!(run)).await {
+                    tcx.send(runner, BodyFailed(reason));
+                }
                 ExitReason::Shutdown
             },
         )
         .await;
     let mref = cx.monitor(test);
+    cx.send(test, Go);
     let mut sup = None;
     let mut on_exit = Vec::new();
+    let mut failure = None;
     let exit = loop {
         let env = cx
             .recv_match(Matcher::when(move |e| {
-                e.from == test && (e.is::<SupStarted>() || e.is::<OnExit>())
+                e.from == test && (e.is::<SupStarted>() || e.is::<OnExit>() || e.is::<BodyFailed>())
                     || e.down().is_some_and(|(r, ..)| r == mref)
             }))
             .await;
         if let Some((_, _, reason)) = env.down() {
             break reason.clone();
         }
-        match env.downcast::<SupStarted>() {
-            Ok(SupStarted(s)) => sup = Some(s),
+        let env = match env.downcast::<SupStarted>() {
+            Ok(SupStarted(s)) => {
+                sup = Some(s);
+                continue;
+            }
+            Err(env) => env,
+        };
+        match env.downcast::<BodyFailed>() {
+            Ok(BodyFailed(r)) => failure = Some(r),
             Err(env) => on_exit.push(env.downcast::<OnExit>().expect("matched").0),
         }
     };
+    if exit != ExitReason::Shutdown && failure.is_none() {
+        failure = Some(exit.clone()); // killed by a signal
+    }
     // The test supervisor gets the test process's exit and stops its children.
     if let Some(s) = sup {
         let m = cx.monitor(s);
@@ -256,6 +285,7 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
         name: t.name.clone(),
         pid: test,
         exit,
+        failure,
         orphans,
     }
 }

@@ -533,7 +533,7 @@ pub async fn stop(cx: &Cx, server: impl Into<ServerRef>, reason: ExitReason) {
 /// try/catch around callbacks does: a panic becomes `panic: message`, `exit/1` (and so a
 /// failed call, and an injected crash) its reason. Only the kernel's abort at a bound
 /// passes through.
-struct CatchPanic<'a, F>(Pin<&'a mut F>);
+pub(crate) struct CatchPanic<'a, F>(pub(crate) Pin<&'a mut F>);
 
 impl<F: Future> Future for CatchPanic<'_, F> {
     type Output = Result<F::Output, ExitReason>;

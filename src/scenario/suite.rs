@@ -72,7 +72,7 @@ pub(super) async fn run(cx: Cx, plan: Plan) -> ExitReason {
             l.tests.push(crate::foundation::observe::TestRecord {
                 name: r.name.clone(),
                 pid: r.pid,
-                exit: Some(r.exit.clone()),
+                failure: r.failure.clone(),
                 orphans: r.orphans.clone(),
             });
         })
