@@ -140,3 +140,17 @@ fn fsim_run_exits_2_on_a_malformed_file_and_names_it() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn drawn_operations_parse_and_need_a_list() {
+    let text = GOOD.replace(
+        "ops = [\"get ai.sampling_rate\", \"update ai.sampling_rate 5\"]",
+        "draw = [\"get_all\", \"reset\"]\ndraws = 4",
+    );
+    let s = parse(&text).unwrap();
+    assert_eq!((s.clients[0].draw.len(), s.clients[0].draws), (2, 4));
+    let e = error(&text.replace("draw = [\"get_all\", \"reset\"]\n", ""));
+    assert_eq!(e.field, "client[0].draws");
+    let e = error(&text.replace("\"reset\"", "\"rest\""));
+    assert_eq!((e.line, e.field.as_str()), (14, "client[0].draw[1]"));
+}

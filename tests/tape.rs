@@ -4,6 +4,8 @@
 use fsim::sim::*;
 use fsim::workload;
 use proptest::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 fn reason() -> impl Strategy<Value = ExitReason> {
     prop_oneof![
@@ -34,6 +36,7 @@ fn choice() -> impl Strategy<Value = Choice> {
         (0u32..1000).prop_map(|p| Choice::Fault(Fault::CrashAfterEffect { pid: Pid(p) })),
         Just(Choice::Fault(Fault::FailNextInit)),
         Just(Choice::Jump),
+        any::<u32>().prop_map(Choice::Draw),
     ]
 }
 
@@ -153,4 +156,64 @@ fn bad_text_entries_are_named() {
     assert!(err.to_string().contains("entry 1"), "{err}");
     assert!(Tape::from_lines(&["kill 2 exploded"]).is_err());
     assert!(Tape::from_lines(&["deliver 1-2"]).is_err());
+}
+
+/// A world whose one process draws three values below 5 and records them.
+fn drawing(sim: &mut Sim, seen: Rc<RefCell<Vec<u32>>>) {
+    sim.spawn("drawer", move |cx| async move {
+        for _ in 0..3 {
+            let v = cx.draw(5).await;
+            seen.borrow_mut().push(v);
+        }
+        assert_eq!(cx.draw(1).await, 0, "one option: nothing to draw");
+    });
+}
+
+#[test]
+fn draws_are_choices_on_the_tape_and_replay() {
+    let config = Config::default();
+    for seed in 0..50 {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let r = run_seed(&config, seed, |sim| drawing(sim, seen.clone()));
+        let draws: Vec<u32> = r
+            .tape
+            .choices
+            .iter()
+            .filter_map(|c| match c {
+                Choice::Draw(v) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            draws,
+            *seen.borrow(),
+            "seed {seed}: the tape holds what was drawn"
+        );
+        assert!(draws.iter().all(|v| *v < 5));
+        let again = Rc::new(RefCell::new(Vec::new()));
+        let replay = run_tape(&config, &r.tape, |sim| drawing(sim, again.clone()));
+        assert_eq!(replay.trace_hash, r.trace_hash);
+        assert_eq!(*again.borrow(), *seen.borrow());
+        let text = Tape::from_lines(&r.tape.to_lines()).unwrap();
+        assert_eq!(Tape::from_bytes(&text.to_bytes()).unwrap(), r.tape);
+    }
+}
+
+#[test]
+fn an_out_of_range_draw_falls_back_to_zero_and_is_counted() {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let tape = Tape {
+        choices: vec![
+            Choice::Draw(3),
+            Choice::Draw(9),
+            Choice::Pick(Action::Run(Pid(7))),
+        ],
+    };
+    let r = run_tape(&Config::default(), &tape, |sim| drawing(sim, seen.clone()));
+    assert_eq!(&seen.borrow()[..2], &[3, 0]);
+    assert_eq!(r.fallbacks, 2, "the 9 and the pick where a draw was asked");
+    assert_eq!(
+        r.tape.choices[..3],
+        [Choice::Draw(3), Choice::Draw(0), Choice::Draw(0)]
+    );
 }

@@ -116,6 +116,9 @@ pub struct ConfigServer {
     pub subscribers: Vec<(Pid, Ref)>,
     /// Updates committed by this incarnation.
     pub updates: u64,
+    /// Ids of deferred updates this incarnation has applied (the fixed design applies
+    /// each once: a retry whose reply was lost — a timeout — is acknowledged, not redone).
+    pub applied_ops: std::collections::BTreeSet<u64>,
 }
 
 impl ConfigServer {
@@ -126,6 +129,7 @@ impl ConfigServer {
             config: defaults(),
             subscribers: Vec::new(),
             updates: 0,
+            applied_ops: Default::default(),
         }
     }
 
@@ -164,6 +168,12 @@ impl ConfigServer {
         if let Err(why) = validate(&path, value) {
             return ConfigReply::Rejected(why);
         }
+        if let Some(op) = op
+            && !self.ctx.has(Flaw::UnsupervisedRetry)
+            && !self.applied_ops.insert(op)
+        {
+            return ConfigReply::Ok; // already applied by this incarnation
+        }
         self.config.insert(path.clone(), value);
         self.updates += 1;
         if let Some(op) = op {
@@ -193,7 +203,18 @@ impl ConfigServer {
 impl GenServer for ConfigServer {
     type Call = ConfigCall;
     type Reply = ConfigReply;
-    type Cast = ();
+    type Cast = ConfigCast;
+
+    async fn handle_cast(&mut self, cx: &Cx, msg: ConfigCast) -> Next {
+        let ConfigCast::Subscribe(pid) = msg;
+        self.subscribe(cx, pid);
+        let snapshot = ConfigSnapshot {
+            server: cx.me(),
+            config: self.config.clone(),
+        };
+        cx.send(pid, snapshot);
+        Next::Continue
+    }
 
     async fn init(&mut self, cx: &Cx) -> Init {
         self.ctx
@@ -366,6 +387,25 @@ pub async fn subscriber(cx: Cx, ctx: ServiceContext, ready: Pid) {
     }
 }
 
+/// Casts.
+#[derive(Debug)]
+pub enum ConfigCast {
+    /// Subscribe this pid and send it a [`ConfigSnapshot`]: how a dependent subscribes
+    /// without a synchronous call (the ConfigServer itself calls the EventStore while
+    /// updating, so a call back from the EventStore's `init` would deadlock until both
+    /// time out).
+    Subscribe(Pid),
+}
+
+/// The configuration, sent to a dependent that subscribed with a cast.
+#[derive(Debug)]
+pub struct ConfigSnapshot {
+    /// The ConfigServer.
+    pub server: Pid,
+    /// Its configuration.
+    pub config: ConfigMap,
+}
+
 /// Sent by [`subscriber`] to whoever started it, each time it has (re)subscribed, or
 /// when it gives up (`None`).
 #[derive(Debug)]
@@ -419,26 +459,36 @@ pub struct Dependency {
     pub config: ConfigMap,
 }
 
-/// A dependent's `init`: subscribe to the ConfigServer (which hands back the
-/// configuration). Report-era code (`StartupOrder`) silently uses the defaults when the
-/// ConfigServer is not there yet; the fixed design refuses to start without it.
+/// A dependent's `init`. Report-era code (`StartupOrder`) silently uses the defaults
+/// when the ConfigServer is not there yet, and otherwise subscribes with a synchronous
+/// call. The fixed design refuses to start without the ConfigServer and subscribes with a
+/// cast: the configuration arrives as a [`ConfigSnapshot`] (until then the defaults
+/// apply), so no call cycle between the ConfigServer and its dependents can form.
 pub async fn attach_dependent(cx: &Cx, ctx: &ServiceContext) -> Result<Dependency, ApiError> {
+    let server = gen_server::whereis(cx, &ctx.name(label::CONFIG)).await;
     if ctx.has(Flaw::StartupOrder) {
-        let server = gen_server::whereis(cx, &ctx.name(label::CONFIG)).await;
         if server.is_none() {
             return Ok(Dependency {
                 server: None,
                 config: defaults(),
             });
         }
+        // Not through `call`, which with `StartupOrder` would start a ConfigServer from
+        // inside a supervisor's child.
+        return match call_service(cx, ctx, label::CONFIG, ConfigCall::Subscribe(cx.me())).await? {
+            ConfigReply::Subscribed(server, config) => Ok(Dependency {
+                server: Some(server),
+                config,
+            }),
+            other => Err(unexpected(other)),
+        };
     }
-    // The dependent subscribes directly (not through `call`, which with `StartupOrder`
-    // would start a ConfigServer from inside a supervisor's child).
-    match call_service(cx, ctx, label::CONFIG, ConfigCall::Subscribe(cx.me())).await? {
-        ConfigReply::Subscribed(server, config) => Ok(Dependency {
-            server: Some(server),
-            config,
-        }),
-        other => Err(unexpected(other)),
-    }
+    let Some(server) = server else {
+        return Err(ApiError::Unavailable("config_server not registered".into()));
+    };
+    cx.send(server, gen_server::CastMsg(ConfigCast::Subscribe(cx.me())));
+    Ok(Dependency {
+        server: Some(server),
+        config: defaults(),
+    })
 }

@@ -2,7 +2,7 @@
 //! pruning. It depends on the ConfigServer (`events.max_events`) and subscribes to it in
 //! `init`.
 
-use super::config::{self, ConfigUpdated, Dependency};
+use super::config::{self, ConfigSnapshot, ConfigUpdated, Dependency};
 use super::{ApiError, Flaw, ServiceContext, call_service, label};
 use crate::otp::gen_server::{CallReply, From, GenServer, Init, Next};
 use crate::sim::{Cx, Envelope, ExitReason};
@@ -115,12 +115,23 @@ impl EventStore {
                 self.next_id - 1
             })
             .collect();
+        self.prune_to_capacity();
+        ids
+    }
+
+    /// A new capacity, effective at once.
+    pub fn set_capacity(&mut self, max_events: usize) {
+        self.max_events = max_events.max(1);
+        self.prune_to_capacity();
+    }
+
+    /// Drops the oldest events beyond the capacity (unless `UnboundedGrowth`).
+    fn prune_to_capacity(&mut self) {
         if !self.ctx.has(Flaw::UnboundedGrowth) && self.events.len() > self.max_events {
             let excess = self.events.len() - self.max_events;
             self.events.drain(..excess);
             self.pruned += excess as u64;
         }
-        ids
     }
 
     /// Drops events stored before `cutoff_ms`.
@@ -183,10 +194,15 @@ impl GenServer for EventStore {
         if msg.is::<PruneTick>() {
             self.prune_before(cx.now_ms().saturating_sub(RETENTION_MS));
             cx.send_after(cx.me(), PruneTick, PRUNE_INTERVAL_MS);
-        } else if let Ok(u) = msg.downcast::<ConfigUpdated>()
-            && u.path == "events.max_events"
-        {
-            self.max_events = u.value.max(1) as usize;
+        } else if let Some(u) = msg.peek::<ConfigUpdated>() {
+            if u.path == "events.max_events" {
+                self.set_capacity(u.value.max(1) as usize);
+            }
+        } else if let Ok(snap) = msg.downcast::<ConfigSnapshot>() {
+            self.set_capacity(max_events(&snap.config));
+            if let Some(d) = &mut self.dependency {
+                d.config = snap.config;
+            }
         }
         Next::Continue
     }

@@ -22,6 +22,8 @@
 //! [[client]]
 //! name = "reader"
 //! ops = ["get ai.sampling_rate", "get ai.sampling_rate"]
+//! draw = ["get_all", "update dev.debug_mode 1"]   # then 3 operations drawn from the tape
+//! draws = 3
 //! ```
 //!
 //! A malformed file gets a [`ScenarioError`] naming the file, line and field.
@@ -100,6 +102,10 @@ pub struct Client {
     pub ops: Vec<Op>,
     /// How often.
     pub repeat: u32,
+    /// Operations to draw from, after the fixed ones: each one a choice on the tape.
+    pub draw: Vec<Op>,
+    /// How many to draw.
+    pub draws: u32,
 }
 
 /// One ExUnit test.
@@ -236,9 +242,14 @@ impl Default for RawLimits {
 #[serde(deny_unknown_fields)]
 struct RawClient {
     name: String,
+    #[serde(default)]
     ops: Vec<Spanned<String>>,
     #[serde(default = "one")]
     repeat: u32,
+    #[serde(default)]
+    draw: Vec<Spanned<String>>,
+    #[serde(default)]
+    draws: u32,
 }
 
 fn one() -> u32 {
@@ -413,11 +424,11 @@ impl Scenario {
                     let op = o
                         .get_ref()
                         .parse::<Op>()
-                        .map_err(|m| err(Some(o.span()), &format!("{field}.ops[{i}]"), m))?;
+                        .map_err(|m| err(Some(o.span()), &format!("{field}[{i}]"), m))?;
                     if op == Op::Setup && !in_test {
                         return Err(err(
                             Some(o.span()),
-                            &format!("{field}.ops[{i}]"),
+                            &format!("{field}[{i}]"),
                             "`setup` is only valid in a test".into(),
                         ));
                     }
@@ -430,10 +441,21 @@ impl Scenario {
             .iter()
             .enumerate()
             .map(|(i, c)| {
+                let field = format!("client[{i}]");
+                let draw = parse_ops(&c.draw, &format!("{field}.draw"), false)?;
+                if c.draws > 0 && draw.is_empty() {
+                    return Err(err(
+                        None,
+                        &format!("{field}.draws"),
+                        "`draws` needs a non-empty `draw` list".into(),
+                    ));
+                }
                 Ok(Client {
                     name: c.name.clone(),
-                    ops: parse_ops(&c.ops, &format!("client[{i}]"), false)?,
+                    ops: parse_ops(&c.ops, &format!("{field}.ops"), false)?,
                     repeat: c.repeat,
+                    draw,
+                    draws: c.draws,
                 })
             })
             .collect::<Result<Vec<_>, ScenarioError>>()?;
@@ -449,7 +471,7 @@ impl Scenario {
                         .clone()
                         .unwrap_or_else(|| format!("{}Test", t.name)),
                     async_: t.async_,
-                    ops: parse_ops(&t.ops, &format!("test[{i}]"), true)?,
+                    ops: parse_ops(&t.ops, &format!("test[{i}].ops"), true)?,
                 })
             })
             .collect::<Result<Vec<_>, ScenarioError>>()?;

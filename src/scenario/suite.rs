@@ -58,6 +58,10 @@ pub(super) async fn run(cx: Cx, plan: Plan) -> ExitReason {
                             perform(&ccx, &ctx, op).await;
                         }
                     }
+                    for _ in 0..c.draws {
+                        let i = ccx.draw(c.draw.len() as u32).await;
+                        perform(&ccx, &ctx, &c.draw[i as usize]).await;
+                    }
                 },
             )
             .await;

@@ -27,6 +27,9 @@ pub struct Decision<'a> {
     pub faults: &'a [Fault],
     /// A timer is pending, so time may jump to it.
     pub can_jump: bool,
+    /// Non-zero when this decision is a process's `draw(n)`: answer `Choice::Draw(v)`
+    /// with `v < draw` (then `actions` and `faults` are empty).
+    pub draw: u32,
 }
 
 /// A producer of choices.
@@ -99,6 +102,9 @@ impl RandomChooser {
 
 impl Chooser for RandomChooser {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        if d.draw > 0 {
+            return Choice::Draw(self.below(d.draw as usize) as u32);
+        }
         if !d.faults.is_empty() && self.chance(self.fault_ppm) {
             let i = self.below(d.faults.len());
             return Choice::Fault(d.faults[i].clone());

@@ -144,6 +144,18 @@ impl Cx {
         }
     }
 
+    /// A workload decision recorded on the tape: a value below `n` (`0` for `n <= 1`),
+    /// chosen by the run's chooser like every other choice, so replay reproduces it and
+    /// the shrinker can lower it. Yields once.
+    pub async fn draw(&self, n: u32) -> u32 {
+        if n <= 1 {
+            return 0;
+        }
+        self.w().draw_request = Some((self.me, n));
+        self.yield_now().await;
+        self.w().draw_answers.remove(&self.me).unwrap_or(0)
+    }
+
     // ---- messages ---------------------------------------------------------------------
 
     /// Sends `msg` to `to` (rule 1: asynchronous; to a dead pid it is dropped, rule 4).

@@ -173,6 +173,30 @@ impl Sim {
         let mut faults: Vec<Fault> = Vec::new();
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
+            if let Some((pid, n)) = w.draw_request.take() {
+                // A process asked `draw(n)`: answer before anything else happens.
+                let asked = chooser.choose(&Decision {
+                    step: w.step,
+                    index: tape.len(),
+                    now_ms: w.now_ms(),
+                    actions: &[],
+                    faults: &[],
+                    can_jump: false,
+                    draw: n,
+                });
+                let v = match asked {
+                    Choice::Draw(v) if v < n => v,
+                    Choice::Default => 0,
+                    _ => {
+                        fallbacks += 1;
+                        0
+                    }
+                };
+                tape.choices.push(Choice::Draw(v));
+                w.draw_answers.insert(pid, v);
+                crate::sim::trace::fold(&mut w.trace.hash, 0xD4A0_0000_0000_0000 | v as u64);
+                continue;
+            }
             if let Some(b) = w.bound_hit.take() {
                 break Outcome::BoundHit(b);
             }
@@ -213,6 +237,7 @@ impl Sim {
                     actions: &w.enabled,
                     faults: &faults,
                     can_jump,
+                    draw: 0,
                 });
                 let (taken, fell_back) = validate(asked, &w.enabled, &faults, can_jump);
                 fallbacks += fell_back as u32;
@@ -255,7 +280,9 @@ impl Sim {
                         [prev, None],
                     )
                 }
-                Choice::Default => unreachable!("validate resolves the default"),
+                Choice::Default | Choice::Draw(_) => {
+                    unreachable!("validate resolves the default; draws are answered above")
+                }
             };
             self.end_step(kind, deps);
             if !self.invariants.is_empty()

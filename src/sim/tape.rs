@@ -70,6 +70,9 @@ pub enum Choice {
     Fault(Fault),
     /// Let virtual time pass to the next timer even though other actions are enabled.
     Jump,
+    /// The value of a process's `draw(n)`: a workload decision (which operation next),
+    /// below `n`; `0` is the default.
+    Draw(u32),
 }
 
 /// A sequence of choices.
@@ -177,6 +180,10 @@ impl Tape {
                 }
                 Choice::Fault(Fault::FailNextInit) => out.push(5),
                 Choice::Jump => out.push(6),
+                Choice::Draw(v) => {
+                    out.push(7);
+                    put_varint(&mut out, *v as u64);
+                }
             }
         }
         out
@@ -222,6 +229,13 @@ impl Tape {
                 4 => Choice::Fault(Fault::CrashAfterEffect { pid: r.pid()? }),
                 5 => Choice::Fault(Fault::FailNextInit),
                 6 => Choice::Jump,
+                7 => Choice::Draw(u32::try_from(r.varint("draw")?).map_err(|_| {
+                    TapeError::BadTag {
+                        offset: at,
+                        tag: 7,
+                        what: "draw value",
+                    }
+                })?),
                 tag => {
                     return Err(TapeError::BadTag {
                         offset: at,
@@ -284,6 +298,7 @@ impl fmt::Display for Choice {
             Choice::Fault(Fault::CrashAfterEffect { pid }) => write!(f, "crash {}", pid.0),
             Choice::Fault(Fault::FailNextInit) => write!(f, "fail_init"),
             Choice::Jump => write!(f, "jump"),
+            Choice::Draw(v) => write!(f, "draw {v}"),
         }
     }
 }
@@ -302,6 +317,12 @@ impl FromStr for Choice {
         match head {
             "default" => Ok(Choice::Default),
             "jump" => Ok(Choice::Jump),
+            "draw" => {
+                let w = words.next().ok_or("missing value")?;
+                w.parse::<u32>()
+                    .map(Choice::Draw)
+                    .map_err(|_| format!("bad draw value {w:?}"))
+            }
             "fail_init" => Ok(Choice::Fault(Fault::FailNextInit)),
             "run" => Ok(Choice::Pick(Action::Run(pid(words.next())?))),
             "crash" => Ok(Choice::Fault(Fault::CrashAfterEffect {

@@ -465,6 +465,10 @@ pub struct World {
     pub(crate) dead_futures: Vec<Pid>,
     live: u32,
     next_group: u32,
+    /// A process's pending `draw(n)`, answered before the next decision.
+    pub(crate) draw_request: Option<(Pid, u32)>,
+    /// Answers not yet read by their processes.
+    pub(crate) draw_answers: BTreeMap<Pid, u32>,
 }
 
 impl World {
@@ -490,6 +494,8 @@ impl World {
             dead_futures: Vec::new(),
             live: 0,
             next_group: 1,
+            draw_request: None,
+            draw_answers: BTreeMap::new(),
         }
     }
 
