@@ -1,7 +1,7 @@
 //! The `fsim` command line.
 
 use clap::{Parser, Subcommand};
-use fsim::explore::{self, StopAt};
+use fsim::explore::{self, StopAt, Strategy};
 use fsim::scenario::{self, Expect, Scenario, ScenarioError};
 use fsim::sim::determinism::check_seed;
 use fsim::sim::{Config, RandomChooser, Sim};
@@ -38,6 +38,10 @@ enum Command {
         /// Keep going after a flawed scenario's first violation (to count them all).
         #[arg(long)]
         all: bool,
+        /// The strategy (random, pct, pct:D, pos, swarm, portfolio); defaults to each
+        /// scenario's.
+        #[arg(long)]
+        strategy: Option<Strategy>,
         /// For flawed scenarios: measure, over this many base seeds (base k starts at
         /// k * 2^32), the runs needed to the first violation and that run's length, and
         /// print the medians.
@@ -58,6 +62,25 @@ enum Command {
         /// Each scenario's full budget instead of its CI budget.
         #[arg(long)]
         full: bool,
+    },
+    /// Replays one run of a scenario — from a seed (with its strategy) or a tape file (one
+    /// choice a line) — and prints its trace. With `--expect-hash` it exits 1 when the
+    /// trace hash differs.
+    Replay {
+        /// The scenario file.
+        scenario: std::path::PathBuf,
+        /// The seed.
+        #[arg(long, conflicts_with = "tape")]
+        seed: Option<u64>,
+        /// A tape file.
+        #[arg(long)]
+        tape: Option<std::path::PathBuf>,
+        /// The strategy the seed is for; defaults to the scenario's.
+        #[arg(long)]
+        strategy: Option<Strategy>,
+        /// Print only the last N events.
+        #[arg(long)]
+        last: Option<usize>,
     },
     /// Measures the kernel: ping-pong, a three-actor model over many seeds, spawn churn.
     Bench {
@@ -82,17 +105,25 @@ fn main() -> ExitCode {
             ci,
             all,
             bases,
+            strategy,
         } => match bases {
-            Some(n) => measure(&paths, n),
-            None => run(&paths, seeds.as_deref(), ci, all),
+            Some(n) => measure(&paths, n, strategy),
+            None => run(&paths, seeds.as_deref(), ci, all, strategy),
         },
+        Command::Replay {
+            scenario,
+            seed,
+            tape,
+            strategy,
+            last,
+        } => replay(&scenario, seed, tape.as_deref(), strategy, last),
         Command::Check {
             seeds,
             scenarios,
             full,
         } => {
             let determinism = check(seeds);
-            let races = run(&[scenarios], None, !full, false);
+            let races = run(&[scenarios], None, !full, false, None);
             if determinism == ExitCode::SUCCESS {
                 races
             } else {
@@ -134,7 +165,13 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     Ok(out)
 }
 
-fn run(paths: &[std::path::PathBuf], seeds: Option<&str>, ci: bool, all: bool) -> ExitCode {
+fn run(
+    paths: &[std::path::PathBuf],
+    seeds: Option<&str>,
+    ci: bool,
+    all: bool,
+    strategy: Option<Strategy>,
+) -> ExitCode {
     let scenarios = match load(paths) {
         Ok(s) => s,
         Err(e) => {
@@ -163,7 +200,12 @@ fn run(paths: &[std::path::PathBuf], seeds: Option<&str>, ci: bool, all: bool) -
         } else {
             StopAt::FirstFailure
         };
-        let sw = explore::sweep(s, seeds.clone(), stop);
+        let sw = explore::sweep(
+            s,
+            strategy.unwrap_or(s.explore.strategy),
+            seeds.clone(),
+            stop,
+        );
         let secs = started.elapsed().as_secs_f64();
         let ok = match (&s.expect, &sw.first_found, &sw.first_unexpected) {
             (_, _, Some(k)) => {
@@ -222,7 +264,7 @@ fn run(paths: &[std::path::PathBuf], seeds: Option<&str>, ci: bool, all: bool) -
     }
 }
 
-fn measure(paths: &[std::path::PathBuf], bases: u64) -> ExitCode {
+fn measure(paths: &[std::path::PathBuf], bases: u64, strategy: Option<Strategy>) -> ExitCode {
     let scenarios = match load(paths) {
         Ok(s) => s,
         Err(e) => {
@@ -242,7 +284,13 @@ fn measure(paths: &[std::path::PathBuf], bases: u64) -> ExitCode {
         let (mut runs, mut steps, mut faults) = (Vec::new(), Vec::new(), Vec::new());
         for b in 0..bases {
             let start = b << 32;
-            let sw = explore::sweep(s, start..start + s.explore.seeds, StopAt::FirstFailure);
+            let strategy = strategy.unwrap_or(s.explore.strategy);
+            let sw = explore::sweep(
+                s,
+                strategy,
+                start..start + s.explore.seeds,
+                StopAt::FirstFailure,
+            );
             match sw.first_found {
                 Some(k) if sw.first_unexpected.is_none() => {
                     runs.push(sw.runs);
@@ -274,6 +322,65 @@ fn measure(paths: &[std::path::PathBuf], bases: u64) -> ExitCode {
         eprintln!("{bad} base seeds found no violation (or an unexpected one) within the budget");
         ExitCode::from(1)
     }
+}
+
+fn replay(
+    path: &std::path::Path,
+    seed: Option<u64>,
+    tape: Option<&std::path::Path>,
+    strategy: Option<Strategy>,
+    last: Option<usize>,
+) -> ExitCode {
+    let s = match Scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tape = match (seed, tape) {
+        (Some(seed), _) => {
+            s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed)
+                .tape
+        }
+        (None, Some(t)) => {
+            let text = match std::fs::read_to_string(t) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", t.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            match fsim::sim::Tape::from_lines(&lines) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", t.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        (None, None) => {
+            eprintln!("error: give --seed N or --tape FILE");
+            return ExitCode::from(2);
+        }
+    };
+    let r = s.run_tape(&tape, true);
+    let trace = r.trace.as_deref().unwrap_or(&[]);
+    let from = last.map_or(0, |n| trace.len().saturating_sub(n));
+    for e in &trace[from..] {
+        println!("{e}");
+    }
+    println!(
+        "{}: {} steps, {} choices, {} faults, trace hash {:016x}",
+        s.name,
+        r.steps,
+        r.tape.len(),
+        r.faults,
+        r.trace_hash
+    );
+    println!("{}", explore::describe(&r.outcome));
+    ExitCode::SUCCESS
 }
 
 fn check(seeds: u64) -> ExitCode {

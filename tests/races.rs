@@ -79,7 +79,12 @@ fn flawed_scenarios_find_their_violation_and_replay_it() {
         .iter()
         .filter(|s| matches!(s.expect, Expect::Violation(_)))
     {
-        let sw = explore::sweep(s, 0..s.explore.ci_seeds, StopAt::FirstFailure);
+        let sw = explore::sweep(
+            s,
+            s.explore.strategy,
+            0..s.explore.ci_seeds,
+            StopAt::FirstFailure,
+        );
         if let Some(k) = &sw.first_unexpected {
             failures.push(format!(
                 "{}: seed {} failed unexpectedly: {}",
@@ -128,7 +133,12 @@ fn flawed_scenarios_find_their_violation_and_replay_it() {
 fn fixed_scenarios_pass_their_budget() {
     let mut failures = Vec::new();
     for s in scenarios().iter().filter(|s| s.expect == Expect::Pass) {
-        let sw = explore::sweep(s, 0..s.explore.ci_seeds, StopAt::FirstFailure);
+        let sw = explore::sweep(
+            s,
+            s.explore.strategy,
+            0..s.explore.ci_seeds,
+            StopAt::FirstFailure,
+        );
         if let Some(k) = sw.first_unexpected.or(sw.first_found) {
             let recent: Vec<String> = k.report.recent.iter().map(|e| format!("    {e}")).collect();
             failures.push(format!(

@@ -479,12 +479,23 @@ fn dependents_consistent(w: &World, app: &ServiceContext) -> Result<(), String> 
 fn dependents(w: &World, app: &ServiceContext) -> Vec<(String, Option<Option<Pid>>)> {
     let mut out = Vec::new();
     if let Some(e) = app.holder(w, label::EVENTS) {
-        let d = state::<EventStore, _>(w, e, |s| s.dependency.as_ref().map(|d| d.server)).flatten();
+        let d = state::<EventStore, _>(w, e, |s| {
+            s.dependency
+                .as_ref()
+                .filter(|d| !d.waiting)
+                .map(|d| d.server)
+        })
+        .flatten();
         out.push((who(w, e), d));
     }
     if let Some(t) = app.holder(w, label::TELEMETRY) {
-        let d = state::<TelemetryService, _>(w, t, |s| s.dependency.as_ref().map(|d| d.server))
-            .flatten();
+        let d = state::<TelemetryService, _>(w, t, |s| {
+            s.dependency
+                .as_ref()
+                .filter(|d| !d.waiting)
+                .map(|d| d.server)
+        })
+        .flatten();
         out.push((who(w, t), d));
     }
     out
@@ -507,7 +518,9 @@ fn start_order(w: &World) -> Result<(), String> {
     }
     for e in live_labelled(w, label::EVENTS) {
         if state::<EventStore, _>(w, e, |s| {
-            s.dependency.as_ref().is_some_and(|d| d.server.is_none())
+            s.dependency
+                .as_ref()
+                .is_some_and(|d| d.server.is_none() && !d.waiting)
         }) == Some(true)
         {
             return Err(format!(
@@ -518,7 +531,9 @@ fn start_order(w: &World) -> Result<(), String> {
     }
     for t in live_labelled(w, label::TELEMETRY) {
         if state::<TelemetryService, _>(w, t, |s| {
-            s.dependency.as_ref().is_some_and(|d| d.server.is_none())
+            s.dependency
+                .as_ref()
+                .is_some_and(|d| d.server.is_none() && !d.waiting)
         }) == Some(true)
         {
             return Err(format!(

@@ -1,8 +1,11 @@
 //! Exploration: running a scenario over many seeds and judging the runs.
 
+pub mod strategy;
+
 use crate::scenario::{Judgement, Scenario};
 use crate::sim::{Outcome, RunReport};
 use std::ops::Range;
+pub use strategy::Strategy;
 
 /// A run worth keeping: its seed and report.
 #[derive(Clone, Debug)]
@@ -37,11 +40,11 @@ pub enum StopAt {
     FirstFailure,
 }
 
-/// Runs `seeds` of `scenario` with its strategy, in order.
-pub fn sweep(scenario: &Scenario, seeds: Range<u64>, stop: StopAt) -> Sweep {
+/// Runs `seeds` of `scenario` with `strategy`, in order.
+pub fn sweep(scenario: &Scenario, strategy: Strategy, seeds: Range<u64>, stop: StopAt) -> Sweep {
     let mut s = Sweep::default();
     for seed in seeds {
-        let report = scenario.run_seed(seed);
+        let report = scenario.run_strategy(strategy, seed);
         s.runs += 1;
         s.steps += report.steps as u64;
         match scenario.judge(&report.outcome) {

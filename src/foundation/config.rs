@@ -457,13 +457,39 @@ pub struct Dependency {
     pub server: Option<Pid>,
     /// The configuration it started with.
     pub config: ConfigMap,
+    /// No ConfigServer yet (fixed design): the dependent runs on the defaults and tries
+    /// again every [`ATTACH_RETRY_MS`] until it can subscribe.
+    pub waiting: bool,
+}
+
+/// Between a waiting dependent's attempts to subscribe.
+pub const ATTACH_RETRY_MS: u64 = 10;
+
+/// A waiting dependent's reminder to try subscribing again.
+#[derive(Debug)]
+pub struct AttachTick;
+
+/// A dependent's `handle_info` for [`AttachTick`]: tries to subscribe again, and arms the
+/// next try if the ConfigServer is still missing.
+pub async fn retry_attach(cx: &Cx, ctx: &ServiceContext, dep: &mut Option<Dependency>) {
+    if !dep.as_ref().is_some_and(|d| d.waiting) {
+        return;
+    }
+    if let Ok(d) = attach_dependent(cx, ctx).await {
+        if d.waiting {
+            cx.send_after(cx.me(), AttachTick, ATTACH_RETRY_MS);
+        }
+        *dep = Some(d);
+    }
 }
 
 /// A dependent's `init`. Report-era code (`StartupOrder`) silently uses the defaults
 /// when the ConfigServer is not there yet, and otherwise subscribes with a synchronous
-/// call. The fixed design refuses to start without the ConfigServer and subscribes with a
-/// cast: the configuration arrives as a [`ConfigSnapshot`] (until then the defaults
-/// apply), so no call cycle between the ConfigServer and its dependents can form.
+/// call. The fixed design subscribes with a cast — the configuration arrives as a
+/// [`ConfigSnapshot`], so no call cycle between the ConfigServer and its dependents can
+/// form — and, when the ConfigServer is not there (its supervisor has not yet seen it
+/// die), starts *waiting*: refusing to start would fail every restart until the
+/// supervisor learns of the death, and burn its restart intensity.
 pub async fn attach_dependent(cx: &Cx, ctx: &ServiceContext) -> Result<Dependency, ApiError> {
     let server = gen_server::whereis(cx, &ctx.name(label::CONFIG)).await;
     if ctx.has(Flaw::StartupOrder) {
@@ -471,6 +497,7 @@ pub async fn attach_dependent(cx: &Cx, ctx: &ServiceContext) -> Result<Dependenc
             return Ok(Dependency {
                 server: None,
                 config: defaults(),
+                waiting: false,
             });
         }
         // Not through `call`, which with `StartupOrder` would start a ConfigServer from
@@ -479,16 +506,22 @@ pub async fn attach_dependent(cx: &Cx, ctx: &ServiceContext) -> Result<Dependenc
             ConfigReply::Subscribed(server, config) => Ok(Dependency {
                 server: Some(server),
                 config,
+                waiting: false,
             }),
             other => Err(unexpected(other)),
         };
     }
     let Some(server) = server else {
-        return Err(ApiError::Unavailable("config_server not registered".into()));
+        return Ok(Dependency {
+            server: None,
+            config: defaults(),
+            waiting: true,
+        });
     };
     cx.send(server, gen_server::CastMsg(ConfigCast::Subscribe(cx.me())));
     Ok(Dependency {
         server: Some(server),
         config: defaults(),
+        waiting: false,
     })
 }

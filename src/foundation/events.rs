@@ -168,6 +168,9 @@ impl GenServer for EventStore {
             Err(e) => return Init::Stop(ExitReason::custom(format!("config unavailable: {e}"))),
         };
         self.max_events = max_events(&dep.config);
+        if dep.waiting {
+            cx.send_after(cx.me(), config::AttachTick, config::ATTACH_RETRY_MS);
+        }
         self.dependency = Some(dep);
         self.ctx
             .observer
@@ -191,7 +194,9 @@ impl GenServer for EventStore {
     }
 
     async fn handle_info(&mut self, cx: &Cx, msg: Envelope) -> Next {
-        if msg.is::<PruneTick>() {
+        if msg.is::<config::AttachTick>() {
+            config::retry_attach(cx, &self.ctx, &mut self.dependency).await;
+        } else if msg.is::<PruneTick>() {
             self.prune_before(cx.now_ms().saturating_sub(RETENTION_MS));
             cx.send_after(cx.me(), PruneTick, PRUNE_INTERVAL_MS);
         } else if let Some(u) = msg.peek::<ConfigUpdated>() {

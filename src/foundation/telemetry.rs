@@ -103,7 +103,12 @@ impl GenServer for TelemetryService {
 
     async fn init(&mut self, cx: &Cx) -> Init {
         match config::attach_dependent(cx, &self.ctx).await {
-            Ok(d) => self.dependency = Some(d),
+            Ok(d) => {
+                if d.waiting {
+                    cx.send_after(cx.me(), config::AttachTick, config::ATTACH_RETRY_MS);
+                }
+                self.dependency = Some(d)
+            }
             Err(e) => return Init::Stop(ExitReason::custom(format!("config unavailable: {e}"))),
         }
         self.ctx
@@ -135,7 +140,9 @@ impl GenServer for TelemetryService {
     }
 
     async fn handle_info(&mut self, cx: &Cx, msg: Envelope) -> Next {
-        if msg.is::<CleanupTick>() {
+        if msg.is::<config::AttachTick>() {
+            config::retry_attach(cx, &self.ctx, &mut self.dependency).await;
+        } else if msg.is::<CleanupTick>() {
             self.cleanup(cx.now_ms());
             cx.send_after(cx.me(), CleanupTick, CLEANUP_INTERVAL_MS);
         }

@@ -33,6 +33,7 @@ mod suite;
 
 use crate::check::Invariant;
 use crate::check::foundation::{self as checks, CATALOGUE};
+use crate::explore::strategy::{Shape, Strategy};
 use crate::foundation::{Flaw, Flaws, Observer, ServiceContext};
 use crate::sim::{Config, ExitReason, FaultMenu, Limits, Outcome, RunReport, Sim, Tape, Targets};
 pub use ops::Op;
@@ -40,6 +41,7 @@ use serde::Deserialize;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use toml::Spanned;
 
 /// A scenario file that could not be used: where, which field, and why.
@@ -78,11 +80,11 @@ pub enum Expect {
     Violation(String),
 }
 
-/// How seeds are explored (more strategies arrive with the explore layer).
+/// How seeds are explored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explore {
-    /// `random`.
-    pub strategy: String,
+    /// The strategy that turns seeds into tapes.
+    pub strategy: Strategy,
     /// The full seed budget.
     pub seeds: u64,
     /// The budget CI runs (defaults to the full budget).
@@ -150,6 +152,8 @@ pub struct Scenario {
     pub clients: Vec<Client>,
     /// Tests.
     pub tests: Vec<TestSpec>,
+    /// Decisions of the default run (PCT's estimate of a run's length), measured once.
+    decisions: OnceLock<u32>,
 }
 
 #[derive(Deserialize)]
@@ -396,18 +400,14 @@ impl Scenario {
                 Targets::Labels(raw.faults.targets.clone())
             },
         };
-        if raw.explore.strategy.get_ref() != "random" {
-            return Err(err(
-                Some(raw.explore.strategy.span()),
-                "explore.strategy",
-                format!(
-                    "unknown strategy `{}` (known: random)",
-                    raw.explore.strategy.get_ref()
-                ),
-            ));
-        }
+        let strategy = raw
+            .explore
+            .strategy
+            .get_ref()
+            .parse::<Strategy>()
+            .map_err(|m| err(Some(raw.explore.strategy.span()), "explore.strategy", m))?;
         let explore = Explore {
-            strategy: raw.explore.strategy.get_ref().clone(),
+            strategy,
             seeds: raw.explore.seeds,
             ci_seeds: raw
                 .explore
@@ -503,6 +503,7 @@ impl Scenario {
             settle_ms: l.settle_ms,
             clients,
             tests,
+            decisions: OnceLock::new(),
         })
     }
 
@@ -551,9 +552,30 @@ impl Scenario {
         sim.spawn("ex_unit", move |cx| suite::run(cx, plan));
     }
 
-    /// One run from a seed with the scenario's random strategy.
+    /// One run from a seed with the scenario's strategy.
     pub fn run_seed(&self, seed: u64) -> RunReport {
-        self.run_with(&self.config(), &mut self.chooser(seed))
+        self.run_strategy(self.explore.strategy, seed)
+    }
+
+    /// One run from a seed with `strategy`.
+    pub fn run_strategy(&self, strategy: Strategy, seed: u64) -> RunReport {
+        let mut chooser = strategy.chooser(seed, self.shape());
+        self.run_with(&self.config(), &mut *chooser)
+    }
+
+    /// What strategies need to know: rates, fault budget, and the length of a run.
+    pub fn shape(&self) -> Shape {
+        let decisions = *self.decisions.get_or_init(|| {
+            self.run_with(&self.config(), &mut crate::sim::DefaultChooser)
+                .tape
+                .len() as u32
+        });
+        Shape {
+            fault_ppm: self.explore.fault_ppm,
+            jump_ppm: self.explore.jump_ppm,
+            fault_budget: self.faults.budget,
+            decisions,
+        }
     }
 
     /// One run replaying `tape`.

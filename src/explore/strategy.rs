@@ -1,0 +1,339 @@
+//! Strategies: producers of choices behind the kernel's one [`Chooser`] interface.
+//!
+//! - [`Strategy::Random`]: uniform picks, faults and jumps at fixed rates.
+//! - [`Strategy::Pct`]: PCT for actors — a random priority per process (the receiver of a
+//!   delivery owns it), the highest-priority enabled action runs, and at `depth - 1`
+//!   change points drawn over the estimated run length the running process drops below
+//!   all others. Faults land at positions drawn the same way.
+//! - [`Strategy::Pos`]: partial order sampling — every newly enabled action gets a fresh
+//!   random priority; the highest runs.
+//! - [`Strategy::Swarm`]: random, but each seed also decides which fault kinds are on and
+//!   at what rate.
+//! - [`Strategy::Portfolio`]: the seed picks one of the above.
+//!
+//! Every chooser is a pure function of its seed (ChaCha8), so a strategy plus a seed is a
+//! tape.
+
+use crate::sim::{Action, Choice, Chooser, Decision, Fault, RandomChooser};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// A way to produce tapes from seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Strategy {
+    /// Uniform random.
+    Random,
+    /// PCT with this depth (bug depth: `depth - 1` priority changes).
+    Pct {
+        /// The depth `d`.
+        depth: u32,
+    },
+    /// Partial order sampling.
+    Pos,
+    /// Swarm testing over fault kinds and rates.
+    Swarm,
+    /// A mix: the seed chooses random, PCT (depth 2 or 3), POS or swarm.
+    Portfolio,
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Random => write!(f, "random"),
+            Strategy::Pct { depth } => write!(f, "pct:{depth}"),
+            Strategy::Pos => write!(f, "pos"),
+            Strategy::Swarm => write!(f, "swarm"),
+            Strategy::Portfolio => write!(f, "portfolio"),
+        }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "random" => Ok(Strategy::Random),
+            "pct" => Ok(Strategy::Pct { depth: 3 }),
+            "pos" => Ok(Strategy::Pos),
+            "swarm" => Ok(Strategy::Swarm),
+            "portfolio" => Ok(Strategy::Portfolio),
+            _ => match s.strip_prefix("pct:").map(str::parse::<u32>) {
+                Some(Ok(depth)) if depth >= 1 => Ok(Strategy::Pct { depth }),
+                _ => Err(format!(
+                    "unknown strategy `{s}` (known: random, pct, pct:D, pos, swarm, portfolio)"
+                )),
+            },
+        }
+    }
+}
+
+/// What a strategy needs to know about the runs it drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Fault rate of the random strategy (ppm of decisions that offer one).
+    pub fault_ppm: u32,
+    /// Time-jump rate (ppm).
+    pub jump_ppm: u32,
+    /// Faults a run may inject.
+    pub fault_budget: u32,
+    /// Decisions in a typical run (PCT's `k`), e.g. from one default run.
+    pub decisions: u32,
+}
+
+impl Strategy {
+    /// The chooser for `seed`.
+    pub fn chooser(self, seed: u64, shape: Shape) -> Box<dyn Chooser> {
+        match self {
+            Strategy::Random => {
+                Box::new(RandomChooser::new(seed).with_rates(shape.fault_ppm, shape.jump_ppm))
+            }
+            Strategy::Pct { depth } => Box::new(Pct::new(seed, depth, shape)),
+            Strategy::Pos => Box::new(Pos::new(seed, shape)),
+            Strategy::Swarm => Box::new(Swarm::new(seed, shape)),
+            Strategy::Portfolio => {
+                let pick = [
+                    Strategy::Random,
+                    Strategy::Pct { depth: 2 },
+                    Strategy::Pct { depth: 3 },
+                    Strategy::Pos,
+                    Strategy::Swarm,
+                ][(mix(seed) % 5) as usize];
+                pick.chooser(seed, shape)
+            }
+        }
+    }
+}
+
+/// A seed's own stream, decorrelated from the seed's other uses.
+fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream);
+    r
+}
+
+fn mix(seed: u64) -> u64 {
+    rng(seed, 0xF0).next_u64()
+}
+
+fn below(r: &mut ChaCha8Rng, n: usize) -> usize {
+    ((r.next_u32() as u64 * n as u64) >> 32) as usize
+}
+
+fn chance(r: &mut ChaCha8Rng, ppm: u32) -> bool {
+    ppm > 0 && r.next_u32() % 1_000_000 < ppm
+}
+
+/// Where a run's faults land: positions drawn uniformly over the expected decisions; a
+/// fault due at a decision that offers none waits for the next that does.
+#[derive(Debug, Clone)]
+struct FaultPlan {
+    due: Vec<u32>,
+}
+
+impl FaultPlan {
+    fn new(r: &mut ChaCha8Rng, shape: Shape) -> Self {
+        let k = shape.decisions.max(1) as usize;
+        // Between one fault and the whole budget.
+        let n = match shape.fault_budget {
+            0 => 0,
+            b => 1 + below(r, b as usize),
+        };
+        let mut due: Vec<u32> = (0..n).map(|_| below(r, k) as u32).collect();
+        due.sort_unstable_by(|a, b| b.cmp(a)); // pop the earliest
+        FaultPlan { due }
+    }
+
+    fn take(&mut self, r: &mut ChaCha8Rng, d: &Decision<'_>) -> Option<Choice> {
+        match self.due.last() {
+            Some(at) if *at as usize <= d.index && !d.faults.is_empty() => {
+                self.due.pop();
+                Some(Choice::Fault(d.faults[below(r, d.faults.len())].clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// PCT for actors.
+#[derive(Debug, Clone)]
+pub struct Pct {
+    r: ChaCha8Rng,
+    /// Priority by pid (higher runs first); change points lower it below every initial one.
+    priority: BTreeMap<u32, u64>,
+    /// Decision indices where the running process's priority drops, latest first.
+    changes: Vec<u32>,
+    lowered: u64,
+    faults: FaultPlan,
+    jump_ppm: u32,
+}
+
+impl Pct {
+    /// PCT of depth `depth` for runs of about `shape.decisions` decisions.
+    pub fn new(seed: u64, depth: u32, shape: Shape) -> Self {
+        let mut r = rng(seed, 0x9C7);
+        let k = shape.decisions.max(1) as usize;
+        let mut changes: Vec<u32> = (1..depth).map(|_| below(&mut r, k) as u32).collect();
+        changes.sort_unstable_by(|a, b| b.cmp(a));
+        let faults = FaultPlan::new(&mut r, shape);
+        Pct {
+            r,
+            priority: BTreeMap::new(),
+            changes,
+            lowered: depth as u64,
+            faults,
+            jump_ppm: shape.jump_ppm,
+        }
+    }
+
+    fn priority(&mut self, pid: u32) -> u64 {
+        let r = &mut self.r;
+        // Initial priorities sit above every change-point priority (< depth).
+        *self
+            .priority
+            .entry(pid)
+            .or_insert_with(|| (1 << 32) | r.next_u32() as u64)
+    }
+}
+
+impl Chooser for Pct {
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        if d.draw > 0 {
+            return Choice::Draw(below(&mut self.r, d.draw as usize) as u32);
+        }
+        if let Some(f) = self.faults.take(&mut self.r, d) {
+            return f;
+        }
+        if d.actions.is_empty() {
+            return Choice::Default;
+        }
+        if d.can_jump && chance(&mut self.r, self.jump_ppm) {
+            return Choice::Jump;
+        }
+        let mut best = d.actions[0];
+        let mut best_p = self.priority(best.pid().0);
+        for a in &d.actions[1..] {
+            let p = self.priority(a.pid().0);
+            if p > best_p {
+                best = *a;
+                best_p = p;
+            }
+        }
+        while self.changes.last().is_some_and(|c| *c as usize <= d.index) {
+            self.changes.pop();
+            self.lowered -= 1;
+            self.priority.insert(best.pid().0, self.lowered);
+        }
+        Choice::Pick(best)
+    }
+}
+
+/// Partial order sampling.
+#[derive(Debug, Clone)]
+pub struct Pos {
+    r: ChaCha8Rng,
+    priority: BTreeMap<Action, u64>,
+    faults: FaultPlan,
+    jump_ppm: u32,
+}
+
+impl Pos {
+    /// POS for `seed`.
+    pub fn new(seed: u64, shape: Shape) -> Self {
+        let mut r = rng(seed, 0x905);
+        let faults = FaultPlan::new(&mut r, shape);
+        Pos {
+            r,
+            priority: BTreeMap::new(),
+            faults,
+            jump_ppm: shape.jump_ppm,
+        }
+    }
+}
+
+impl Chooser for Pos {
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        if d.draw > 0 {
+            return Choice::Draw(below(&mut self.r, d.draw as usize) as u32);
+        }
+        if let Some(f) = self.faults.take(&mut self.r, d) {
+            return f;
+        }
+        if d.actions.is_empty() {
+            return Choice::Default;
+        }
+        if d.can_jump && chance(&mut self.r, self.jump_ppm) {
+            return Choice::Jump;
+        }
+        // Actions no longer enabled lose their priority: enabled again, they are new.
+        self.priority
+            .retain(|a, _| d.actions.binary_search(a).is_ok());
+        let mut best = d.actions[0];
+        let mut best_p = 0;
+        for a in d.actions {
+            let r = &mut self.r;
+            let p = *self.priority.entry(*a).or_insert_with(|| r.next_u64() | 1);
+            if p > best_p {
+                best = *a;
+                best_p = p;
+            }
+        }
+        self.priority.remove(&best);
+        Choice::Pick(best)
+    }
+}
+
+/// Swarm testing: per seed, a subset of fault kinds and a rate.
+#[derive(Debug, Clone)]
+pub struct Swarm {
+    inner: RandomChooser,
+    kill: bool,
+    crash: bool,
+    fail_init: bool,
+}
+
+impl Swarm {
+    /// The swarm configuration of `seed`.
+    pub fn new(seed: u64, shape: Shape) -> Self {
+        let mut r = rng(seed, 0x5A);
+        let rates = [5_000, 20_000, 50_000, 100_000];
+        let fault_ppm = rates[below(&mut r, rates.len())];
+        let (mut kill, mut crash, mut fail_init) = (false, false, false);
+        while !(kill || crash || fail_init) {
+            kill = r.next_u32() % 2 == 0;
+            crash = r.next_u32() % 2 == 0;
+            fail_init = r.next_u32() % 2 == 0;
+        }
+        Swarm {
+            inner: RandomChooser::new(seed).with_rates(fault_ppm, shape.jump_ppm),
+            kill,
+            crash,
+            fail_init,
+        }
+    }
+
+    fn on(&self, f: &Fault) -> bool {
+        match f {
+            Fault::Kill { .. } => self.kill,
+            Fault::CrashAfterEffect { .. } => self.crash,
+            Fault::FailNextInit => self.fail_init,
+        }
+    }
+}
+
+impl Chooser for Swarm {
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        if d.faults.is_empty() || d.faults.iter().all(|f| self.on(f)) {
+            return self.inner.choose(d);
+        }
+        let faults: Vec<Fault> = d.faults.iter().filter(|f| self.on(f)).cloned().collect();
+        self.inner.choose(&Decision {
+            faults: &faults,
+            ..*d
+        })
+    }
+}
