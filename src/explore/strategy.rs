@@ -304,9 +304,9 @@ impl Swarm {
         let fault_ppm = rates[below(&mut r, rates.len())];
         let (mut kill, mut crash, mut fail_init) = (false, false, false);
         while !(kill || crash || fail_init) {
-            kill = r.next_u32() % 2 == 0;
-            crash = r.next_u32() % 2 == 0;
-            fail_init = r.next_u32() % 2 == 0;
+            kill = r.next_u32().is_multiple_of(2);
+            crash = r.next_u32().is_multiple_of(2);
+            fail_init = r.next_u32().is_multiple_of(2);
         }
         Swarm {
             inner: RandomChooser::new(seed).with_rates(fault_ppm, shape.jump_ppm),
