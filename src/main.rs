@@ -1,7 +1,7 @@
 //! The `fsim` command line.
 
 use clap::{Parser, Subcommand};
-use fsim::explore::{self, StopAt, Strategy};
+use fsim::explore::{self, StopAt, Strategy, corpus, shrink};
 use fsim::scenario::{self, Expect, Scenario, ScenarioError};
 use fsim::sim::determinism::check_seed;
 use fsim::sim::{Config, RandomChooser, Sim};
@@ -62,6 +62,9 @@ enum Command {
         /// Each scenario's full budget instead of its CI budget.
         #[arg(long)]
         full: bool,
+        /// The regression corpus; every entry must replay as recorded.
+        #[arg(long, default_value = "seeds")]
+        corpus: std::path::PathBuf,
     },
     /// Replays one run of a scenario — from a seed (with its strategy) or a tape file (one
     /// choice a line) — and prints its trace. With `--expect-hash` it exits 1 when the
@@ -81,6 +84,29 @@ enum Command {
         /// Print only the last N events.
         #[arg(long)]
         last: Option<usize>,
+    },
+    /// Shrinks a failing run of a flawed scenario (the first failing seed, or `--seed`)
+    /// to the best schedule that still fails the same way, prints it, and with `--save`
+    /// writes it to the regression corpus (`seeds/<scenario>/<id>.json`).
+    Shrink {
+        /// Scenario files or directories (flawed ones are shrunk, others skipped).
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// The failing seed; by default the first in the scenario's budget.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The strategy; defaults to the scenario's.
+        #[arg(long)]
+        strategy: Option<Strategy>,
+        /// Write the shrunk failure to the corpus.
+        #[arg(long)]
+        save: bool,
+        /// The corpus directory.
+        #[arg(long, default_value = "seeds")]
+        corpus: std::path::PathBuf,
+        /// Replays at most.
+        #[arg(long, default_value_t = 20_000)]
+        budget: u32,
     },
     /// Measures the kernel: ping-pong, a three-actor model over many seeds, spawn churn.
     Bench {
@@ -110,6 +136,20 @@ fn main() -> ExitCode {
             Some(n) => measure(&paths, n, strategy),
             None => run(&paths, seeds.as_deref(), ci, all, strategy),
         },
+        Command::Shrink {
+            paths,
+            seed,
+            strategy,
+            save,
+            corpus,
+            budget,
+        } => shrink_cmd(
+            &paths,
+            seed,
+            strategy,
+            save.then_some(corpus.as_path()),
+            budget,
+        ),
         Command::Replay {
             scenario,
             seed,
@@ -121,14 +161,15 @@ fn main() -> ExitCode {
             seeds,
             scenarios,
             full,
+            corpus,
         } => {
             let determinism = check(seeds);
+            let regressions = check_corpus(&corpus, &scenarios);
             let races = run(&[scenarios], None, !full, false, None);
-            if determinism == ExitCode::SUCCESS {
-                races
-            } else {
-                determinism
-            }
+            [determinism, regressions, races]
+                .into_iter()
+                .find(|c| *c != ExitCode::SUCCESS)
+                .unwrap_or(ExitCode::SUCCESS)
         }
         Command::Bench {
             messages,
@@ -324,6 +365,83 @@ fn measure(paths: &[std::path::PathBuf], bases: u64, strategy: Option<Strategy>)
     }
 }
 
+fn shrink_cmd(
+    paths: &[std::path::PathBuf],
+    seed: Option<u64>,
+    strategy: Option<Strategy>,
+    save: Option<&std::path::Path>,
+    budget: u32,
+) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut bad = 0;
+    for s in scenarios
+        .iter()
+        .filter(|s| matches!(s.expect, Expect::Violation(_)))
+    {
+        let strategy = strategy.unwrap_or(s.explore.strategy);
+        let found = match seed {
+            Some(seed) => Some((seed, s.run_strategy(strategy, seed))),
+            None => explore::sweep(s, strategy, 0..s.explore.seeds, StopAt::FirstFailure)
+                .first_found
+                .map(|k| (k.seed, k.report)),
+        };
+        let Some((seed, report)) = found else {
+            println!("{}: no failing seed to shrink", s.name);
+            bad += 1;
+            continue;
+        };
+        let started = Instant::now();
+        let shrunk = match shrink::shrink(s, &report.tape, shrink::Options { budget }) {
+            Ok(x) => x,
+            Err(e) => {
+                println!("{}: seed {seed}: {e}", s.name);
+                bad += 1;
+                continue;
+            }
+        };
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        let slice = explore::causal_slice(&s.run_tape(&shrunk.tape, true));
+        println!(
+            "{}: seed {seed} ({strategy}): {} steps -> {} steps ({} in the violation's causal past), \
+             {} faults, {} deviations, {} choices; {} replays, {} rounds, {ms:.0} ms",
+            s.name,
+            shrunk.original_steps,
+            shrunk.report.steps,
+            slice.len(),
+            shrunk.report.faults,
+            shrunk.report.deviations,
+            shrunk.tape.len(),
+            shrunk.replays,
+            shrunk.rounds,
+        );
+        println!("  {}", explore::describe(&shrunk.report.outcome));
+        for e in &slice {
+            println!("    {}", e.to_string().lines().next().unwrap_or(""));
+        }
+        if let Some(root) = save {
+            let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);
+            match entry.save(root) {
+                Ok(p) => println!("  saved {}", p.display()),
+                Err(e) => {
+                    eprintln!("error: writing the corpus entry: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn replay(
     path: &std::path::Path,
     seed: Option<u64>,
@@ -381,6 +499,53 @@ fn replay(
     );
     println!("{}", explore::describe(&r.outcome));
     ExitCode::SUCCESS
+}
+
+/// Replays every corpus entry against its scenario (found by name in `scenarios`).
+fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) -> ExitCode {
+    let all = match scenario::load_dir(scenarios) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let paths = corpus::entries(root);
+    let mut bad = 0;
+    for p in &paths {
+        let verdict = corpus::Entry::load(p).and_then(|e| {
+            let s = all
+                .iter()
+                .find(|s| s.name == e.scenario)
+                .ok_or_else(|| format!("no scenario named {}", e.scenario))?;
+            e.verify(s).map(|r| (e, r))
+        });
+        match verdict {
+            Ok((e, r)) => println!(
+                "ok   corpus {} ({} steps, {})",
+                p.display(),
+                r.steps,
+                match &e.expected {
+                    corpus::Expected::Violation { invariant } => format!("violates {invariant}"),
+                    corpus::Expected::Pass => "passes".into(),
+                }
+            ),
+            Err(why) => {
+                bad += 1;
+                println!("FAIL corpus {}: {why}", p.display());
+            }
+        }
+    }
+    println!(
+        "corpus: {} entries, {} replay as recorded, {bad} do not",
+        paths.len(),
+        paths.len() - bad
+    );
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn check(seeds: u64) -> ExitCode {

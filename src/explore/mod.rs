@@ -1,5 +1,7 @@
 //! Exploration: running a scenario over many seeds and judging the runs.
 
+pub mod corpus;
+pub mod shrink;
 pub mod strategy;
 
 use crate::scenario::{Judgement, Scenario};
@@ -79,4 +81,31 @@ pub fn describe(outcome: &Outcome) -> String {
         Outcome::Violation(v) => v.to_string(),
         Outcome::BoundHit(b) => format!("bound hit: {b}"),
     }
+}
+
+/// The events of a traced run that the last event causally depends on, in order (the
+/// steps a user needs to see).
+pub fn causal_slice(report: &RunReport) -> Vec<crate::sim::Event> {
+    let Some(events) = &report.trace else {
+        return Vec::new();
+    };
+    let Some(last) = events.last() else {
+        return Vec::new();
+    };
+    let mut needed = vec![false; events.len()];
+    let mut stack = vec![last.step];
+    while let Some(s) = stack.pop() {
+        let i = s as usize;
+        if i >= needed.len() || needed[i] {
+            continue;
+        }
+        needed[i] = true;
+        stack.extend(events[i].deps.iter().flatten().copied());
+    }
+    events
+        .iter()
+        .zip(needed)
+        .filter(|(_, n)| *n)
+        .map(|(e, _)| e.clone())
+        .collect()
 }

@@ -593,6 +593,14 @@ impl Scenario {
             .with_rates(self.explore.fault_ppm, self.explore.jump_ppm)
     }
 
+    /// One replay of `tape` that stops after `steps_max` steps (the shrinker's early
+    /// abort).
+    pub fn run_tape_limited(&self, tape: &Tape, steps_max: u32) -> RunReport {
+        let mut config = self.config();
+        config.limits.steps_max = config.limits.steps_max.min(steps_max);
+        self.run_with(&config, &mut crate::sim::ReplayChooser::new(tape.clone()))
+    }
+
     fn run_with(&self, config: &Config, chooser: &mut dyn crate::sim::Chooser) -> RunReport {
         let mut sim = Sim::new(config.clone());
         self.setup(&mut sim);

@@ -96,6 +96,12 @@ pub struct RunReport {
     pub tape: Tape,
     /// Choices that were not valid where they were read and fell back to the default.
     pub fallbacks: u32,
+    /// Recorded choices other than the default: picks of a non-lowest action, time
+    /// jumps, non-zero draws (faults are counted in `faults`). The shrinker's
+    /// "preemptions".
+    pub deviations: u32,
+    /// For each tape entry, the step it was taken before (a draw: the next step).
+    pub choice_steps: Vec<u32>,
     /// Faults injected.
     pub faults: u32,
     /// Virtual time at the end.
@@ -169,6 +175,8 @@ impl Sim {
         self.ran = true;
         let mut tape = Tape::new();
         let mut fallbacks = 0u32;
+        let mut deviations = 0u32;
+        let mut choice_steps: Vec<u32> = Vec::new();
         let mut faults_injected = 0u32;
         let mut faults: Vec<Fault> = Vec::new();
         let outcome = loop {
@@ -193,6 +201,8 @@ impl Sim {
                     }
                 };
                 tape.choices.push(Choice::Draw(v));
+                choice_steps.push(w.step);
+                deviations += (v != 0) as u32;
                 w.draw_answers.insert(pid, v);
                 crate::sim::trace::fold(&mut w.trace.hash, 0xD4A0_0000_0000_0000 | v as u64);
                 continue;
@@ -239,13 +249,15 @@ impl Sim {
                     can_jump,
                     draw: 0,
                 });
-                let (taken, fell_back) = validate(asked, &w.enabled, &faults, can_jump);
+                let (taken, fell_back, deviated) = validate(asked, &w.enabled, &faults, can_jump);
                 fallbacks += fell_back as u32;
+                deviations += deviated as u32;
                 let Some(taken) = taken else {
                     // Only faults were offered and none was taken: the run is over.
                     break Outcome::Quiescent;
                 };
                 tape.choices.push(taken.clone());
+                choice_steps.push(w.step);
                 if tape.len() > w.limits.tape_max {
                     break Outcome::BoundHit(Bound::Tape {
                         max: w.limits.tape_max,
@@ -304,6 +316,8 @@ impl Sim {
             trace_hash: w.trace.hash,
             tape,
             fallbacks,
+            deviations,
+            choice_steps,
             faults: faults_injected,
             time_ms: w.now_ms(),
             // The last events matter when something went wrong; copying them for every
@@ -409,14 +423,15 @@ impl Sim {
     }
 }
 
-/// Resolves a chooser's answer against what is possible: `(what to do, fell back)`.
-/// `None` means "nothing": only faults were offered and the default is to end.
+/// Resolves a chooser's answer against what is possible: `(what to do, fell back,
+/// deviates from the default)`. `None` means "nothing": only faults were offered and the
+/// default is to end.
 fn validate(
     c: Choice,
     actions: &[Action],
     faults: &[Fault],
     can_jump: bool,
-) -> (Option<Choice>, bool) {
+) -> (Option<Choice>, bool, bool) {
     let default = || {
         if let Some(a) = actions.first() {
             Some(Choice::Pick(*a))
@@ -427,11 +442,13 @@ fn validate(
         }
     };
     match c {
-        Choice::Default => (default(), false),
-        Choice::Pick(a) if actions.binary_search(&a).is_ok() => (Some(Choice::Pick(a)), false),
-        Choice::Fault(f) if faults.contains(&f) => (Some(Choice::Fault(f)), false),
-        Choice::Jump if can_jump => (Some(Choice::Jump), false),
-        _ => (default(), true),
+        Choice::Default => (default(), false, false),
+        Choice::Pick(a) if actions.binary_search(&a).is_ok() => {
+            (Some(Choice::Pick(a)), false, actions[0] != a)
+        }
+        Choice::Fault(f) if faults.contains(&f) => (Some(Choice::Fault(f)), false, false),
+        Choice::Jump if can_jump => (Some(Choice::Jump), false, !actions.is_empty()),
+        _ => (default(), true, false),
     }
 }
 

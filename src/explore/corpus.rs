@@ -1,0 +1,180 @@
+//! The regression corpus: `seeds/<scenario>/<id>.json`, one shrunk failure (or a pass)
+//! each, replayed by `fsim check` to make sure it still behaves as recorded.
+
+use crate::scenario::Scenario;
+use crate::sim::{Outcome, RunReport, Tape};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The format version of corpus entries.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What an entry expects of its replay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Expected {
+    /// The run violates this invariant.
+    Violation {
+        /// Its name.
+        invariant: String,
+    },
+    /// The run passes.
+    Pass,
+}
+
+/// One corpus entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The hash of the scenario file's content when the entry was recorded.
+    pub scenario_hash: String,
+    /// The flaws switched on.
+    pub flaws: Vec<String>,
+    /// The strategy that found it.
+    pub strategy: String,
+    /// The seed that found it.
+    pub seed: u64,
+    /// The shrunk tape, one choice a line.
+    pub tape: Tape,
+    /// What replaying it must give.
+    pub expected: Expected,
+    /// The replay's trace hash.
+    pub trace_hash: String,
+    /// Steps of the replay.
+    pub steps: u32,
+    /// The replay's events, one a line (to name the first step that differs).
+    pub trace: Vec<String>,
+}
+
+impl Entry {
+    /// The entry for a replay of `tape` on `scenario`.
+    pub fn record(scenario: &Scenario, strategy: &str, seed: u64, tape: &Tape) -> Entry {
+        let r = scenario.run_tape(tape, true);
+        Entry {
+            format_version: FORMAT_VERSION,
+            scenario: scenario.name.clone(),
+            scenario_hash: format!("{:016x}", scenario.content_hash),
+            flaws: scenario
+                .flaws
+                .iter()
+                .map(|f| f.name().to_string())
+                .collect(),
+            strategy: strategy.to_string(),
+            seed,
+            tape: tape.clone(),
+            expected: match &r.outcome {
+                Outcome::Violation(v) => Expected::Violation {
+                    invariant: v.invariant.clone(),
+                },
+                _ => Expected::Pass,
+            },
+            trace_hash: format!("{:016x}", r.trace_hash),
+            steps: r.steps,
+            trace: trace_lines(&r),
+        }
+    }
+
+    /// Where the entry lives under `root`: `<root>/<scenario>/<id>.json`, the id being
+    /// the trace hash.
+    pub fn path(&self, root: &Path) -> PathBuf {
+        root.join(&self.scenario)
+            .join(format!("{}.json", self.trace_hash))
+    }
+
+    /// Writes it (creating the directory).
+    pub fn save(&self, root: &Path) -> std::io::Result<PathBuf> {
+        let path = self.path(root);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let json = serde_json::to_string_pretty(self).expect("an entry serializes");
+        std::fs::write(&path, json + "\n")?;
+        Ok(path)
+    }
+
+    /// Reads one; the error names the file and, for JSON errors, line and column.
+    pub fn load(path: &Path) -> Result<Entry, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let e: Entry = serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+        if e.format_version != FORMAT_VERSION {
+            return Err(format!(
+                "{}: format_version {} (this fsim reads {FORMAT_VERSION})",
+                path.display(),
+                e.format_version
+            ));
+        }
+        Ok(e)
+    }
+
+    /// Replays the entry on `scenario` and says how it differs from the record, if at all.
+    pub fn verify(&self, scenario: &Scenario) -> Result<RunReport, String> {
+        let hash = format!("{:016x}", scenario.content_hash);
+        if hash != self.scenario_hash {
+            return Err(format!(
+                "scenario {} changed since this entry was recorded (hash {} now {hash}); \
+                 record it again with `fsim shrink --save`",
+                self.scenario, self.scenario_hash
+            ));
+        }
+        let r = scenario.run_tape(&self.tape, true);
+        let got = format!("{:016x}", r.trace_hash);
+        if got != self.trace_hash {
+            let now = trace_lines(&r);
+            let at = self
+                .trace
+                .iter()
+                .zip(&now)
+                .position(|(a, b)| a != b)
+                .unwrap_or(self.trace.len().min(now.len()));
+            return Err(format!(
+                "trace hash {got}, recorded {}; first difference at event {at}:\n  recorded: {}\n  now:      {}",
+                self.trace_hash,
+                self.trace.get(at).map_or("(end)", String::as_str),
+                now.get(at).map_or("(end)", String::as_str),
+            ));
+        }
+        let outcome = match &r.outcome {
+            Outcome::Violation(v) => Expected::Violation {
+                invariant: v.invariant.clone(),
+            },
+            _ => Expected::Pass,
+        };
+        if outcome != self.expected {
+            return Err(format!("outcome {outcome:?}, recorded {:?}", self.expected));
+        }
+        Ok(r)
+    }
+}
+
+fn trace_lines(r: &RunReport) -> Vec<String> {
+    r.trace
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .map(|e| e.to_string().lines().next().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Every entry file under `root` (`<root>/*/*.json`), sorted.
+pub fn entries(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(root) else {
+        return out;
+    };
+    for d in dirs.flatten() {
+        if let Ok(files) = std::fs::read_dir(d.path()) {
+            out.extend(
+                files
+                    .flatten()
+                    .map(|f| f.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "json")),
+            );
+        }
+    }
+    out.sort();
+    out
+}
