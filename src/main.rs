@@ -1,7 +1,7 @@
 //! The `fsim` command line.
 
 use clap::{Parser, Subcommand};
-use fsim::explore::{self, StopAt, Strategy, corpus, shrink};
+use fsim::explore::{self, Shard, StopAt, Strategy, Summary, corpus, exhaustive, shrink};
 use fsim::scenario::{self, Expect, Scenario, ScenarioError};
 use fsim::sim::determinism::check_seed;
 use fsim::sim::{Config, RandomChooser, Sim};
@@ -42,6 +42,15 @@ enum Command {
         /// scenario's.
         #[arg(long)]
         strategy: Option<Strategy>,
+        /// Run only this job's share of the seeds: `K/N` (seeds whose offset is K mod N).
+        #[arg(long, default_value = "0/1")]
+        shard: Shard,
+        /// Worker threads (each world stays single-threaded); default: every core.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write the results as JSON (for `fsim merge`).
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
         /// For flawed scenarios: measure, over this many base seeds (base k starts at
         /// k * 2^32), the runs needed to the first violation and that run's length, and
         /// print the medians.
@@ -65,6 +74,30 @@ enum Command {
         /// The regression corpus; every entry must replay as recorded.
         #[arg(long, default_value = "seeds")]
         corpus: std::path::PathBuf,
+    },
+    /// Bounded exhaustive search: every schedule with at most `--bound` deviations from
+    /// the default (faults included), with partial-order reduction. A flawed scenario must
+    /// be found; a fixed one must be proven within the bound. Exits 1 otherwise.
+    Explore {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Deviations per run.
+        #[arg(long, default_value_t = 1)]
+        bound: u32,
+        /// Runs per scenario at most.
+        #[arg(long, default_value_t = 200_000)]
+        max_runs: u64,
+    },
+    /// Combines the JSON results of `fsim run --json` from several shards (or machines)
+    /// into one, and prints it; exits 1 if the shards disagree.
+    Merge {
+        /// The JSON files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Write the merged JSON here instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Replays one run of a scenario — from a seed (with its strategy) or a tape file (one
     /// choice a line) — and prints its trace. With `--expect-hash` it exits 1 when the
@@ -119,6 +152,11 @@ enum Command {
         /// Children spawned (and exited) one after another.
         #[arg(long, default_value_t = 100_000)]
         children: u32,
+        /// Instead: the explorers on the planted crash-between-steps race, with more and
+        /// more unrelated actor work — runs to find it for exhaustive search, PCT, POS and
+        /// random (median of 20 seeds).
+        #[arg(long)]
+        explore: bool,
     },
 }
 
@@ -132,10 +170,30 @@ fn main() -> ExitCode {
             all,
             bases,
             strategy,
+            shard,
+            threads,
+            json,
         } => match bases {
             Some(n) => measure(&paths, n, strategy),
-            None => run(&paths, seeds.as_deref(), ci, all, strategy),
+            None => run(
+                &paths,
+                seeds.as_deref(),
+                ci,
+                all,
+                &RunOpts {
+                    strategy,
+                    shard,
+                    threads: threads.unwrap_or_else(explore::threads),
+                    json,
+                },
+            ),
         },
+        Command::Merge { files, out } => merge(&files, out.as_deref()),
+        Command::Explore {
+            paths,
+            bound,
+            max_runs,
+        } => explore_cmd(&paths, bound, max_runs),
         Command::Shrink {
             paths,
             seed,
@@ -165,7 +223,18 @@ fn main() -> ExitCode {
         } => {
             let determinism = check(seeds);
             let regressions = check_corpus(&corpus, &scenarios);
-            let races = run(&[scenarios], None, !full, false, None);
+            let races = run(
+                &[scenarios],
+                None,
+                !full,
+                false,
+                &RunOpts {
+                    strategy: None,
+                    shard: Shard::ALL,
+                    threads: explore::threads(),
+                    json: None,
+                },
+            );
             [determinism, regressions, races]
                 .into_iter()
                 .find(|c| *c != ExitCode::SUCCESS)
@@ -175,8 +244,13 @@ fn main() -> ExitCode {
             messages,
             seeds,
             children,
+            explore,
         } => {
-            bench(messages, seeds, children);
+            if explore {
+                bench_explore();
+            } else {
+                bench(messages, seeds, children);
+            }
             ExitCode::SUCCESS
         }
     }
@@ -206,12 +280,118 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     Ok(out)
 }
 
+fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u64) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut bad = 0;
+    for s in &scenarios {
+        let started = Instant::now();
+        let search = exhaustive::search(
+            |c| s.run_chooser(c),
+            |r| r.outcome.is_failure(),
+            exhaustive::Bound {
+                deviations: bound,
+                max_runs,
+            },
+        );
+        let secs = started.elapsed().as_secs_f64();
+        let verdict = match (&s.expect, &search.found) {
+            (Expect::Violation(inv), Some((_, r)))
+                if s.judge(&r.outcome) == scenario::Judgement::Found =>
+            {
+                format!(
+                    "ok   found {inv} after {} runs ({} steps)",
+                    search.runs, r.steps
+                )
+            }
+            (Expect::Pass, None) if search.complete => format!(
+                "ok   proven: {} runs cover every schedule with <= {bound} deviations ({} pruned as equivalent)",
+                search.runs, search.pruned
+            ),
+            (_, Some((_, r))) => {
+                bad += 1;
+                format!(
+                    "FAIL after {} runs: {}",
+                    search.runs,
+                    explore::describe(&r.outcome)
+                )
+            }
+            (Expect::Violation(inv), None) => {
+                bad += 1;
+                format!(
+                    "FAIL {inv} not found in {} runs (complete: {})",
+                    search.runs, search.complete
+                )
+            }
+            (Expect::Pass, None) => {
+                bad += 1;
+                format!("FAIL not complete within {max_runs} runs")
+            }
+        };
+        println!("{:<34} {verdict} [{secs:.1} s]", s.name);
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+struct RunOpts {
+    strategy: Option<Strategy>,
+    shard: Shard,
+    threads: usize,
+    json: Option<std::path::PathBuf>,
+}
+
+fn merge(files: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
+    let mut parts = Vec::new();
+    for f in files {
+        let parsed = std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| {
+                serde_json::from_str::<Vec<Summary>>(&t)
+                    .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))
+            });
+        match parsed {
+            Ok(p) => parts.extend(p),
+            Err(e) => {
+                eprintln!("error: {}: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let merged = match Summary::merge(&parts) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let json = serde_json::to_string_pretty(&merged).expect("summaries serialize");
+    match out {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, json + "\n") {
+                eprintln!("error: {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        }
+        None => println!("{json}"),
+    }
+    ExitCode::SUCCESS
+}
+
 fn run(
     paths: &[std::path::PathBuf],
     seeds: Option<&str>,
     ci: bool,
     all: bool,
-    strategy: Option<Strategy>,
+    opts: &RunOpts,
 ) -> ExitCode {
     let scenarios = match load(paths) {
         Ok(s) => s,
@@ -228,6 +408,7 @@ fn run(
         }
     };
     let mut bad = 0;
+    let mut summaries = Vec::new();
     for s in &scenarios {
         let budget = if ci {
             s.explore.ci_seeds
@@ -241,12 +422,9 @@ fn run(
         } else {
             StopAt::FirstFailure
         };
-        let sw = explore::sweep(
-            s,
-            strategy.unwrap_or(s.explore.strategy),
-            seeds.clone(),
-            stop,
-        );
+        let strategy = opts.strategy.unwrap_or(s.explore.strategy);
+        let sw = explore::sweep_with(s, strategy, seeds.clone(), opts.shard, opts.threads, stop);
+        summaries.push(Summary::of(s, strategy, &seeds, opts.shard, &sw));
         let secs = started.elapsed().as_secs_f64();
         let ok = match (&s.expect, &sw.first_found, &sw.first_unexpected) {
             (_, _, Some(k)) => {
@@ -291,6 +469,13 @@ fn run(
             }
         };
         bad += !ok as u32;
+    }
+    if let Some(path) = &opts.json {
+        let json = serde_json::to_string_pretty(&summaries).expect("summaries serialize");
+        if let Err(e) = std::fs::write(path, json + "\n") {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
     }
     println!(
         "{} scenarios: {} as expected, {} not",
@@ -580,6 +765,59 @@ fn check(seeds: u64) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn bench_explore() {
+    use fsim::sim::{Outcome, ReplayChooser};
+    println!(
+        "| unrelated pairs x messages | decisions | exhaustive (runs) | pct:2 (median runs) | pos | random |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (pairs, work) in [(0u32, 0u32), (2, 10), (8, 10), (8, 100), (32, 100)] {
+        let config = workload::planted_config("writer");
+        let run = |c: &mut dyn fsim::sim::Chooser| {
+            let mut sim = Sim::new(config.clone());
+            workload::crash_between_steps(&mut sim, pairs, work);
+            sim.run(c)
+        };
+        let decisions = run(&mut ReplayChooser::new(Default::default())).tape.len() as u32;
+        let found = |r: &fsim::sim::RunReport| matches!(r.outcome, Outcome::Violation(_));
+        let ex = exhaustive::search(
+            run,
+            found,
+            exhaustive::Bound {
+                deviations: 1,
+                max_runs: 1_000_000,
+            },
+        );
+        let shape = explore::strategy::Shape {
+            fault_ppm: 20_000,
+            jump_ppm: 0,
+            fault_budget: 1,
+            decisions,
+        };
+        let median_runs = |st: Strategy| {
+            let mut v: Vec<u64> = (0..20u64)
+                .map(|base| {
+                    (0..5_000u64)
+                        .position(|i| found(&run(&mut *st.chooser((base << 32) + i, shape))))
+                        .map_or(u64::MAX, |p| p as u64 + 1)
+                })
+                .collect();
+            v.sort();
+            match v[10] {
+                u64::MAX => "> 5000".to_string(),
+                n => n.to_string(),
+            }
+        };
+        println!(
+            "| {pairs} x {work} | {decisions} | {} | {} | {} | {} |",
+            ex.runs,
+            median_runs(Strategy::Pct { depth: 2 }),
+            median_runs(Strategy::Pos),
+            median_runs(Strategy::Random)
+        );
     }
 }
 

@@ -197,3 +197,72 @@ pub fn churn(sim: &mut Sim, n: u32) {
         }
     });
 }
+
+// ---- planted bugs: worlds with a known race, for the explorers' benchmarks ----------
+
+/// The fault menu of the planted bugs: one fault (kill or crash after an effect) on the
+/// processes labelled `victim`.
+pub fn planted_config(victim: &str) -> Config {
+    Config {
+        faults: FaultMenu {
+            budget: 1,
+            kill_reasons: vec![ExitReason::Kill],
+            crash_after_effect: true,
+            fail_init: false,
+            targets: Targets::Labels(vec![victim.to_string()]),
+        },
+        ..Config::default()
+    }
+}
+
+/// A crash between two steps, hidden among unrelated actors: a writer puts `a` and then
+/// `b` in a table another process owns; a crash in between leaves `a` without `b`
+/// (invariant `a_implies_b`, at the end). `unrelated` ping-pong pairs exchange `work`
+/// messages each alongside.
+pub fn crash_between_steps(sim: &mut Sim, unrelated: u32, work: u32) {
+    sim.spawn("owner", |cx| async move {
+        let _table = cx.table_new_named::<String, u32>("store").await;
+        let _ = cx.recv_match(Matcher::Nothing).await; // lives on, and so does the table
+    });
+    sim.spawn("writer", |cx| async move {
+        let Some(t) = cx.table_by_name::<String, u32>("store").await else {
+            return;
+        };
+        let _ = cx.table_insert(t, "a".to_string(), 1).await;
+        let _ = cx.table_insert(t, "b".to_string(), 2).await;
+    });
+    for i in 0..unrelated {
+        sim.spawn(&format!("ping{i}"), move |cx| async move {
+            let me = cx.me();
+            let pong = cx
+                .spawn(move |p| async move {
+                    for _ in 0..work {
+                        let (_, ()) = p.recv_type::<()>().await;
+                        p.send(me, ());
+                    }
+                })
+                .await;
+            for _ in 0..work {
+                cx.send(pong, ());
+                let _ = cx.recv_type::<()>().await;
+            }
+        });
+    }
+    sim.invariant(crate::check::invariant(
+        "a_implies_b",
+        crate::check::When::End,
+        |w| {
+            let Some(rows) = w
+                .table_named("store")
+                .and_then(|id| w.table_read::<String, u32>(id))
+            else {
+                return Ok(());
+            };
+            if rows.contains_key("a") && !rows.contains_key("b") {
+                Err("the writer stored a but not b".into())
+            } else {
+                Ok(())
+            }
+        },
+    ));
+}

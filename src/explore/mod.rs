@@ -1,12 +1,15 @@
 //! Exploration: running a scenario over many seeds and judging the runs.
 
 pub mod corpus;
+pub mod exhaustive;
 pub mod shrink;
 pub mod strategy;
 
 use crate::scenario::{Judgement, Scenario};
 use crate::sim::{Outcome, RunReport};
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 pub use strategy::Strategy;
 
 /// A run worth keeping: its seed and report.
@@ -42,35 +45,211 @@ pub enum StopAt {
     FirstFailure,
 }
 
-/// Runs `seeds` of `scenario` with `strategy`, in order.
+/// A slice of a seed range: the seeds whose offset from the range's start is `index`
+/// modulo `count` (`--shard K/N`), so that N jobs of a CI matrix or a cluster's job array
+/// split a range between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// This job's index, below `count`.
+    pub index: u64,
+    /// How many jobs.
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole range.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("shard `{s}`: expected K/N with K < N");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if index < count {
+            Ok(Shard { index, count })
+        } else {
+            Err(bad())
+        }
+    }
+}
+
+/// Runs `seeds` of `scenario` with `strategy` on every core.
 pub fn sweep(scenario: &Scenario, strategy: Strategy, seeds: Range<u64>, stop: StopAt) -> Sweep {
+    sweep_with(scenario, strategy, seeds, Shard::ALL, threads(), stop)
+}
+
+/// The cores to use.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Runs the `shard` of `seeds` on `threads` threads, each world single-threaded. The
+/// result is the same whatever the thread count: with [`StopAt::FirstFailure`] it is the
+/// sweep up to and including the lowest failing seed, as if run in order.
+pub fn sweep_with(
+    scenario: &Scenario,
+    strategy: Strategy,
+    seeds: Range<u64>,
+    shard: Shard,
+    threads: usize,
+    stop: StopAt,
+) -> Sweep {
+    const CHUNK: u64 = 16;
+    let span = seeds.end.saturating_sub(seeds.start);
+    let n = span / shard.count + ((span % shard.count) > shard.index) as u64;
+    let seed_of = |i: u64| seeds.start + shard.index + i * shard.count;
+    let next = AtomicU64::new(0);
+    let limit = AtomicU64::new(u64::MAX);
+    // (index, steps, judgement, report of a failing run)
+    type Rec = (u64, u32, Judgement, Option<RunReport>);
+    let work = || {
+        let mut out: Vec<Rec> = Vec::new();
+        loop {
+            let c = next.fetch_add(1, Ordering::Relaxed);
+            let first = c * CHUNK;
+            if first >= n || first > limit.load(Ordering::Relaxed) {
+                return out;
+            }
+            for i in first..(first + CHUNK).min(n) {
+                if i > limit.load(Ordering::Relaxed) {
+                    break;
+                }
+                let report = scenario.run_strategy(strategy, seed_of(i));
+                let j = scenario.judge(&report.outcome);
+                let keep = j != Judgement::Passed;
+                if keep && stop == StopAt::FirstFailure {
+                    limit.fetch_min(i, Ordering::Relaxed);
+                }
+                out.push((i, report.steps, j, keep.then_some(report)));
+            }
+        }
+    };
+    let mut recs: Vec<Rec> = if threads <= 1 {
+        work()
+    } else {
+        std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..threads).map(|_| sc.spawn(work)).collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().expect("a sweep worker panicked"))
+                .collect()
+        })
+    };
+    recs.sort_by_key(|r| r.0);
+    let cut = limit.load(Ordering::Relaxed);
     let mut s = Sweep::default();
-    for seed in seeds {
-        let report = scenario.run_strategy(strategy, seed);
+    for (i, steps, j, report) in recs.into_iter().filter(|r| r.0 <= cut) {
         s.runs += 1;
-        s.steps += report.steps as u64;
-        match scenario.judge(&report.outcome) {
+        s.steps += steps as u64;
+        let kept = || Kept {
+            seed: seed_of(i),
+            report: report.clone().expect("failing runs keep their report"),
+        };
+        match j {
             Judgement::Found => {
                 s.found += 1;
                 if s.first_found.is_none() {
-                    s.first_found = Some(Kept { seed, report });
-                }
-                if stop == StopAt::FirstFailure {
-                    break;
+                    s.first_found = Some(kept());
                 }
             }
             Judgement::Unexpected => {
                 if s.first_unexpected.is_none() {
-                    s.first_unexpected = Some(Kept { seed, report });
-                }
-                if stop == StopAt::FirstFailure {
-                    break;
+                    s.first_unexpected = Some(kept());
                 }
             }
             Judgement::Passed => {}
         }
     }
     s
+}
+
+/// A sweep as JSON: what `fsim run --json` writes and `fsim merge` combines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The scenario.
+    pub scenario: String,
+    /// Its content hash.
+    pub scenario_hash: String,
+    /// The strategy.
+    pub strategy: String,
+    /// The seed range, `[start, end)`.
+    pub seeds: [u64; 2],
+    /// The shards this summary covers (`"0/1"` for all; merged summaries list several).
+    pub shards: Vec<String>,
+    /// Runs made.
+    pub runs: u64,
+    /// Runs that found the expected violation.
+    pub found: u64,
+    /// Steps over all runs.
+    pub steps: u64,
+    /// The lowest seed that found it, with its run's steps.
+    pub first_found: Option<[u64; 2]>,
+    /// The lowest seed that failed otherwise, and how.
+    pub first_unexpected: Option<(u64, String)>,
+}
+
+impl Summary {
+    /// The summary of `sweep`.
+    pub fn of(
+        s: &Scenario,
+        strategy: Strategy,
+        seeds: &Range<u64>,
+        shard: Shard,
+        sweep: &Sweep,
+    ) -> Self {
+        Summary {
+            scenario: s.name.clone(),
+            scenario_hash: format!("{:016x}", s.content_hash),
+            strategy: strategy.to_string(),
+            seeds: [seeds.start, seeds.end],
+            shards: vec![format!("{}/{}", shard.index, shard.count)],
+            runs: sweep.runs,
+            found: sweep.found,
+            steps: sweep.steps,
+            first_found: sweep
+                .first_found
+                .as_ref()
+                .map(|k| [k.seed, k.report.steps as u64]),
+            first_unexpected: sweep
+                .first_unexpected
+                .as_ref()
+                .map(|k| (k.seed, describe(&k.report.outcome))),
+        }
+    }
+
+    /// Combines summaries of the same scenario, strategy and range (shards of one job).
+    pub fn merge(parts: &[Summary]) -> Result<Vec<Summary>, String> {
+        let mut out: Vec<Summary> = Vec::new();
+        for p in parts {
+            match out.iter_mut().find(|o| o.scenario == p.scenario) {
+                None => out.push(p.clone()),
+                Some(o) => {
+                    if (o.scenario_hash.as_str(), o.strategy.as_str(), o.seeds)
+                        != (p.scenario_hash.as_str(), p.strategy.as_str(), p.seeds)
+                    {
+                        return Err(format!(
+                            "{}: summaries of different scenario versions, strategies or seed ranges",
+                            p.scenario
+                        ));
+                    }
+                    if let Some(dup) = p.shards.iter().find(|s| o.shards.contains(s)) {
+                        return Err(format!("{}: shard {dup} appears twice", p.scenario));
+                    }
+                    o.shards.extend(p.shards.iter().cloned());
+                    o.runs += p.runs;
+                    o.found += p.found;
+                    o.steps += p.steps;
+                    o.first_found = [o.first_found, p.first_found].into_iter().flatten().min();
+                    o.first_unexpected = [o.first_unexpected.clone(), p.first_unexpected.clone()]
+                        .into_iter()
+                        .flatten()
+                        .min();
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// A one-line description of an outcome.

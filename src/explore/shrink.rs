@@ -11,7 +11,10 @@
 //! 4. delete chunks of 8, 4, 2, 1 choices, scanning backwards;
 //! 5. set blocks to `default`, then lower drawn values;
 //! 6. repeat the previous pick, swap adjacent picks;
-//! 7. when stuck, move faults earlier.
+//! 7. when stuck, move faults earlier, or later — alone, or trading a deviation before
+//!    the fault for a default (dropping a preemption shifts the schedule, so the fault
+//!    must land later to hit the same window) — and, for one fault, try the default
+//!    schedule with the fault at each position.
 //!
 //! Candidates are cached, a replay that can no longer beat the best is cut off at the
 //! best's step count, and the replays are budgeted. Everything is a function of the
@@ -283,6 +286,96 @@ impl<R: Replay> State<R> {
         changed
     }
 
+    /// Moves each fault one choice later, and trades a deviation before a fault for a
+    /// default plus a later fault: dropping a preemption changes the schedule, so the
+    /// fault must then land later to hit the same window.
+    fn move_faults_later(&mut self) -> bool {
+        let mut changed = false;
+        let mut f = self.best.len();
+        while f > 0 {
+            f -= 1;
+            if !matches!(self.best.choices.get(f), Some(Choice::Fault(_))) {
+                continue;
+            }
+            for extra in 1..=2 {
+                if self.edit(|c| {
+                    c.splice(f..f, std::iter::repeat_n(Choice::Default, extra))
+                        .for_each(drop)
+                }) {
+                    changed = true;
+                    break;
+                }
+            }
+            for i in (0..f.min(self.best.len())).rev() {
+                if !matches!(
+                    self.best.choices.get(i),
+                    Some(Choice::Pick(_) | Choice::Jump)
+                ) {
+                    continue;
+                }
+                let f = (i + 1..self.best.len())
+                    .find(|j| matches!(self.best.choices[*j], Choice::Fault(_)))
+                    .unwrap_or(self.best.len());
+                for extra in 0..=2 {
+                    if self.edit(|c| {
+                        c[i] = Choice::Default;
+                        let f = f.min(c.len());
+                        c.splice(f..f, std::iter::repeat_n(Choice::Default, extra))
+                            .for_each(drop);
+                    }) {
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// For a one-fault failure: the default schedule with the fault at each position in
+    /// turn (drawn values kept). Finds the preemption-free repro that single edits cannot
+    /// reach when every dropped preemption moves the window the fault must hit.
+    fn fault_on_default_schedule(&mut self) -> bool {
+        let faults: Vec<Choice> = self
+            .best
+            .choices
+            .iter()
+            .filter(|c| matches!(c, Choice::Fault(_)))
+            .cloned()
+            .collect();
+        if faults.len() != 1 || self.best_rank.deviations == 0 {
+            return false;
+        }
+        let base: Vec<Choice> = self
+            .best
+            .choices
+            .iter()
+            .filter(|c| !matches!(c, Choice::Fault(_)))
+            .map(|c| match c {
+                Choice::Pick(_) | Choice::Jump => Choice::Default,
+                other => other.clone(),
+            })
+            .collect();
+        let limit = (self.best_report.steps as usize + 1).max(base.len());
+        let mut changed = false;
+        let mut since = None;
+        for k in 0..=limit {
+            let mut c = base.clone();
+            if c.len() < k {
+                c.resize(k, Choice::Default);
+            }
+            c.insert(k, faults[0].clone());
+            if self.try_tape(Tape { choices: c }) {
+                changed = true;
+                since = Some(k);
+            }
+            if since.is_some_and(|s| k > s + 16) {
+                break;
+            }
+        }
+        changed
+    }
+
     fn move_faults_earlier(&mut self) -> bool {
         let mut changed = false;
         for i in 1..self.best.len() {
@@ -332,7 +425,8 @@ pub fn shrink<R: Replay>(mut run: R, failing: &Tape, opts: Options) -> Result<Sh
         changed |= st.lower_draws();
         changed |= st.repeat_and_swap();
         if !changed {
-            changed = st.move_faults_earlier();
+            changed =
+                st.move_faults_earlier() | st.move_faults_later() | st.fault_on_default_schedule();
         }
         if !changed || st.replays >= st.budget {
             break;

@@ -128,11 +128,13 @@ fn chance(r: &mut ChaCha8Rng, ppm: u32) -> bool {
     ppm > 0 && r.next_u32() % 1_000_000 < ppm
 }
 
-/// Where a run's faults land: positions drawn uniformly over the expected decisions; a
-/// fault due at a decision that offers none waits for the next that does.
+/// Where a run's faults land: positions drawn uniformly over the expected decisions (a
+/// fault due at a decision that offers none waits for the next that does), plus faults by
+/// chance at the fault rate.
 #[derive(Debug, Clone)]
 struct FaultPlan {
     due: Vec<u32>,
+    ppm: u32,
 }
 
 impl FaultPlan {
@@ -145,17 +147,24 @@ impl FaultPlan {
         };
         let mut due: Vec<u32> = (0..n).map(|_| below(r, k) as u32).collect();
         due.sort_unstable_by(|a, b| b.cmp(a)); // pop the earliest
-        FaultPlan { due }
+        FaultPlan {
+            due,
+            ppm: shape.fault_ppm,
+        }
     }
 
+    /// A fault now: when one is due by the plan, or by chance at the random strategy's
+    /// rate (so a narrow window early in a long run is not left to one uniform draw).
     fn take(&mut self, r: &mut ChaCha8Rng, d: &Decision<'_>) -> Option<Choice> {
-        match self.due.last() {
-            Some(at) if *at as usize <= d.index && !d.faults.is_empty() => {
-                self.due.pop();
-                Some(Choice::Fault(d.faults[below(r, d.faults.len())].clone()))
-            }
-            _ => None,
+        if d.faults.is_empty() {
+            return None;
         }
+        let due = self.due.last().is_some_and(|at| *at as usize <= d.index);
+        if due {
+            self.due.pop();
+        }
+        (due || chance(r, self.ppm))
+            .then(|| Choice::Fault(d.faults[below(r, d.faults.len())].clone()))
     }
 }
 

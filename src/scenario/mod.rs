@@ -601,6 +601,11 @@ impl Scenario {
         self.run_with(&config, &mut crate::sim::ReplayChooser::new(tape.clone()))
     }
 
+    /// One run driven by `chooser` (exhaustive search, custom strategies).
+    pub fn run_chooser(&self, chooser: &mut dyn crate::sim::Chooser) -> RunReport {
+        self.run_with(&self.config(), chooser)
+    }
+
     fn run_with(&self, config: &Config, chooser: &mut dyn crate::sim::Chooser) -> RunReport {
         let mut sim = Sim::new(config.clone());
         self.setup(&mut sim);
