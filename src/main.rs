@@ -313,12 +313,13 @@ fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u64) -> ExitC
                 "ok   proven: {} runs cover every schedule with <= {bound} deviations ({} pruned as equivalent)",
                 search.runs, search.pruned
             ),
-            (_, Some((_, r))) => {
+            (_, Some((tape, r))) => {
                 bad += 1;
                 format!(
-                    "FAIL after {} runs: {}",
+                    "FAIL after {} runs: {}\n  tape (replay it with `fsim replay --tape FILE`): {}",
                     search.runs,
-                    explore::describe(&r.outcome)
+                    explore::describe(&r.outcome),
+                    tape.to_lines().join(" | ")
                 )
             }
             (Expect::Violation(inv), None) => {

@@ -134,7 +134,8 @@ struct RetryTick;
 pub struct Degradation {
     ctx: ServiceContext,
     table: Option<Pending>,
-    armed: bool,
+    /// A retry is scheduled.
+    pub armed: bool,
     /// The last configuration seen through a successful retry (the fallback cache).
     pub cache: ConfigMap,
 }
