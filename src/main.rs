@@ -103,8 +103,12 @@ enum Command {
     /// choice a line) — and prints its trace. With `--expect-hash` it exits 1 when the
     /// trace hash differs.
     Replay {
-        /// The scenario file.
+        /// A scenario file (with `--seed` or `--tape`), or a corpus entry
+        /// (`seeds/<scenario>/<id>.json`), whose trace hash is then asserted.
         scenario: std::path::PathBuf,
+        /// Where a corpus entry's scenario is looked up by name.
+        #[arg(long, default_value = "sim-scenarios")]
+        scenarios: std::path::PathBuf,
         /// The seed.
         #[arg(long, conflicts_with = "tape")]
         seed: Option<u64>,
@@ -210,11 +214,18 @@ fn main() -> ExitCode {
         ),
         Command::Replay {
             scenario,
+            scenarios,
             seed,
             tape,
             strategy,
             last,
-        } => replay(&scenario, seed, tape.as_deref(), strategy, last),
+        } => {
+            if scenario.extension().is_some_and(|x| x == "json") {
+                replay_entry(&scenario, &scenarios, last)
+            } else {
+                replay(&scenario, seed, tape.as_deref(), strategy, last)
+            }
+        }
         Command::Check {
             seeds,
             scenarios,
@@ -670,21 +681,79 @@ fn replay(
         }
     };
     let r = s.run_tape(&tape, true);
+    print_run(&s, &r, last);
+    if let Some(seed) = seed {
+        // The seeded run and the replay of its tape must be the same run.
+        let seeded = s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed);
+        if seeded.trace_hash != r.trace_hash {
+            eprintln!(
+                "DIVERGED: seed {seed} ran with trace hash {:016x}, its tape replays to {:016x}",
+                seeded.trace_hash, r.trace_hash
+            );
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_run(s: &Scenario, r: &fsim::sim::RunReport, last: Option<usize>) {
     let trace = r.trace.as_deref().unwrap_or(&[]);
     let from = last.map_or(0, |n| trace.len().saturating_sub(n));
     for e in &trace[from..] {
         println!("{e}");
     }
     println!(
-        "{}: {} steps, {} choices, {} faults, trace hash {:016x}",
+        "{}: {} steps, {} choices, {} faults, {} deviations, trace hash {:016x}",
         s.name,
         r.steps,
         r.tape.len(),
         r.faults,
+        r.deviations,
         r.trace_hash
     );
     println!("{}", explore::describe(&r.outcome));
-    ExitCode::SUCCESS
+}
+
+/// `fsim replay seeds/<scenario>/<id>.json`: the recorded run, asserted.
+fn replay_entry(
+    path: &std::path::Path,
+    scenarios: &std::path::Path,
+    last: Option<usize>,
+) -> ExitCode {
+    let entry = match corpus::Entry::load(path) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let all = match scenario::load_dir(scenarios) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(s) = all.iter().find(|s| s.name == entry.scenario) else {
+        eprintln!(
+            "error: {}: no scenario named {} in {}",
+            path.display(),
+            entry.scenario,
+            scenarios.display()
+        );
+        return ExitCode::from(2);
+    };
+    match entry.verify(s) {
+        Ok(r) => {
+            print_run(s, &r, last);
+            println!("replays as recorded (trace hash {})", entry.trace_hash);
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!("DIVERGED: {}: {why}", path.display());
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Replays every corpus entry against its scenario (found by name in `scenarios`).
