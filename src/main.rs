@@ -279,6 +279,14 @@ fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     }
 }
 
+/// [`load`], with a malformed file reported on standard error as exit code 2.
+fn load_or_report(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
+    load(paths).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut out = Vec::new();
     for p in paths {
@@ -292,12 +300,9 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
 }
 
 fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u64) -> ExitCode {
-    let scenarios = match load(paths) {
+    let scenarios = match load_or_report(paths) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut bad = 0;
     for s in &scenarios {
@@ -405,12 +410,9 @@ fn run(
     all: bool,
     opts: &RunOpts,
 ) -> ExitCode {
-    let scenarios = match load(paths) {
+    let scenarios = match load_or_report(paths) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let range = match seeds.map(parse_seeds).transpose() {
         Ok(r) => r,
@@ -503,12 +505,9 @@ fn run(
 }
 
 fn measure(paths: &[std::path::PathBuf], bases: u64, strategy: Option<Strategy>) -> ExitCode {
-    let scenarios = match load(paths) {
+    let scenarios = match load_or_report(paths) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     println!(
         "| scenario | invariant | runs to first violation (median of {bases}) | min..max | failing run: steps (median) | faults |"
@@ -569,12 +568,9 @@ fn shrink_cmd(
     save: Option<&std::path::Path>,
     budget: u32,
 ) -> ExitCode {
-    let scenarios = match load(paths) {
+    let scenarios = match load_or_report(paths) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut bad = 0;
     for s in scenarios

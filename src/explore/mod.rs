@@ -262,17 +262,11 @@ pub fn describe(outcome: &Outcome) -> String {
     }
 }
 
-/// The events of a traced run that the last event causally depends on, in order (the
-/// steps a user needs to see).
-pub fn causal_slice(report: &RunReport) -> Vec<crate::sim::Event> {
-    let Some(events) = &report.trace else {
-        return Vec::new();
-    };
-    let Some(last) = events.last() else {
-        return Vec::new();
-    };
+/// Which steps of a traced run the last one causally depends on (itself included), by
+/// step index.
+pub fn causal_past(events: &[crate::sim::Event]) -> Vec<bool> {
     let mut needed = vec![false; events.len()];
-    let mut stack = vec![last.step];
+    let mut stack: Vec<u32> = events.last().map(|e| e.step).into_iter().collect();
     while let Some(s) = stack.pop() {
         let i = s as usize;
         if i >= needed.len() || needed[i] {
@@ -281,9 +275,18 @@ pub fn causal_slice(report: &RunReport) -> Vec<crate::sim::Event> {
         needed[i] = true;
         stack.extend(events[i].deps.iter().flatten().copied());
     }
+    needed
+}
+
+/// The events of a traced run that the last event causally depends on, in order (the
+/// steps a user needs to see).
+pub fn causal_slice(report: &RunReport) -> Vec<crate::sim::Event> {
+    let Some(events) = &report.trace else {
+        return Vec::new();
+    };
     events
         .iter()
-        .zip(needed)
+        .zip(causal_past(events))
         .filter(|(_, n)| *n)
         .map(|(e, _)| e.clone())
         .collect()

@@ -172,19 +172,7 @@ impl<R: Replay> State<R> {
         let Some(events) = &traced.trace else {
             return false;
         };
-        let Some(last) = events.last() else {
-            return false;
-        };
-        let mut needed = vec![false; events.len()];
-        let mut stack = vec![last.step];
-        while let Some(s) = stack.pop() {
-            let i = s as usize;
-            if i >= needed.len() || needed[i] {
-                continue;
-            }
-            needed[i] = true;
-            stack.extend(events[i].deps.iter().flatten().copied());
-        }
+        let needed = super::causal_past(events);
         let steps = &traced.choice_steps;
         let keep = |i: usize, c: &Choice| {
             matches!(c, Choice::Fault(_) | Choice::Draw(_))

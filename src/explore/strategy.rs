@@ -168,6 +168,26 @@ impl FaultPlan {
     }
 }
 
+/// What PCT and POS do before choosing among the actions: draw a value, inject a fault
+/// that is due, let time move when nothing else can, or jump by chance.
+fn before_picking(
+    r: &mut ChaCha8Rng,
+    faults: &mut FaultPlan,
+    jump_ppm: u32,
+    d: &Decision<'_>,
+) -> Option<Choice> {
+    if d.draw > 0 {
+        return Some(Choice::Draw(below(r, d.draw as usize) as u32));
+    }
+    if let Some(f) = faults.take(r, d) {
+        return Some(f);
+    }
+    if d.actions.is_empty() {
+        return Some(Choice::Default);
+    }
+    (d.can_jump && chance(r, jump_ppm)).then_some(Choice::Jump)
+}
+
 /// PCT for actors.
 #[derive(Debug, Clone)]
 pub struct Pct {
@@ -211,17 +231,8 @@ impl Pct {
 
 impl Chooser for Pct {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
-        if d.draw > 0 {
-            return Choice::Draw(below(&mut self.r, d.draw as usize) as u32);
-        }
-        if let Some(f) = self.faults.take(&mut self.r, d) {
-            return f;
-        }
-        if d.actions.is_empty() {
-            return Choice::Default;
-        }
-        if d.can_jump && chance(&mut self.r, self.jump_ppm) {
-            return Choice::Jump;
+        if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.jump_ppm, d) {
+            return c;
         }
         let mut best = d.actions[0];
         let mut best_p = self.priority(best.pid().0);
@@ -266,17 +277,8 @@ impl Pos {
 
 impl Chooser for Pos {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
-        if d.draw > 0 {
-            return Choice::Draw(below(&mut self.r, d.draw as usize) as u32);
-        }
-        if let Some(f) = self.faults.take(&mut self.r, d) {
-            return f;
-        }
-        if d.actions.is_empty() {
-            return Choice::Default;
-        }
-        if d.can_jump && chance(&mut self.r, self.jump_ppm) {
-            return Choice::Jump;
+        if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.jump_ppm, d) {
+            return c;
         }
         // Actions no longer enabled lose their priority: enabled again, they are new.
         self.priority
