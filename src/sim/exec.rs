@@ -100,7 +100,8 @@ pub struct RunReport {
     /// jumps, non-zero draws (faults are counted in `faults`). The shrinker's
     /// "preemptions".
     pub deviations: u32,
-    /// For each tape entry, the step it was taken before (a draw: the next step).
+    /// For each tape entry, the step it was taken before (a draw: the next step); kept
+    /// only when the full trace is (`record_trace`).
     pub choice_steps: Vec<u32>,
     /// Faults injected.
     pub faults: u32,
@@ -201,7 +202,9 @@ impl Sim {
                     }
                 };
                 tape.choices.push(Choice::Draw(v));
-                choice_steps.push(w.step);
+                if w.trace.recording() {
+                    choice_steps.push(w.step);
+                }
                 deviations += (v != 0) as u32;
                 w.draw_answers.insert(pid, v);
                 crate::sim::trace::fold(&mut w.trace.hash, 0xD4A0_0000_0000_0000 | v as u64);
@@ -257,7 +260,9 @@ impl Sim {
                     break Outcome::Quiescent;
                 };
                 tape.choices.push(taken.clone());
-                choice_steps.push(w.step);
+                if w.trace.recording() {
+                    choice_steps.push(w.step);
+                }
                 if tape.len() > w.limits.tape_max {
                     break Outcome::BoundHit(Bound::Tape {
                         max: w.limits.tape_max,
