@@ -22,6 +22,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Lists the scenarios in a directory: flaws, expected outcome, invariants, budget.
+    List {
+        /// The scenario directory.
+        #[arg(default_value = "sim-scenarios")]
+        dir: std::path::PathBuf,
+    },
+    /// The verdict on the report's claims: each flaw reproduced (runs to find it, shrunk
+    /// schedule) or refuted (schedules explored, exhaustive bound), and each fix verified.
+    Explain {
+        /// The scenario directory.
+        #[arg(default_value = "sim-scenarios")]
+        dir: std::path::PathBuf,
+        /// Base seeds for the runs-to-find median.
+        #[arg(long, default_value_t = 20)]
+        bases: u64,
+        /// Exhaustive bound for refutations and fixes (0: skip exhaustive search).
+        #[arg(long, default_value_t = 1)]
+        bound: u32,
+        /// Seeds per passing scenario (default: its CI budget).
+        #[arg(long)]
+        seeds: Option<u64>,
+    },
     /// Runs scenarios (files, or every `.toml` in a directory) over their seed budget and
     /// checks each does what it expects: a flawed one finds its violation, a fixed one
     /// passes every seed. Exits 1 when one does not, 2 on a malformed file.
@@ -167,6 +189,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::List { dir } => list(&dir),
+        Command::Explain {
+            dir,
+            bases,
+            bound,
+            seeds,
+        } => explain(&dir, bases, bound, seeds),
         Command::Run {
             paths,
             seeds,
@@ -297,6 +326,155 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
         }
     }
     Ok(out)
+}
+
+fn list(dir: &std::path::Path) -> ExitCode {
+    let scenarios = match load_or_report(&[dir.to_path_buf()]) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    println!("| scenario | flaws | expect | invariants | seeds (CI) | strategy |");
+    println!("|---|---|---|---|---|---|");
+    for s in &scenarios {
+        let flaws: Vec<String> = s.flaws.iter().map(|f| f.to_string()).collect();
+        let expect = match &s.expect {
+            Expect::Pass => "pass".to_string(),
+            Expect::Violation(inv) => format!("violation of {inv}"),
+        };
+        println!(
+            "| {} | {} | {expect} | {} | {} ({}) | {} |",
+            s.name,
+            if flaws.is_empty() {
+                "none (fixed design)".into()
+            } else {
+                flaws.join(", ")
+            },
+            s.invariants.join(", "),
+            s.explore.seeds,
+            s.explore.ci_seeds,
+            s.explore.strategy
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn explain(dir: &std::path::Path, bases: u64, bound: u32, seeds: Option<u64>) -> ExitCode {
+    let scenarios = match load_or_report(&[dir.to_path_buf()]) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut bad = 0;
+    println!("| claim (scenario) | verdict | evidence |");
+    println!("|---|---|---|");
+    for s in &scenarios {
+        let verdict = match &s.expect {
+            Expect::Violation(inv) => explain_flaw(s, inv, bases),
+            Expect::Pass => explain_pass(s, bound, seeds),
+        };
+        match verdict {
+            Ok((v, evidence)) => println!("| {} | {v} | {evidence} |", s.name),
+            Err(why) => {
+                bad += 1;
+                println!("| {} | NOT AS EXPECTED | {why} |", s.name);
+            }
+        }
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Reproduced: runs to the first violation (median over `bases`) and the shrunk repro.
+fn explain_flaw(s: &Scenario, inv: &str, bases: u64) -> Result<(String, String), String> {
+    let mut runs = Vec::new();
+    let mut first = None;
+    for b in 0..bases.max(1) {
+        let start = b << 32;
+        let sw = explore::sweep(
+            s,
+            s.explore.strategy,
+            start..start + s.explore.seeds,
+            StopAt::FirstFailure,
+        );
+        if let Some(k) = &sw.first_unexpected {
+            return Err(format!(
+                "seed {}: {}",
+                k.seed,
+                explore::describe(&k.report.outcome)
+            ));
+        }
+        let k = sw
+            .first_found
+            .ok_or(format!("{inv} not violated in {} seeds", s.explore.seeds))?;
+        runs.push(sw.runs);
+        first.get_or_insert(k);
+    }
+    runs.sort();
+    let k = first.expect("at least one base");
+    let shrunk =
+        shrink::shrink(s, &k.report.tape, shrink::Options::default()).map_err(|e| e.to_string())?;
+    Ok((
+        format!("reproduced: {inv}"),
+        format!(
+            "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s); `fsim shrink {} --seed {}`",
+            runs[runs.len() / 2],
+            s.explore.strategy,
+            k.report.steps,
+            shrunk.report.steps,
+            shrunk.report.faults,
+            shrunk.report.deviations,
+            s.path
+                .as_ref()
+                .map_or(s.name.clone(), |p| p.display().to_string()),
+            k.seed
+        ),
+    ))
+}
+
+/// Refuted (a report claim that must pass) or fixed: seeds passed and the bound proven.
+fn explain_pass(s: &Scenario, bound: u32, seeds: Option<u64>) -> Result<(String, String), String> {
+    let n = seeds.unwrap_or(s.explore.ci_seeds);
+    let sw = explore::sweep(s, s.explore.strategy, 0..n, StopAt::FirstFailure);
+    if let Some(k) = sw.first_unexpected.or(sw.first_found) {
+        return Err(format!(
+            "seed {}: {}",
+            k.seed,
+            explore::describe(&k.report.outcome)
+        ));
+    }
+    let mut evidence = format!("{n} {} schedules pass", s.explore.strategy);
+    if bound > 0 {
+        let ex = exhaustive::search(
+            |c| s.run_chooser(c),
+            |r| r.outcome.is_failure(),
+            exhaustive::Bound {
+                deviations: bound,
+                max_runs: 200_000,
+            },
+        );
+        if let Some((_, r)) = ex.found {
+            return Err(format!("exhaustive: {}", explore::describe(&r.outcome)));
+        }
+        evidence += &if ex.complete {
+            format!(
+                "; exhaustive search proves all {} schedules within {bound} deviation(s)",
+                ex.runs
+            )
+        } else {
+            format!(
+                "; {} schedules within {bound} deviation(s) pass (search incomplete)",
+                ex.runs
+            )
+        };
+    }
+    let verdict = if s.flaws.iter().count() > 0 {
+        "refuted under BEAM semantics"
+    } else {
+        "fix verified"
+    };
+    Ok((verdict.to_string(), evidence))
 }
 
 fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u64) -> ExitCode {
