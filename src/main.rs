@@ -68,11 +68,20 @@ enum Command {
         #[arg(long, default_value = "0/1")]
         shard: Shard,
         /// Worker threads (each world stays single-threaded); default: every core.
-        #[arg(long)]
+        #[arg(long, visible_alias = "jobs")]
         threads: Option<usize>,
         /// Write the results as JSON (for `fsim merge`).
         #[arg(long)]
         json: Option<std::path::PathBuf>,
+        /// Write the results as JUnit XML.
+        #[arg(long)]
+        junit: Option<std::path::PathBuf>,
+        /// Shrink an unexpected failure and write it to the corpus (`--corpus`).
+        #[arg(long)]
+        save: bool,
+        /// The corpus directory for `--save`.
+        #[arg(long, default_value = "seeds")]
+        corpus: std::path::PathBuf,
         /// For flawed scenarios: measure, over this many base seeds (base k starts at
         /// k * 2^32), the runs needed to the first violation and that run's length, and
         /// print the medians.
@@ -96,6 +105,15 @@ enum Command {
         /// The regression corpus; every entry must replay as recorded.
         #[arg(long, default_value = "seeds")]
         corpus: std::path::PathBuf,
+        /// Write the scenario results as JSON.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+        /// Write the scenario results as JUnit XML.
+        #[arg(long)]
+        junit: Option<std::path::PathBuf>,
+        /// Write the shrunk schedule of every new failure here (as corpus entries).
+        #[arg(long)]
+        artifacts: Option<std::path::PathBuf>,
     },
     /// Bounded exhaustive search: every schedule with at most `--bound` deviations from
     /// the default (faults included), with partial-order reduction. A flawed scenario must
@@ -206,6 +224,9 @@ fn main() -> ExitCode {
             shard,
             threads,
             json,
+            junit,
+            save,
+            corpus,
         } => match bases {
             Some(n) => measure(&paths, n, strategy),
             None => run(
@@ -218,6 +239,8 @@ fn main() -> ExitCode {
                     shard,
                     threads: threads.unwrap_or_else(explore::threads),
                     json,
+                    junit,
+                    save: save.then_some(corpus),
                 },
             ),
         },
@@ -260,6 +283,9 @@ fn main() -> ExitCode {
             scenarios,
             full,
             corpus,
+            json,
+            junit,
+            artifacts,
         } => {
             let determinism = check(seeds);
             let regressions = check_corpus(&corpus, &scenarios);
@@ -272,7 +298,9 @@ fn main() -> ExitCode {
                     strategy: None,
                     shard: Shard::ALL,
                     threads: explore::threads(),
-                    json: None,
+                    json,
+                    junit,
+                    save: artifacts,
                 },
             );
             [determinism, regressions, races]
@@ -542,6 +570,73 @@ struct RunOpts {
     shard: Shard,
     threads: usize,
     json: Option<std::path::PathBuf>,
+    junit: Option<std::path::PathBuf>,
+    /// Shrink an unexpected failure and write it to this corpus directory.
+    save: Option<std::path::PathBuf>,
+}
+
+/// Shrinks an unexpected violation, prints the shrunk schedule and how to replay it, and
+/// writes it to the corpus when asked.
+fn report_new_failure(
+    s: &Scenario,
+    strategy: Strategy,
+    seed: u64,
+    tape: &fsim::sim::Tape,
+    save: Option<&std::path::Path>,
+) {
+    let Ok(shrunk) = shrink::shrink(s, tape, shrink::Options::default()) else {
+        return; // not a violation (a bound): the recent events above are the report
+    };
+    let slice = explore::causal_slice(&s.run_tape(&shrunk.tape, true));
+    println!(
+        "       shrunk: {} steps, {} fault(s), {} deviation(s); the violation's causal past:",
+        shrunk.report.steps, shrunk.report.faults, shrunk.report.deviations
+    );
+    for e in slice.iter().rev().take(12).rev() {
+        println!("         {}", e.to_string().lines().next().unwrap_or(""));
+    }
+    let file = s
+        .path
+        .as_ref()
+        .map_or(s.name.clone(), |p| p.display().to_string());
+    match save {
+        Some(root) => {
+            let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);
+            match entry.save(root) {
+                Ok(p) => println!("       saved; replay with: fsim replay {}", p.display()),
+                Err(e) => eprintln!("error: writing the corpus entry: {e}"),
+            }
+        }
+        None => println!(
+            "       replay with: fsim replay {file} --seed {seed} --strategy {strategy} (add --save to keep the shrunk schedule)"
+        ),
+    }
+}
+
+/// JUnit XML: one test case per scenario.
+fn junit(cases: &[(String, f64, Option<String>)]) -> String {
+    let esc = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let failures = cases.iter().filter(|c| c.2.is_some()).count();
+    let mut x = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"fsim\" tests=\"{}\" failures=\"{failures}\">\n",
+        cases.len()
+    );
+    for (name, secs, failure) in cases {
+        x += &format!(
+            "  <testcase classname=\"fsim.scenarios\" name=\"{}\" time=\"{secs:.3}\"",
+            esc(name)
+        );
+        match failure {
+            None => x += "/>\n",
+            Some(m) => x += &format!(">\n    <failure message=\"{}\"/>\n  </testcase>\n", esc(m)),
+        }
+    }
+    x + "</testsuite>\n"
 }
 
 fn merge(files: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
@@ -601,6 +696,7 @@ fn run(
     };
     let mut bad = 0;
     let mut summaries = Vec::new();
+    let mut cases = Vec::new();
     for s in &scenarios {
         let budget = if ci {
             s.explore.ci_seeds
@@ -618,17 +714,20 @@ fn run(
         let sw = explore::sweep_with(s, strategy, seeds.clone(), opts.shard, opts.threads, stop);
         summaries.push(Summary::of(s, strategy, &seeds, opts.shard, &sw));
         let secs = started.elapsed().as_secs_f64();
+        let mut failure = None;
         let ok = match (&s.expect, &sw.first_found, &sw.first_unexpected) {
             (_, _, Some(k)) => {
-                println!(
-                    "FAIL {:<34} seed {}: unexpected {}",
-                    s.name,
+                let what = format!(
+                    "seed {}: unexpected {}",
                     k.seed,
                     explore::describe(&k.report.outcome)
                 );
+                println!("FAIL {:<34} {what}", s.name);
                 for e in &k.report.recent {
                     println!("       {e}");
                 }
+                report_new_failure(s, strategy, k.seed, &k.report.tape, opts.save.as_deref());
+                failure = Some(what);
                 false
             }
             (Expect::Violation(inv), Some(k), None) => {
@@ -643,10 +742,9 @@ fn run(
                 true
             }
             (Expect::Violation(inv), None, None) => {
-                println!(
-                    "FAIL {:<34} {inv} never violated in seeds {seeds:?}",
-                    s.name
-                );
+                let what = format!("{inv} never violated in seeds {seeds:?}");
+                println!("FAIL {:<34} {what}", s.name);
+                failure = Some(what);
                 false
             }
             (Expect::Pass, _, None) => {
@@ -661,6 +759,13 @@ fn run(
             }
         };
         bad += !ok as u32;
+        cases.push((s.name.clone(), started.elapsed().as_secs_f64(), failure));
+    }
+    if let Some(path) = &opts.junit
+        && let Err(e) = std::fs::write(path, junit(&cases))
+    {
+        eprintln!("error: {}: {e}", path.display());
+        return ExitCode::from(2);
     }
     if let Some(path) = &opts.json {
         let json = serde_json::to_string_pretty(&summaries).expect("summaries serialize");

@@ -9,7 +9,10 @@ use proptest::prelude::*;
 const SEED_FILE: &str = include_str!("../sim-scenarios/foundation_soak_fixed.toml");
 
 fn cases() -> u32 {
-    std::env::var("FSIM_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000)
+    std::env::var("FSIM_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000)
 }
 
 /// A valid file with a slice replaced by arbitrary text: most inputs are nearly valid,
