@@ -16,6 +16,7 @@ pub mod check;
 pub mod explore;
 pub mod foundation;
 pub mod otp;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod workload;

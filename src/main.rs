@@ -161,6 +161,15 @@ enum Command {
         /// Print only the last N events.
         #[arg(long)]
         last: Option<usize>,
+        /// Draw the run as a self-contained SVG sequence diagram here.
+        #[arg(long)]
+        svg: Option<std::path::PathBuf>,
+        /// ... as a self-contained HTML page.
+        #[arg(long)]
+        html: Option<std::path::PathBuf>,
+        /// ... as Mermaid text.
+        #[arg(long)]
+        mermaid: Option<std::path::PathBuf>,
     },
     /// Shrinks a failing run of a flawed scenario (the first failing seed, or `--seed`)
     /// to the best schedule that still fails the same way, prints it, and with `--save`
@@ -271,11 +280,15 @@ fn main() -> ExitCode {
             tape,
             strategy,
             last,
+            svg,
+            html,
+            mermaid,
         } => {
+            let pictures = Pictures { svg, html, mermaid };
             if scenario.extension().is_some_and(|x| x == "json") {
-                replay_entry(&scenario, &scenarios, last)
+                replay_entry(&scenario, &scenarios, last, &pictures)
             } else {
-                replay(&scenario, seed, tape.as_deref(), strategy, last)
+                replay(&scenario, seed, tape.as_deref(), strategy, last, &pictures)
             }
         }
         Command::Check {
@@ -918,12 +931,37 @@ fn shrink_cmd(
     }
 }
 
+/// Where `fsim replay` draws the run.
+struct Pictures {
+    svg: Option<std::path::PathBuf>,
+    html: Option<std::path::PathBuf>,
+    mermaid: Option<std::path::PathBuf>,
+}
+
+impl Pictures {
+    fn draw(&self, s: &Scenario, r: &fsim::sim::RunReport) -> Result<(), String> {
+        let d = fsim::report::Diagram::of(&s.name, r);
+        for (path, text) in [
+            (&self.svg, d.svg()),
+            (&self.html, d.html()),
+            (&self.mermaid, d.mermaid()),
+        ] {
+            if let Some(p) = path {
+                std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+                println!("drew {}", p.display());
+            }
+        }
+        Ok(())
+    }
+}
+
 fn replay(
     path: &std::path::Path,
     seed: Option<u64>,
     tape: Option<&std::path::Path>,
     strategy: Option<Strategy>,
     last: Option<usize>,
+    pictures: &Pictures,
 ) -> ExitCode {
     let s = match Scenario::load(path) {
         Ok(s) => s,
@@ -961,6 +999,10 @@ fn replay(
     };
     let r = s.run_tape(&tape, true);
     print_run(&s, &r, last);
+    if let Err(e) = pictures.draw(&s, &r) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     if let Some(seed) = seed {
         // The seeded run and the replay of its tape must be the same run.
         let seeded = s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed);
@@ -998,6 +1040,7 @@ fn replay_entry(
     path: &std::path::Path,
     scenarios: &std::path::Path,
     last: Option<usize>,
+    pictures: &Pictures,
 ) -> ExitCode {
     let entry = match corpus::Entry::load(path) {
         Ok(e) => e,
@@ -1026,7 +1069,13 @@ fn replay_entry(
         Ok(r) => {
             print_run(s, &r, last);
             println!("replays as recorded (trace hash {})", entry.trace_hash);
-            ExitCode::SUCCESS
+            match pictures.draw(s, &r) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Err(why) => {
             eprintln!("DIVERGED: {}: {why}", path.display());

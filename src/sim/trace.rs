@@ -410,7 +410,8 @@ impl fmt::Display for Event {
     }
 }
 
-fn signal_text(s: &SignalKind) -> String {
+/// A signal in words, as traces print it.
+pub fn signal_text(s: &SignalKind) -> String {
     match s {
         SignalKind::Message(t) => format!("message {}", short_type(t)),
         SignalKind::Link => "link".into(),
