@@ -213,7 +213,43 @@ enum Command {
     },
 }
 
+/// Runs `work` with a progress bar on standard error, when that is a terminal and the job
+/// is long enough to want one.
+fn with_progress<T: Send>(
+    name: &str,
+    total: u64,
+    work: impl FnOnce(&std::sync::atomic::AtomicU64) -> T + Send,
+) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let done = AtomicU64::new(0);
+    if !std::io::stderr().is_terminal() || total < 2_000 {
+        return work(&done);
+    }
+    let bar = indicatif::ProgressBar::new(total).with_message(name.to_string());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:34} {bar:30} {pos}/{len} seeds {per_sec} eta {eta}",
+        )
+        .expect("a valid template"),
+    );
+    let out = std::thread::scope(|sc| {
+        let h = sc.spawn(|| work(&done));
+        while !h.is_finished() {
+            bar.set_position(done.load(Ordering::Relaxed));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        h.join().expect("the sweep panicked")
+    });
+    bar.finish_and_clear();
+    out
+}
+
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     match cli.command {
         Command::List { dir } => list(&dir),
@@ -724,7 +760,17 @@ fn run(
             StopAt::FirstFailure
         };
         let strategy = opts.strategy.unwrap_or(s.explore.strategy);
-        let sw = explore::sweep_with(s, strategy, seeds.clone(), opts.shard, opts.threads, stop);
+        let sw = with_progress(&s.name, seeds.end - seeds.start, |done| {
+            explore::sweep_with(
+                s,
+                strategy,
+                seeds.clone(),
+                opts.shard,
+                opts.threads,
+                stop,
+                Some(done),
+            )
+        });
         summaries.push(Summary::of(s, strategy, &seeds, opts.shard, &sw));
         let secs = started.elapsed().as_secs_f64();
         let mut failure = None;

@@ -34,9 +34,17 @@ fn results_do_not_depend_on_the_thread_count() {
         ("alive_check_then_act_fixed", StopAt::Never),
     ] {
         let s = scenario(name);
-        let one = explore::sweep_with(&s, Strategy::Random, 0..300, Shard::ALL, 1, stop);
+        let one = explore::sweep_with(&s, Strategy::Random, 0..300, Shard::ALL, 1, stop, None);
         for threads in [2, 3, 5] {
-            let many = explore::sweep_with(&s, Strategy::Random, 0..300, Shard::ALL, threads, stop);
+            let many = explore::sweep_with(
+                &s,
+                Strategy::Random,
+                0..300,
+                Shard::ALL,
+                threads,
+                stop,
+                None,
+            );
             assert_eq!(
                 key(&one),
                 key(&many),
@@ -61,8 +69,15 @@ fn shards_partition_the_range_and_merge_to_the_whole() {
     let parts: Vec<Summary> = (0..3)
         .map(|k| {
             let shard = Shard { index: k, count: 3 };
-            let sw =
-                explore::sweep_with(&s, Strategy::Random, seeds.clone(), shard, 2, StopAt::Never);
+            let sw = explore::sweep_with(
+                &s,
+                Strategy::Random,
+                seeds.clone(),
+                shard,
+                2,
+                StopAt::Never,
+                None,
+            );
             Summary::of(&s, Strategy::Random, &seeds, shard, &sw)
         })
         .collect();

@@ -77,7 +77,7 @@ impl std::str::FromStr for Shard {
 
 /// Runs `seeds` of `scenario` with `strategy` on every core.
 pub fn sweep(scenario: &Scenario, strategy: Strategy, seeds: Range<u64>, stop: StopAt) -> Sweep {
-    sweep_with(scenario, strategy, seeds, Shard::ALL, threads(), stop)
+    sweep_with(scenario, strategy, seeds, Shard::ALL, threads(), stop, None)
 }
 
 /// The cores to use.
@@ -87,7 +87,8 @@ pub fn threads() -> usize {
 
 /// Runs the `shard` of `seeds` on `threads` threads, each world single-threaded. The
 /// result is the same whatever the thread count: with [`StopAt::FirstFailure`] it is the
-/// sweep up to and including the lowest failing seed, as if run in order.
+/// sweep up to and including the lowest failing seed, as if run in order. `progress`, if
+/// given, counts the runs made (for a progress bar).
 pub fn sweep_with(
     scenario: &Scenario,
     strategy: Strategy,
@@ -95,6 +96,7 @@ pub fn sweep_with(
     shard: Shard,
     threads: usize,
     stop: StopAt,
+    progress: Option<&AtomicU64>,
 ) -> Sweep {
     const CHUNK: u64 = 16;
     let span = seeds.end.saturating_sub(seeds.start);
@@ -117,6 +119,9 @@ pub fn sweep_with(
                     break;
                 }
                 let report = scenario.run_strategy(strategy, seed_of(i));
+                if let Some(p) = progress {
+                    p.fetch_add(1, Ordering::Relaxed);
+                }
                 let j = scenario.judge(&report.outcome);
                 let keep = j != Judgement::Passed;
                 if keep && stop == StopAt::FirstFailure {

@@ -342,6 +342,7 @@ impl Sim {
             let mut w = self.sh.world.borrow_mut();
             let step = w.step;
             let now = w.now_ms();
+            tracing::debug!(target: "fsim::step", step, time_ms = now, "{kind:?}");
             w.trace.step(step, now, kind, deps);
             w.step += 1;
             if w.dead_futures.is_empty() {
