@@ -65,6 +65,7 @@ fn shards_partition_the_range_and_merge_to_the_whole() {
         Shard::ALL,
         2,
         StopAt::Never,
+        None,
     );
     let parts: Vec<Summary> = (0..3)
         .map(|k| {
