@@ -60,10 +60,10 @@ enum Command {
         /// Keep going after a flawed scenario's first violation (to count them all).
         #[arg(long)]
         all: bool,
-        /// The strategy (random, pct, pct:D, pos, swarm, portfolio); defaults to each
-        /// scenario's.
+        /// The strategy (random, pct, pct:D, pos, swarm, portfolio, or exhaustive[:BOUND]
+        /// for bounded exhaustive search); defaults to each scenario's.
         #[arg(long)]
-        strategy: Option<Strategy>,
+        strategy: Option<RunStrategy>,
         /// Run only this job's share of the seeds: `K/N` (seeds whose offset is K mod N).
         #[arg(long, default_value = "0/1")]
         shard: Shard,
@@ -272,15 +272,16 @@ fn main() -> ExitCode {
             junit,
             save,
             corpus,
-        } => match bases {
-            Some(n) => measure(&paths, n, strategy),
-            None => run(
+        } => match (bases, strategy) {
+            (_, Some(RunStrategy::Exhaustive(bound))) => explore_cmd(&paths, bound, 200_000),
+            (Some(n), strategy) => measure(&paths, n, strategy.map(RunStrategy::seeded)),
+            (None, strategy) => run(
                 &paths,
                 seeds.as_deref(),
                 ci,
                 all,
                 &RunOpts {
-                    strategy,
+                    strategy: strategy.map(RunStrategy::seeded),
                     shard,
                     threads: threads.unwrap_or_else(explore::threads),
                     json,
@@ -974,6 +975,37 @@ fn shrink_cmd(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// `fsim run --strategy`: a seeded strategy, or bounded exhaustive search.
+#[derive(Clone, Copy, Debug)]
+enum RunStrategy {
+    Seeded(Strategy),
+    Exhaustive(u32),
+}
+
+impl RunStrategy {
+    fn seeded(self) -> Strategy {
+        match self {
+            RunStrategy::Seeded(s) => s,
+            RunStrategy::Exhaustive(_) => unreachable!("exhaustive runs go to explore"),
+        }
+    }
+}
+
+impl std::str::FromStr for RunStrategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.strip_prefix("exhaustive") {
+            Some("") => Ok(RunStrategy::Exhaustive(1)),
+            Some(b) => b
+                .strip_prefix(':')
+                .and_then(|b| b.parse().ok())
+                .map(RunStrategy::Exhaustive)
+                .ok_or_else(|| format!("`{s}`: expected exhaustive or exhaustive:BOUND")),
+            None => s.parse().map(RunStrategy::Seeded),
+        }
     }
 }
 
