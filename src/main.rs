@@ -799,6 +799,9 @@ fn run(
                     k.report.steps,
                     explore::describe(&k.report.outcome)
                 );
+                if opts.save.is_some() {
+                    report_new_failure(s, strategy, k.seed, &k.report.tape, opts.save.as_deref());
+                }
                 true
             }
             (Expect::Violation(inv), None, None) => {

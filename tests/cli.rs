@@ -1,0 +1,209 @@
+//! The command line end to end: exit codes 0 (as expected), 1 (a violation or an
+//! unexpected outcome), 2 (bad input); list, run with JUnit and --save, replay of what was
+//! saved, explain, merge.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fsim-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn list_names_every_scenario() {
+    let o = fsim(&["list"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o);
+    for f in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("sim-scenarios")).unwrap()
+    {
+        let name = f
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        assert!(
+            out.contains(&format!("| {name} |")),
+            "{name} missing from:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn run_writes_junit_and_a_new_failure_is_shrunk_saved_and_replays() {
+    let dir = tmp("run");
+    let junit = dir.join("junit.xml");
+    let o = fsim(&[
+        "run",
+        "sim-scenarios/startup_order.toml",
+        "--seeds",
+        "50",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("tests=\"1\" failures=\"0\"") && xml.contains("name=\"startup_order\""),
+        "{xml}"
+    );
+
+    // The fixed workload with the flaw switched on, but still expected to pass: a "new bug".
+    let fixed = std::fs::read_to_string("sim-scenarios/startup_order_fixed.toml").unwrap();
+    let bug = dir.join("new_bug.toml");
+    std::fs::write(
+        &bug,
+        fixed
+            .replace("name = \"startup_order_fixed\"", "name = \"new_bug\"")
+            .replace("flaws = []", "flaws = [\"startup_order\"]"),
+    )
+    .unwrap();
+    let corpus = dir.join("seeds");
+    let o = fsim(&[
+        "run",
+        bug.to_str().unwrap(),
+        "--seeds",
+        "200",
+        "--save",
+        "--corpus",
+        corpus.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("FAIL new_bug") && out.contains("shrunk:") && out.contains("fsim replay"),
+        "{out}"
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("failures=\"1\"")
+    );
+    let saved: Vec<PathBuf> = std::fs::read_dir(corpus.join("new_bug"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1);
+    let o = fsim(&[
+        "replay",
+        saved[0].to_str().unwrap(),
+        "--scenarios",
+        dir.to_str().unwrap(),
+        "--mermaid",
+        dir.join("d.mmd").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("replays as recorded"));
+    assert!(
+        std::fs::read_to_string(dir.join("d.mmd"))
+            .unwrap()
+            .starts_with("sequenceDiagram")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn explain_gives_a_verdict_per_claim() {
+    let dir = tmp("explain");
+    for f in [
+        "unbounded_growth.toml",
+        "unbounded_growth_fixed.toml",
+        "monitor_then_update.toml",
+    ] {
+        std::fs::copy(Path::new("sim-scenarios").join(f), dir.join(f)).unwrap();
+    }
+    let o = fsim(&[
+        "explain",
+        dir.to_str().unwrap(),
+        "--bases",
+        "2",
+        "--bound",
+        "1",
+        "--seeds",
+        "100",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("| unbounded_growth | reproduced: bounded_resources |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| unbounded_growth_fixed | fix verified |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| monitor_then_update | refuted under BEAM semantics |")
+            && out.contains("exhaustive search proves"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_input_exits_2_and_shards_that_disagree_exit_1() {
+    assert_eq!(fsim(&["run", "no/such/file.toml"]).status.code(), Some(2));
+    assert_eq!(
+        fsim(&["run", "sim-scenarios/", "--seeds", "9..3"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        fsim(&["run", "sim-scenarios/", "--shard", "4/4"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(fsim(&["frobnicate"]).status.code(), Some(2));
+    let dir = tmp("merge");
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    for (f, seeds) in [(&a, "0..20"), (&b, "0..30")] {
+        let o = fsim(&[
+            "run",
+            "sim-scenarios/unbounded_growth_fixed.toml",
+            "--seeds",
+            seeds,
+            "--json",
+            f.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    let o = fsim(&["merge", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "different seed ranges do not merge: {}",
+        text(&o)
+    );
+    std::fs::write(&b, "[{\"scenario\": 1}]").unwrap();
+    let o = fsim(&["merge", b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("b.json") && text(&o).contains("line 1"),
+        "{}",
+        text(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
