@@ -8,11 +8,17 @@
 //! - [`sim`]: the kernel (choice tape, executor, channels, virtual clock, trace);
 //! - [`otp`]: GenServer, Supervisor, Task, Registry on top of the kernel, per OTP_MODEL.md;
 //! - [`check`]: invariants and violations;
+//! - [`foundation`]: the system under test, with the report's flaws as switches;
+//! - [`scenario`]: scenario files to runnable worlds;
+//! - [`explore`]: strategies, the seed runner, exhaustive search, the shrinker, the corpus;
+//! - [`report`]: sequence diagrams;
+//! - [`cli`]: the `fsim` command line;
 //! - [`workload`]: built-in workloads for the self-check and the benchmarks.
 
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod cli;
 pub mod explore;
 pub mod foundation;
 pub mod otp;
