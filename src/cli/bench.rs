@@ -1,0 +1,130 @@
+//! The determinism self-check of `fsim check`, and `fsim bench`.
+
+use super::*;
+
+pub(super) fn check(seeds: u64) -> ExitCode {
+    let config = workload::mixed_config();
+    let started = Instant::now();
+    let mut failures = 0u64;
+    let mut steps = 0u64;
+    for seed in 0..seeds {
+        match check_seed(&config, seed, workload::mixed) {
+            Ok(r) => {
+                steps += r.steps as u64;
+                if r.outcome.is_failure() {
+                    failures += 1;
+                    eprintln!("seed {seed}: {:?}", r.outcome);
+                    for e in &r.recent {
+                        eprintln!("  {e}");
+                    }
+                }
+            }
+            Err(d) => {
+                failures += 1;
+                eprintln!("{d}");
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "mixed workload: {seeds} seeds checked twice for determinism, {steps} steps, {failures} failures ({secs:.1} s)"
+    );
+    println!("{} passed, {} failed", seeds - failures, failures);
+    if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+pub(super) fn bench_explore() {
+    use crate::sim::{Outcome, ReplayChooser};
+    println!(
+        "| unrelated pairs x messages | decisions | exhaustive (runs) | pct:2 (median runs) | pos | random |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (pairs, work) in [(0u32, 0u32), (2, 10), (8, 10), (8, 100), (32, 100)] {
+        let config = workload::planted_config("writer");
+        let run = |c: &mut dyn crate::sim::Chooser| {
+            let mut sim = Sim::new(config.clone());
+            workload::crash_between_steps(&mut sim, pairs, work);
+            sim.run(c)
+        };
+        let decisions = run(&mut ReplayChooser::new(Default::default())).tape.len() as u32;
+        let found = |r: &crate::sim::RunReport| matches!(r.outcome, Outcome::Violation(_));
+        let ex = exhaustive::search(
+            run,
+            found,
+            exhaustive::Bound {
+                deviations: 1,
+                max_runs: 1_000_000,
+            },
+        );
+        let shape = explore::strategy::Shape {
+            fault_ppm: 20_000,
+            jump_ppm: 0,
+            fault_budget: 1,
+            decisions,
+        };
+        let median_runs = |st: Strategy| {
+            let mut v: Vec<u64> = (0..20u64)
+                .map(|base| {
+                    (0..5_000u64)
+                        .position(|i| found(&run(&mut *st.chooser((base << 32) + i, shape))))
+                        .map_or(u64::MAX, |p| p as u64 + 1)
+                })
+                .collect();
+            v.sort();
+            match v[10] {
+                u64::MAX => "> 5000".to_string(),
+                n => n.to_string(),
+            }
+        };
+        println!(
+            "| {pairs} x {work} | {decisions} | {} | {} | {} | {} |",
+            ex.runs,
+            median_runs(Strategy::Pct { depth: 2 }),
+            median_runs(Strategy::Pos),
+            median_runs(Strategy::Random)
+        );
+    }
+}
+
+pub(super) fn bench(messages: u64, seeds: u64, n: u32) {
+    let t = Instant::now();
+    let mut sim = Sim::new(workload::unbounded_config());
+    workload::ping_pong(&mut sim, messages);
+    let r = sim.run(&mut RandomChooser::new(1));
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "ping_pong {messages} msgs: {} decisions in {s:.3} s = {:.2}M decisions/s, {:.2}M msgs/s",
+        r.steps,
+        r.steps as f64 / s / 1e6,
+        messages as f64 / s / 1e6
+    );
+    let t = Instant::now();
+    let mut steps = 0u64;
+    let config = Config::default();
+    for seed in 0..seeds {
+        let mut sim = Sim::new(config.clone());
+        workload::three_actors(&mut sim);
+        steps += sim.run(&mut RandomChooser::new(seed)).steps as u64;
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "three_actors: {seeds} executions in {s:.3} s = {:.0}k executions/s ({:.1} decisions each)",
+        seeds as f64 / s / 1e3,
+        steps as f64 / seeds as f64
+    );
+    let t = Instant::now();
+    let mut sim = Sim::new(workload::unbounded_config());
+    workload::churn(&mut sim, n);
+    let r = sim.run(&mut RandomChooser::new(1));
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "spawn_exit_churn: {n} children in {s:.3} s = {:.2}M spawn+exit/s ({} decisions, {:?})",
+        n as f64 / s / 1e6,
+        r.steps,
+        r.outcome
+    );
+}

@@ -1,0 +1,299 @@
+//! `fsim list`, `fsim explain`, `fsim explore`, `fsim shrink`.
+
+use super::*;
+
+pub(super) fn list(dir: &std::path::Path) -> ExitCode {
+    let scenarios = match load_or_report(&[dir.to_path_buf()]) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    println!("| scenario | flaws | expect | invariants | seeds (CI) | strategy |");
+    println!("|---|---|---|---|---|---|");
+    for s in &scenarios {
+        let flaws: Vec<String> = s.flaws.iter().map(|f| f.to_string()).collect();
+        let expect = match &s.expect {
+            Expect::Pass => "pass".to_string(),
+            Expect::Violation(inv) => format!("violation of {inv}"),
+        };
+        println!(
+            "| {} | {} | {expect} | {} | {} ({}) | {} |",
+            s.name,
+            if flaws.is_empty() {
+                "none (fixed design)".into()
+            } else {
+                flaws.join(", ")
+            },
+            s.invariants.join(", "),
+            s.explore.seeds,
+            s.explore.ci_seeds,
+            s.explore.strategy
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+pub(super) fn explain(
+    dir: &std::path::Path,
+    bases: u64,
+    bound: u32,
+    seeds: Option<u64>,
+) -> ExitCode {
+    let scenarios = match load_or_report(&[dir.to_path_buf()]) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut bad = 0;
+    println!("| claim (scenario) | verdict | evidence |");
+    println!("|---|---|---|");
+    for s in &scenarios {
+        let verdict = match &s.expect {
+            Expect::Violation(inv) => explain_flaw(s, inv, bases),
+            Expect::Pass => explain_pass(s, bound, seeds),
+        };
+        match verdict {
+            Ok((v, evidence)) => println!("| {} | {v} | {evidence} |", s.name),
+            Err(why) => {
+                bad += 1;
+                println!("| {} | NOT AS EXPECTED | {why} |", s.name);
+            }
+        }
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Reproduced: runs to the first violation (median over `bases`) and the shrunk repro.
+pub(super) fn explain_flaw(
+    s: &Scenario,
+    inv: &str,
+    bases: u64,
+) -> Result<(String, String), String> {
+    let mut runs = Vec::new();
+    let mut first = None;
+    for b in 0..bases.max(1) {
+        let start = b << 32;
+        let sw = explore::sweep(
+            s,
+            s.explore.strategy,
+            start..start + s.explore.seeds,
+            StopAt::FirstFailure,
+        );
+        if let Some(k) = &sw.first_unexpected {
+            return Err(format!(
+                "seed {}: {}",
+                k.seed,
+                explore::describe(&k.report.outcome)
+            ));
+        }
+        let k = sw
+            .first_found
+            .ok_or(format!("{inv} not violated in {} seeds", s.explore.seeds))?;
+        runs.push(sw.runs);
+        first.get_or_insert(k);
+    }
+    runs.sort();
+    let k = first.expect("at least one base");
+    let shrunk =
+        shrink::shrink(s, &k.report.tape, shrink::Options::default()).map_err(|e| e.to_string())?;
+    Ok((
+        format!("reproduced: {inv}"),
+        format!(
+            "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s); `fsim shrink {} --seed {}`",
+            runs[runs.len() / 2],
+            s.explore.strategy,
+            k.report.steps,
+            shrunk.report.steps,
+            shrunk.report.faults,
+            shrunk.report.deviations,
+            s.path
+                .as_ref()
+                .map_or(s.name.clone(), |p| p.display().to_string()),
+            k.seed
+        ),
+    ))
+}
+
+/// Refuted (a report claim that must pass) or fixed: seeds passed and the bound proven.
+pub(super) fn explain_pass(
+    s: &Scenario,
+    bound: u32,
+    seeds: Option<u64>,
+) -> Result<(String, String), String> {
+    let n = seeds.unwrap_or(s.explore.ci_seeds);
+    let sw = explore::sweep(s, s.explore.strategy, 0..n, StopAt::FirstFailure);
+    if let Some(k) = sw.first_unexpected.or(sw.first_found) {
+        return Err(format!(
+            "seed {}: {}",
+            k.seed,
+            explore::describe(&k.report.outcome)
+        ));
+    }
+    let mut evidence = format!("{n} {} schedules pass", s.explore.strategy);
+    if bound > 0 {
+        let ex = exhaustive::search(
+            |c| s.run_chooser(c),
+            |r| r.outcome.is_failure(),
+            exhaustive::Bound {
+                deviations: bound,
+                max_runs: 200_000,
+            },
+        );
+        if let Some((_, r)) = ex.found {
+            return Err(format!("exhaustive: {}", explore::describe(&r.outcome)));
+        }
+        evidence += &if ex.complete {
+            format!(
+                "; exhaustive search proves all {} schedules within {bound} deviation(s)",
+                ex.runs
+            )
+        } else {
+            format!(
+                "; {} schedules within {bound} deviation(s) pass (search incomplete)",
+                ex.runs
+            )
+        };
+    }
+    let verdict = if s.flaws.iter().count() > 0 {
+        "refuted under BEAM semantics"
+    } else {
+        "fix verified"
+    };
+    Ok((verdict.to_string(), evidence))
+}
+
+pub(super) fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u64) -> ExitCode {
+    let scenarios = match load_or_report(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut bad = 0;
+    for s in &scenarios {
+        let started = Instant::now();
+        let search = exhaustive::search(
+            |c| s.run_chooser(c),
+            |r| r.outcome.is_failure(),
+            exhaustive::Bound {
+                deviations: bound,
+                max_runs,
+            },
+        );
+        let secs = started.elapsed().as_secs_f64();
+        let verdict = match (&s.expect, &search.found) {
+            (Expect::Violation(inv), Some((_, r)))
+                if s.judge(&r.outcome) == scenario::Judgement::Found =>
+            {
+                format!(
+                    "ok   found {inv} after {} runs ({} steps)",
+                    search.runs, r.steps
+                )
+            }
+            (Expect::Pass, None) if search.complete => format!(
+                "ok   proven: {} runs cover every schedule with <= {bound} deviations ({} pruned as equivalent)",
+                search.runs, search.pruned
+            ),
+            (_, Some((tape, r))) => {
+                bad += 1;
+                format!(
+                    "FAIL after {} runs: {}\n  tape (replay it with `fsim replay --tape FILE`): {}",
+                    search.runs,
+                    explore::describe(&r.outcome),
+                    tape.to_lines().join(" | ")
+                )
+            }
+            (Expect::Violation(inv), None) => {
+                bad += 1;
+                format!(
+                    "FAIL {inv} not found in {} runs (complete: {})",
+                    search.runs, search.complete
+                )
+            }
+            (Expect::Pass, None) => {
+                bad += 1;
+                format!("FAIL not complete within {max_runs} runs")
+            }
+        };
+        println!("{:<34} {verdict} [{secs:.1} s]", s.name);
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+pub(super) fn shrink_cmd(
+    paths: &[std::path::PathBuf],
+    seed: Option<u64>,
+    strategy: Option<Strategy>,
+    save: Option<&std::path::Path>,
+    budget: u32,
+) -> ExitCode {
+    let scenarios = match load_or_report(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut bad = 0;
+    for s in scenarios
+        .iter()
+        .filter(|s| matches!(s.expect, Expect::Violation(_)))
+    {
+        let strategy = strategy.unwrap_or(s.explore.strategy);
+        let found = match seed {
+            Some(seed) => Some((seed, s.run_strategy(strategy, seed))),
+            None => explore::sweep(s, strategy, 0..s.explore.seeds, StopAt::FirstFailure)
+                .first_found
+                .map(|k| (k.seed, k.report)),
+        };
+        let Some((seed, report)) = found else {
+            println!("{}: no failing seed to shrink", s.name);
+            bad += 1;
+            continue;
+        };
+        let started = Instant::now();
+        let shrunk = match shrink::shrink(s, &report.tape, shrink::Options { budget }) {
+            Ok(x) => x,
+            Err(e) => {
+                println!("{}: seed {seed}: {e}", s.name);
+                bad += 1;
+                continue;
+            }
+        };
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        let slice = explore::causal_slice(&s.run_tape(&shrunk.tape, true));
+        println!(
+            "{}: seed {seed} ({strategy}): {} steps -> {} steps ({} in the violation's causal past), \
+             {} faults, {} deviations, {} choices; {} replays, {} rounds, {ms:.0} ms",
+            s.name,
+            shrunk.original_steps,
+            shrunk.report.steps,
+            slice.len(),
+            shrunk.report.faults,
+            shrunk.report.deviations,
+            shrunk.tape.len(),
+            shrunk.replays,
+            shrunk.rounds,
+        );
+        println!("  {}", explore::describe(&shrunk.report.outcome));
+        for e in &slice {
+            println!("    {}", e.to_string().lines().next().unwrap_or(""));
+        }
+        if let Some(root) = save {
+            let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);
+            match entry.save(root) {
+                Ok(p) => println!("  saved {}", p.display()),
+                Err(e) => {
+                    eprintln!("error: writing the corpus entry: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,203 @@
+//! `fsim replay` and the corpus check of `fsim check`.
+
+use super::*;
+
+/// Where `fsim replay` draws the run.
+pub(super) struct Pictures {
+    pub(super) svg: Option<std::path::PathBuf>,
+    pub(super) html: Option<std::path::PathBuf>,
+    pub(super) mermaid: Option<std::path::PathBuf>,
+}
+
+impl Pictures {
+    fn draw(&self, s: &Scenario, r: &crate::sim::RunReport) -> Result<(), String> {
+        let d = crate::report::Diagram::of(&s.name, r);
+        for (path, text) in [
+            (&self.svg, d.svg()),
+            (&self.html, d.html()),
+            (&self.mermaid, d.mermaid()),
+        ] {
+            if let Some(p) = path {
+                std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+                println!("drew {}", p.display());
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn replay(
+    path: &std::path::Path,
+    seed: Option<u64>,
+    tape: Option<&std::path::Path>,
+    strategy: Option<Strategy>,
+    last: Option<usize>,
+    pictures: &Pictures,
+) -> ExitCode {
+    let s = match Scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tape = match (seed, tape) {
+        (Some(seed), _) => {
+            s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed)
+                .tape
+        }
+        (None, Some(t)) => {
+            let text = match std::fs::read_to_string(t) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", t.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            match crate::sim::Tape::from_lines(&lines) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", t.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        (None, None) => {
+            eprintln!("error: give --seed N or --tape FILE");
+            return ExitCode::from(2);
+        }
+    };
+    let r = s.run_tape(&tape, true);
+    print_run(&s, &r, last);
+    if let Err(e) = pictures.draw(&s, &r) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    if let Some(seed) = seed {
+        // The seeded run and the replay of its tape must be the same run.
+        let seeded = s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed);
+        if seeded.trace_hash != r.trace_hash {
+            eprintln!(
+                "DIVERGED: seed {seed} ran with trace hash {:016x}, its tape replays to {:016x}",
+                seeded.trace_hash, r.trace_hash
+            );
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+pub(super) fn print_run(s: &Scenario, r: &crate::sim::RunReport, last: Option<usize>) {
+    let trace = r.trace.as_deref().unwrap_or(&[]);
+    let from = last.map_or(0, |n| trace.len().saturating_sub(n));
+    for e in &trace[from..] {
+        println!("{e}");
+    }
+    println!(
+        "{}: {} steps, {} choices, {} faults, {} deviations, trace hash {:016x}",
+        s.name,
+        r.steps,
+        r.tape.len(),
+        r.faults,
+        r.deviations,
+        r.trace_hash
+    );
+    println!("{}", explore::describe(&r.outcome));
+}
+
+/// `fsim replay seeds/<scenario>/<id>.json`: the recorded run, asserted.
+pub(super) fn replay_entry(
+    path: &std::path::Path,
+    scenarios: &std::path::Path,
+    last: Option<usize>,
+    pictures: &Pictures,
+) -> ExitCode {
+    let entry = match corpus::Entry::load(path) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let all = match scenario::load_dir(scenarios) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(s) = all.iter().find(|s| s.name == entry.scenario) else {
+        eprintln!(
+            "error: {}: no scenario named {} in {}",
+            path.display(),
+            entry.scenario,
+            scenarios.display()
+        );
+        return ExitCode::from(2);
+    };
+    match entry.verify(s) {
+        Ok(r) => {
+            print_run(s, &r, last);
+            println!("replays as recorded (trace hash {})", entry.trace_hash);
+            match pictures.draw(s, &r) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Err(why) => {
+            eprintln!("DIVERGED: {}: {why}", path.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Replays every corpus entry against its scenario (found by name in `scenarios`).
+pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) -> ExitCode {
+    let all = match scenario::load_dir(scenarios) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let paths = corpus::entries(root);
+    let mut bad = 0;
+    for p in &paths {
+        let verdict = corpus::Entry::load(p).and_then(|e| {
+            let s = all
+                .iter()
+                .find(|s| s.name == e.scenario)
+                .ok_or_else(|| format!("no scenario named {}", e.scenario))?;
+            e.verify(s).map(|r| (e, r))
+        });
+        match verdict {
+            Ok((e, r)) => println!(
+                "ok   corpus {} ({} steps, {})",
+                p.display(),
+                r.steps,
+                match &e.expected {
+                    corpus::Expected::Violation { invariant } => format!("violates {invariant}"),
+                    corpus::Expected::Pass => "passes".into(),
+                }
+            ),
+            Err(why) => {
+                bad += 1;
+                println!("FAIL corpus {}: {why}", p.display());
+            }
+        }
+    }
+    println!(
+        "corpus: {} entries, {} replay as recorded, {bad} do not",
+        paths.len(),
+        paths.len() - bad
+    );
+    if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
