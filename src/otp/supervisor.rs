@@ -219,7 +219,8 @@ pub enum SupCall {
 /// Replies to [`SupCall`].
 #[derive(Debug)]
 pub enum SupReply {
-    /// `(id, pid)` in start order; `None` for a child that is not running.
+    /// `(id, pid)` in reverse start order, as OTP lists them; `None` for a child that is
+    /// not running.
     Children(Vec<(String, Option<Pid>)>),
     /// `:ok`.
     Ok,
@@ -407,9 +408,13 @@ impl GenServer for Supervisor {
 
     async fn handle_call(&mut self, cx: &Cx, req: SupCall, _from: From) -> CallReply<SupReply> {
         CallReply::Reply(match req {
+            // supervisor.erl keeps children newest first: which_children lists them in
+            // reverse start order, a dynamic child (started last) first. (Checked on
+            // OTP 25: static a, b, c then start_child d gives [d, c, b, a].)
             SupCall::WhichChildren => SupReply::Children(
                 self.children
                     .iter()
+                    .rev()
                     .map(|c| (c.spec.id.clone(), c.pid))
                     .collect(),
             ),

@@ -1,6 +1,6 @@
 # Rule 32: a supervisor traps exits; children start in list order, each start synchronous;
-# start_link returns after all children started. (which_children is sorted: OTP lists it
-# in reverse start order.)
+# start_link returns after all children started. which_children lists the children newest
+# first (reverse start order).
 defmodule R32.W do
   use GenServer
   def start_link({id, prev}), do: GenServer.start_link(__MODULE__, {id, prev}, name: id)
@@ -22,7 +22,7 @@ defmodule R32 do
       %{id: :r32_c, start: {R32.W, :start_link, [{:r32_c, :r32_b}]}}
     ]
     {:ok, sup} = Supervisor.start_link(children, strategy: :one_for_one)
-    ids = Supervisor.which_children(sup) |> Enum.map(fn {id, p, _, _} -> "#{id}:#{is_pid(p)}" end) |> Enum.sort()
+    ids = Supervisor.which_children(sup) |> Enum.map(fn {id, p, _, _} -> "#{id}:#{is_pid(p)}" end)
     IO.puts("r32 start_link returned; children running: #{Enum.join(ids, " ")}")
     ref = Process.monitor(:r32_b)
     Process.exit(Process.whereis(:r32_b), :boom)

@@ -463,12 +463,11 @@ fn r32(sim: &mut Sim, out: Out) {
         let sup = supervisor::start_link(&cx, SupSpec::new(Strategy::OneForOne, children), None)
             .await
             .unwrap();
-        let mut kids: Vec<String> = supervisor::which_children(&cx, sup)
+        let kids: Vec<String> = supervisor::which_children(&cx, sup)
             .await
             .into_iter()
             .map(|(id, p)| format!("{id}:{}", p.is_some()))
             .collect();
-        kids.sort();
         out.line(format!(
             "r32 start_link returned; children running: {}",
             kids.join(" ")
