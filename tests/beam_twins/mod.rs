@@ -3,6 +3,8 @@
 
 mod a;
 mod b;
+mod c;
+mod d;
 
 use super::Case;
 use fsim::sim::*;
@@ -50,6 +52,8 @@ pub fn cases() -> Vec<Case> {
     ];
     v.extend(a::cases());
     v.extend(b::cases());
+    v.extend(c::cases());
+    v.extend(d::cases());
     v.sort_by_key(|c| c.script);
     v
 }

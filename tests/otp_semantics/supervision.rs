@@ -750,6 +750,20 @@ fn r36_restart_exactly_max_seconds_after_three_still_counts() {
     }
 }
 
+#[test]
+fn r36_restart_times_are_whole_seconds() {
+    for seed in 0..SEEDS {
+        // supervisor.erl stamps restarts with erlang:monotonic_time(second): at 5.9 s the
+        // restarts of second 0 are still within 5 s (5 =< 0 + 5), so the fourth stops it,
+        // though 5.9 s have passed; at 6.0 s they have left the window.
+        let (sup_exit, _, _, _) = intensity_run(seed, &[0, 0, 0, 5900]);
+        assert_eq!(sup_exit, Some(ExitReason::Shutdown), "seed {seed}");
+        let (sup_exit, log, _, _) = intensity_run(seed, &[0, 0, 0, 6000]);
+        assert_eq!(sup_exit, None, "seed {seed}");
+        assert_eq!(log.count("init a"), 5, "seed {seed}");
+    }
+}
+
 // ---- rule 37: failed restarts --------------------------------------------------------
 
 /// A hook that fails `init` while `fail` is set, telling the test each time.
