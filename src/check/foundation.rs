@@ -5,7 +5,7 @@
 //! [`crate::foundation`]; the generic machinery above does not.
 
 use super::{Invariant, When};
-use crate::foundation::config::ConfigServer;
+use crate::foundation::config::{ConfigServer, Dependency};
 use crate::foundation::events::EventStore;
 use crate::foundation::telemetry::{MAX_METRICS, TelemetryService};
 use crate::foundation::{Observer, Phase, ServiceContext, degradation, label};
@@ -487,28 +487,22 @@ fn dependents_consistent(w: &World, app: &ServiceContext) -> Result<(), String> 
 
 /// `(service, Some(the ConfigServer its dependency names))` for the app's dependents.
 fn dependents(w: &World, app: &ServiceContext) -> Vec<(String, Option<Option<Pid>>)> {
-    let mut out = Vec::new();
-    if let Some(e) = app.holder(w, label::EVENTS) {
-        let d = state::<EventStore, _>(w, e, |s| {
-            s.dependency
-                .as_ref()
-                .filter(|d| !d.waiting)
-                .map(|d| d.server)
+    [label::EVENTS, label::TELEMETRY]
+        .into_iter()
+        .filter_map(|svc| app.holder(w, svc))
+        .map(|p| {
+            let d = with_dependency(w, p, |d| (!d.waiting).then_some(d.server)).flatten();
+            (who(w, p), d)
         })
-        .flatten();
-        out.push((who(w, e), d));
-    }
-    if let Some(t) = app.holder(w, label::TELEMETRY) {
-        let d = state::<TelemetryService, _>(w, t, |s| {
-            s.dependency
-                .as_ref()
-                .filter(|d| !d.waiting)
-                .map(|d| d.server)
-        })
-        .flatten();
-        out.push((who(w, t), d));
-    }
-    out
+        .collect()
+}
+
+/// Reads the dependency a dependent (EventStore or TelemetryService) holds, between
+/// callbacks; `None` for any other process, one inside a callback, or one not yet set up.
+fn with_dependency<R>(w: &World, p: Pid, f: impl Fn(&Dependency) -> R) -> Option<R> {
+    state::<EventStore, _>(w, p, |s| s.dependency.as_ref().map(&f))
+        .or_else(|| state::<TelemetryService, _>(w, p, |s| s.dependency.as_ref().map(&f)))
+        .flatten()
 }
 
 fn start_order(w: &World) -> Result<(), String> {
@@ -526,30 +520,14 @@ fn start_order(w: &World) -> Result<(), String> {
             }
         }
     }
-    for e in live_labelled(w, label::EVENTS) {
-        if state::<EventStore, _>(w, e, |s| {
-            s.dependency
-                .as_ref()
-                .is_some_and(|d| d.server.is_none() && !d.waiting)
-        }) == Some(true)
-        {
-            return Err(format!(
-                "event_store {} started before any ConfigServer and runs on default configuration",
-                who(w, e)
-            ));
-        }
-    }
-    for t in live_labelled(w, label::TELEMETRY) {
-        if state::<TelemetryService, _>(w, t, |s| {
-            s.dependency
-                .as_ref()
-                .is_some_and(|d| d.server.is_none() && !d.waiting)
-        }) == Some(true)
-        {
-            return Err(format!(
-                "telemetry_service {} started before any ConfigServer and runs on default configuration",
-                who(w, t)
-            ));
+    for svc in [label::EVENTS, label::TELEMETRY] {
+        for p in live_labelled(w, svc) {
+            if with_dependency(w, p, |d| d.server.is_none() && !d.waiting) == Some(true) {
+                return Err(format!(
+                    "{svc} {} started before any ConfigServer and runs on default configuration",
+                    who(w, p)
+                ));
+            }
         }
     }
     Ok(())

@@ -469,16 +469,13 @@ pub const ATTACH_RETRY_MS: u64 = 10;
 #[derive(Debug)]
 pub struct AttachTick;
 
-/// A dependent's `handle_info` for [`AttachTick`]: tries to subscribe again, and arms the
-/// next try if the ConfigServer is still missing.
+/// A dependent's `handle_info` for [`AttachTick`]: tries to subscribe again (which arms
+/// the next try if the ConfigServer is still missing).
 pub async fn retry_attach(cx: &Cx, ctx: &ServiceContext, dep: &mut Option<Dependency>) {
     if !dep.as_ref().is_some_and(|d| d.waiting) {
         return;
     }
     if let Ok(d) = attach_dependent(cx, ctx).await {
-        if d.waiting {
-            cx.send_after(cx.me(), AttachTick, ATTACH_RETRY_MS);
-        }
         *dep = Some(d);
     }
 }
@@ -512,6 +509,7 @@ pub async fn attach_dependent(cx: &Cx, ctx: &ServiceContext) -> Result<Dependenc
         };
     }
     let Some(server) = server else {
+        cx.send_after(cx.me(), AttachTick, ATTACH_RETRY_MS); // try again until it is back
         return Ok(Dependency {
             server: None,
             config: defaults(),

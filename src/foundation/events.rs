@@ -168,9 +168,6 @@ impl GenServer for EventStore {
             Err(e) => return Init::Stop(ExitReason::custom(format!("config unavailable: {e}"))),
         };
         self.max_events = max_events(&dep.config);
-        if dep.waiting {
-            cx.send_after(cx.me(), config::AttachTick, config::ATTACH_RETRY_MS);
-        }
         self.dependency = Some(dep);
         self.ctx
             .observer

@@ -103,12 +103,7 @@ impl GenServer for TelemetryService {
 
     async fn init(&mut self, cx: &Cx) -> Init {
         match config::attach_dependent(cx, &self.ctx).await {
-            Ok(d) => {
-                if d.waiting {
-                    cx.send_after(cx.me(), config::AttachTick, config::ATTACH_RETRY_MS);
-                }
-                self.dependency = Some(d)
-            }
+            Ok(d) => self.dependency = Some(d),
             Err(e) => return Init::Stop(ExitReason::custom(format!("config unavailable: {e}"))),
         }
         self.ctx

@@ -31,7 +31,6 @@
 pub mod ops;
 mod suite;
 
-use crate::check::Invariant;
 use crate::check::foundation::{self as checks, CATALOGUE};
 use crate::explore::strategy::{Shape, Strategy};
 use crate::foundation::{Flaw, Flaws, Observer, ServiceContext};
@@ -634,15 +633,6 @@ pub enum Judgement {
     Passed,
     /// It failed in a way the scenario does not expect (another invariant, a bound).
     Unexpected,
-}
-
-/// Invariants a scenario checks, built for an application context (for library users
-/// who assemble their own worlds).
-pub fn invariants(names: &[String], app: &ServiceContext) -> Vec<Box<dyn Invariant>> {
-    names
-        .iter()
-        .filter_map(|n| checks::by_name(n, app))
-        .collect()
 }
 
 /// Every scenario file in `dir`, sorted by file name.
