@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`).
 
-use super::{Out, ex};
+use super::{Out, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{
     self, CallReply, From, GenServer, Init, ServerRef, StartError, StartOpts,
@@ -77,16 +77,6 @@ fn nil_or(p: Option<Pid>) -> String {
         None => "nil".into(),
         Some(_) => "#PID<..>".into(),
     }
-}
-
-/// Waits for the `DOWN` of monitor `mref`.
-async fn down(cx: &Cx, mref: Ref) -> ExitReason {
-    cx.recv_match(Matcher::Tag(mref))
-        .await
-        .down()
-        .unwrap()
-        .2
-        .clone()
 }
 
 /// Waits for an `EXIT` message from `from`.

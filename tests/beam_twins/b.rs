@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`).
 
-use super::{Out, ex};
+use super::{Out, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next, StartOpts};
 use fsim::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
@@ -41,12 +41,6 @@ pub fn cases() -> Vec<Case> {
             twin: r49,
         },
     ]
-}
-
-/// Waits for the DOWN of `mref` and returns its reason.
-async fn down(cx: &Cx, mref: Ref) -> ExitReason {
-    let env = cx.recv_match(Matcher::Tag(mref)).await;
-    env.down().expect("a DOWN").2.clone()
 }
 
 /// The next message, if one is already in the mailbox.

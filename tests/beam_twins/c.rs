@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`): rules 33–36, supervisors.
 
-use super::{Out, ex};
+use super::{Out, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next, StartError};
 use fsim::otp::supervisor::{self, ChildSpec, Restart, Strategy, SupSpec};
@@ -25,12 +25,6 @@ pub fn cases() -> Vec<Case> {
             twin: r36,
         },
     ]
-}
-
-/// Waits for the DOWN of `mref` and returns its reason.
-async fn down(cx: &Cx, mref: Ref) -> ExitReason {
-    let env = cx.recv_match(Matcher::Tag(mref)).await;
-    env.down().expect("a DOWN").2.clone()
 }
 
 /// `{:shutdown, {a, b, c}}` as Elixir prints it, from fsim's `ShutdownWith("{a, b, c}")`.

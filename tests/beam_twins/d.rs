@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`).
 
-use super::{Out, ex};
+use super::{Out, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init};
 use fsim::otp::supervisor::{self, ChildSpec, Shutdown, Strategy, SupSpec};
@@ -105,8 +105,8 @@ fn r39(sim: &mut Sim, out: Out) {
             let () = gen_server::call(&cx, pids[id], (), None).await;
             let reply = supervisor::terminate_child(&cx, sup, id).await;
             assert!(matches!(reply, supervisor::SupReply::Ok), "{reply:?}");
-            let env = cx.recv_match(Matcher::Tag(r)).await;
-            let down = ex(env.down().unwrap().2);
+            let reason = down(&cx, r).await;
+            let got = ex(&reason);
             let t = match cx
                 .recv_timeout(
                     Matcher::when(move |e| e.peek::<Term39>().is_some_and(|t| t.0 == id)),
@@ -123,7 +123,7 @@ fn r39(sim: &mut Sim, out: Out) {
                 Shutdown::Infinity => ":infinity".into(),
             };
             out.line(format!(
-                "r39 {id} (shutdown {s}): DOWN {down}, terminate {t}"
+                "r39 {id} (shutdown {s}): DOWN {got}, terminate {t}"
             ));
         }
         cx.sleep(200).await;
@@ -198,11 +198,11 @@ fn r42(sim: &mut Sim, out: Out) {
                 cx.exit_signal(t, ExitReason::Kill);
                 cx.recv_match(Matcher::Tag(r)).await;
             } else {
-                let env = cx.recv_match(Matcher::Tag(r)).await;
+                let reason = down(&cx, r).await;
                 out.line(format!(
                     "r42 caller exits {}: task DOWN {}",
                     ex(&reason),
-                    ex(env.down().unwrap().2)
+                    ex(&reason)
                 ));
             }
         }
@@ -235,10 +235,10 @@ fn r42(sim: &mut Sim, out: Out) {
                 ));
                 cx.exit_signal(caller, ExitReason::Kill);
             } else {
-                let env = cx.recv_match(Matcher::Tag(cr)).await;
+                let reason = down(&cx, cr).await;
                 out.line(format!(
                     "r42 task crashes: non-trapping caller DOWN {}",
-                    ex(env.down().unwrap().2)
+                    ex(&reason)
                 ));
             }
         }
@@ -263,8 +263,8 @@ fn r43(sim: &mut Sim, out: Out) {
             let (_, TaskOf(t)) = cx.recv_type::<TaskOf>().await;
             let cr = cx.monitor(caller);
             cx.exit_signal(caller, reason);
-            let env = cx.recv_match(Matcher::Tag(cr)).await;
-            let r = ex(env.down().unwrap().2);
+            let reason = down(&cx, cr).await;
+            let r = ex(&reason);
             cx.sleep(200).await;
             out.line(format!(
                 "r43 caller exits {r}: task alive={}",
@@ -282,8 +282,8 @@ fn r43(sim: &mut Sim, out: Out) {
         let (_, TaskOf(t)) = cx.recv_type::<TaskOf>().await;
         let r = cx.monitor(t);
         cx.send(t, Go);
-        let env = cx.recv_match(Matcher::Tag(r)).await;
-        let r = ex(env.down().unwrap().2);
+        let reason = down(&cx, r).await;
+        let r = ex(&reason);
         cx.sleep(200).await;
         out.line(format!(
             "r43 task crashes (DOWN {r}): caller alive={}",
@@ -320,20 +320,17 @@ fn r44(sim: &mut Sim, out: Out) {
         let t2 = task::start_child(&cx, sup, crasher).await.unwrap();
         let r2 = cx.monitor(t2);
         cx.send(t2, Go);
-        let env = cx.recv_match(Matcher::Tag(r2)).await;
-        let down = ex(env.down().unwrap().2);
+        let reason = down(&cx, r2).await;
+        let got = ex(&reason);
         cx.sleep(200).await;
         let n = task::children(&cx, sup).await.len();
         out.line(format!(
-            "r44 task crashes (DOWN {down}): starter alive={}, children={n}, supervisor alive={}",
+            "r44 task crashes (DOWN {got}): starter alive={}, children={n}, supervisor alive={}",
             cx.is_alive(test).await,
             cx.is_alive(sup).await
         ));
         gen_server::stop(&cx, sup, ExitReason::Normal).await;
-        let env = cx.recv_match(Matcher::Tag(r)).await;
-        out.line(format!(
-            "r44 supervisor stopped: task DOWN {}",
-            ex(env.down().unwrap().2)
-        ));
+        let reason = down(&cx, r).await;
+        out.line(format!("r44 supervisor stopped: task DOWN {}", ex(&reason)));
     });
 }

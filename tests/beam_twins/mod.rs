@@ -24,6 +24,12 @@ impl Out {
     }
 }
 
+/// Waits for the `DOWN` of monitor `mref` and returns its reason.
+pub async fn down(cx: &Cx, mref: Ref) -> ExitReason {
+    let env = cx.recv_match(Matcher::Tag(mref)).await;
+    env.down().expect("a DOWN").2.clone()
+}
+
 /// An exit reason as Elixir's `inspect` prints it.
 pub fn ex(r: &ExitReason) -> String {
     match r {
@@ -66,11 +72,8 @@ fn r04(sim: &mut Sim, out: Out) {
         cx.send(dead, ());
         out.line("r04 send to dead: ok");
         let r2 = cx.monitor(dead);
-        let env = cx.recv_match(Matcher::Tag(r2)).await;
-        out.line(format!(
-            "r04 monitor dead: DOWN {}",
-            ex(env.down().unwrap().2)
-        ));
+        let reason = down(&cx, r2).await;
+        out.line(format!("r04 monitor dead: DOWN {}", ex(&reason)));
         cx.trap_exit(true);
         cx.link(dead);
         match cx
@@ -125,10 +128,10 @@ fn r10(sim: &mut Sim, out: Out) {
         let l2 = linker(&cx, me, child).await;
         cx.recv_type::<Linked>().await;
         cx.send(l2, ExitWith(ExitReason::custom("boom")));
-        let env = cx.recv_match(Matcher::Tag(r)).await;
+        let reason = down(&cx, r).await;
         out.line(format!(
             "r10 linked exit boom: child exited {}",
-            ex(env.down().unwrap().2)
+            ex(&reason)
         ));
     });
 }
