@@ -245,6 +245,24 @@ fn r42(sim: &mut Sim, out: Out) {
     });
 }
 
+/// A caller that starts a `Task.start` task (a crasher waiting for `Go`, or one that
+/// waits forever), reports it to `test` and lives on: `(caller, task)`.
+async fn caller_with_task(cx: &Cx, test: Pid, crashing: bool) -> (Pid, Pid) {
+    let caller = cx
+        .spawn(move |c| async move {
+            let t = if crashing {
+                task::start(&c, crasher).await
+            } else {
+                task::start(&c, |tcx| async move { forever(&tcx).await }).await
+            };
+            c.send(test, TaskOf(t));
+            forever(&c).await;
+        })
+        .await;
+    let (_, TaskOf(t)) = cx.recv_type::<TaskOf>().await;
+    (caller, t)
+}
+
 fn r43(sim: &mut Sim, out: Out) {
     sim.spawn("test", move |cx| async move {
         let test = cx.me();
@@ -253,14 +271,7 @@ fn r43(sim: &mut Sim, out: Out) {
             ExitReason::Shutdown,
             ExitReason::Kill,
         ] {
-            let caller = cx
-                .spawn(move |c| async move {
-                    let t = task::start(&c, |tcx| async move { forever(&tcx).await }).await;
-                    c.send(test, TaskOf(t));
-                    forever(&c).await;
-                })
-                .await;
-            let (_, TaskOf(t)) = cx.recv_type::<TaskOf>().await;
+            let (caller, t) = caller_with_task(&cx, test, false).await;
             let cr = cx.monitor(caller);
             cx.exit_signal(caller, reason);
             let reason = down(&cx, cr).await;
@@ -272,14 +283,7 @@ fn r43(sim: &mut Sim, out: Out) {
             ));
             cx.exit_signal(t, ExitReason::Kill);
         }
-        let caller = cx
-            .spawn(move |c| async move {
-                let t = task::start(&c, crasher).await;
-                c.send(test, TaskOf(t));
-                forever(&c).await;
-            })
-            .await;
-        let (_, TaskOf(t)) = cx.recv_type::<TaskOf>().await;
+        let (caller, t) = caller_with_task(&cx, test, true).await;
         let r = cx.monitor(t);
         cx.send(t, Go);
         let reason = down(&cx, r).await;
