@@ -92,7 +92,7 @@ pub fn mixed(sim: &mut Sim) {
         }
         // Wait a while, then take the tree down.
         cx.send_after(cx.me(), Tick(99), 2_000);
-        cx.recv_match(Matcher::when(|e| e.is::<Tick>())).await;
+        cx.recv_match(Matcher::of::<Tick>()).await;
         let _ = gen_server::try_stop(&cx, sup, ExitReason::Shutdown).await;
     });
 }
@@ -119,8 +119,7 @@ async fn client(cx: Cx, i: u32) {
             gen_server::try_call(&cx, target, crate::workload::CounterCall::Inc, Some(500)).await;
         if r.is_err() {
             cx.send_after(cx.me(), Tick(round), 100);
-            cx.recv_timeout(Matcher::when(|e| e.is::<Tick>()), 1_000)
-                .await;
+            cx.recv_timeout(Matcher::of::<Tick>(), 1_000).await;
         }
         gen_server::cast(&cx, target, 1u64).await;
     }
@@ -183,6 +182,30 @@ pub fn three_actors(sim: &mut Sim) {
             cx.recv().await;
             cx.send(sink, k + 10);
             cx.send(sink, k + 20);
+        });
+    }
+}
+
+/// `actors` processes in a ring pass a token `messages` times; each holder waits 1 ms of
+/// virtual time (a timer) before passing it on. Exactly `messages` messages and as many
+/// timers; the peer benchmark's "tiny model" (3 actors, 20 messages).
+pub fn ring_with_timers(sim: &mut Sim, actors: u32, messages: u32) {
+    let first = sim.next_pid().0;
+    for i in 0..actors {
+        let next = Pid(first + (i + 1) % actors);
+        // Token v (1..=messages) goes to actor v % actors; actor 0 also starts the ring.
+        let mine = (1..=messages).filter(|v| v % actors == i).count();
+        sim.spawn("ring", move |cx| async move {
+            if i == 0 && messages > 0 {
+                cx.send(next, 1u32);
+            }
+            for _ in 0..mine {
+                let (_, v) = cx.recv_type::<u32>().await;
+                cx.sleep(1).await;
+                if v < messages {
+                    cx.send(next, v + 1);
+                }
+            }
         });
     }
 }
@@ -262,6 +285,104 @@ pub fn crash_between_steps(sim: &mut Sim, unrelated: u32, work: u32) {
                 Err("the writer stored a but not b".into())
             } else {
                 Ok(())
+            }
+        },
+    ));
+}
+
+/// How the server of [`subscribe_race`] is crashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RaceCrash {
+    /// By an injected fault: the run's fault menu ([`subscribe_race_config`]) offers one
+    /// kill of the server, and the chooser places it. The fault actor only does its
+    /// unrelated steps. This is how an fsim user writes "the server may crash".
+    Fault,
+    /// By the fault actor itself: after its unrelated steps it sends the server an exit
+    /// signal `kill`. This is the program a tool without fault injection has to write
+    /// (shuttle's and loom's twins in `peers/` do exactly this).
+    Actor,
+}
+
+/// The fault menu of [`subscribe_race`] with [`RaceCrash::Fault`]: one kill of the server.
+pub fn subscribe_race_config() -> Config {
+    Config {
+        faults: FaultMenu {
+            budget: 1,
+            kill_reasons: vec![ExitReason::Kill],
+            crash_after_effect: false,
+            fail_init: false,
+            targets: Targets::Labels(vec!["server".to_string()]),
+        },
+        ..Config::default()
+    }
+}
+
+/// A subscribe request: the subscriber's id.
+#[derive(Debug)]
+struct Subscribe(u64);
+
+/// The crash-between-two-steps race of the peer benchmark. A holder owns two tables,
+/// `monitors` and `subscribers` (they outlive the server, as the kernel's monitor table
+/// does); a server handles `k` subscribe requests (ids `0..k`) from one client, each in two steps:
+/// record the monitor, then add the subscriber. A fault actor does `m` unrelated steps;
+/// the server is killed by `crash`. A kill between the two steps of one request leaves a
+/// monitor without a subscriber: invariant `monitors_match_subscribers`, at the end.
+/// Processes in spawn order: holder, server, client, fault actor.
+pub fn subscribe_race(sim: &mut Sim, k: u32, m: u32, crash: RaceCrash) {
+    sim.spawn("holder", move |cx| async move {
+        let Some(monitors) = cx.table_new_named::<u64, ()>("monitors").await else {
+            return;
+        };
+        let Some(subscribers) = cx.table_new_named::<u64, ()>("subscribers").await else {
+            return;
+        };
+        let opts = |label: &str| crate::sim::SpawnOpts {
+            link: false,
+            label: Some(label.into()),
+        };
+        let server = cx
+            .spawn_opts(opts("server"), move |s: Cx| async move {
+                for _ in 0..k {
+                    let (_, Subscribe(id)) = s.recv_type::<Subscribe>().await;
+                    let _ = s.table_insert(monitors, id, ()).await;
+                    let _ = s.table_insert(subscribers, id, ()).await;
+                }
+            })
+            .await;
+        cx.spawn_opts(opts("client"), move |c: Cx| async move {
+            for id in 0..k as u64 {
+                c.send(server, Subscribe(id));
+            }
+        })
+        .await;
+        cx.spawn_opts(opts("fault"), move |f: Cx| async move {
+            for _ in 0..m {
+                f.yield_now().await;
+            }
+            if crash == RaceCrash::Actor {
+                f.exit_signal(server, ExitReason::Kill);
+            }
+        })
+        .await;
+        let _ = cx.recv_match(Matcher::Nothing).await; // lives on, and so do the tables
+    });
+    sim.invariant(crate::check::invariant(
+        "monitors_match_subscribers",
+        crate::check::When::End,
+        |w| {
+            let keys = |name: &str| -> Vec<u64> {
+                w.table_named(name)
+                    .and_then(|id| w.table_read::<u64, ()>(id))
+                    .map(|t| t.keys().copied().collect())
+                    .unwrap_or_default()
+            };
+            let (monitors, subscribers) = (keys("monitors"), keys("subscribers"));
+            if monitors == subscribers {
+                Ok(())
+            } else {
+                Err(format!(
+                    "monitors {monitors:?} but subscribers {subscribers:?}"
+                ))
             }
         },
     ));

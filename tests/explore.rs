@@ -3,6 +3,7 @@
 
 use fsim::explore::{self, Shard, StopAt, Strategy, Summary};
 use fsim::scenario::Scenario;
+use fsim::sim::Choice;
 use std::path::Path;
 
 fn scenario(name: &str) -> Scenario {
@@ -129,17 +130,32 @@ fn every_strategy_is_a_function_of_its_seed() {
     assert!("pct:0".parse::<Strategy>().is_err() && "dfs".parse::<Strategy>().is_err());
 }
 
-/// PCT schedules by priority: the highest-priority process runs whenever it can, so it
-/// deviates from the default order much less often than uniform random picks do.
+/// PCT schedules by priority: the highest-priority process runs (or takes its deliveries)
+/// whenever it can, so it switches between processes far less often than uniform random
+/// picks do (at most two-thirds as often; measured: 10,186 against 18,343 over 50 seeds).
 #[test]
 fn pct_follows_priorities() {
     let s = scenario("shared_state_fixed");
-    let runs: Vec<u32> = (0..50)
-        .map(|seed| s.run_strategy(Strategy::Pct { depth: 1 }, seed).deviations)
-        .collect();
-    let random: Vec<u32> = (0..50)
-        .map(|seed| s.run_strategy(Strategy::Random, seed).deviations)
-        .collect();
-    let (p, r): (u32, u32) = (runs.iter().sum(), random.iter().sum());
-    assert!(p < r, "pct deviations {p} vs random {r}");
+    let switches = |st: Strategy| -> usize {
+        (0..50)
+            .map(|seed| {
+                let pids: Vec<u32> = s
+                    .run_strategy(st, seed)
+                    .tape
+                    .choices
+                    .iter()
+                    .filter_map(|c| match c {
+                        Choice::Pick(a) => Some(a.pid().0),
+                        _ => None,
+                    })
+                    .collect();
+                pids.windows(2).filter(|w| w[0] != w[1]).count()
+            })
+            .sum()
+    };
+    let (p, r) = (
+        switches(Strategy::Pct { depth: 1 }),
+        switches(Strategy::Random),
+    );
+    assert!(3 * p < 2 * r, "pct switches {p} vs random {r}");
 }

@@ -69,9 +69,7 @@ pub(super) fn bench_explore() {
         let median_runs = |st: Strategy| {
             let mut v: Vec<u64> = (0..20u64)
                 .map(|base| {
-                    (0..5_000u64)
-                        .position(|i| found(&run(&mut *st.chooser((base << 32) + i, shape))))
-                        .map_or(u64::MAX, |p| p as u64 + 1)
+                    explore::runs_to_failure(run, found, st, shape, base, 5_000).unwrap_or(u64::MAX)
                 })
                 .collect();
             v.sort();

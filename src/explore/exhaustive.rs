@@ -1,11 +1,15 @@
 //! Bounded exhaustive search with partial-order reduction.
 //!
 //! Runs are re-executed from their choices (stateless, as CHESS and loom do). Every tape
-//! that deviates from the default schedule in at most `bound` places is run once, shallow
-//! deviations first: after a run, each later decision's non-default options (other picks,
-//! a time jump, each offered fault, other drawn values) start a child search with one
-//! deviation fewer to spend. So a race that needs one fault at the right place is found
-//! after about as many runs as there are options before that place.
+//! that deviates from the default schedule in at most `bound` places is run once: after a
+//! run, each later decision's non-default options (other picks, a time jump, each offered
+//! fault, other drawn values) start a child search with one deviation fewer to spend.
+//! Interruptions go first — a fault on, or a delivery to, the process whose step was the
+//! decision before — then the other faults, then everything else, each shallowest first.
+//! So a race that needs one crash (or one exit signal) between two steps of a process is
+//! found after about as many runs as that process has steps before the window, however
+//! much unrelated work runs alongside. The order changes only which tape is found first:
+//! every tape within the bound is still run or pruned as equivalent.
 //!
 //! Partial-order reduction by sleep sets: deliveries to different receivers commute (each
 //! only appends to its own receiver's mailbox, or kills it), so a child that deviates at
@@ -15,7 +19,7 @@
 //! deliveries are not all visited, so an `always` invariant sees every explored state but
 //! not every intermediate state of every equivalent order.
 
-use crate::sim::{Action, Choice, Chooser, Decision, RunReport, Tape};
+use crate::sim::{Action, Choice, Chooser, Decision, Fault, RunReport, Tape};
 
 /// Limits of a search.
 #[derive(Clone, Copy, Debug)]
@@ -90,6 +94,68 @@ pub fn search(
     s
 }
 
+/// The order in which a run's deviations are tried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Interrupting the process whose step was the previous decision: a fault on it, or a
+    /// delivery to it (a signal landing between two of its steps).
+    Interrupt,
+    /// Any other fault.
+    OtherFaults,
+    /// Other picks, jumps and draws.
+    Rest,
+}
+
+impl Pass {
+    fn of(option: &Choice, previous: Option<&Choice>) -> Pass {
+        let stepped = match previous {
+            Some(Choice::Pick(Action::Run(pid) | Action::Deliver { to: pid, .. })) => Some(*pid),
+            _ => None,
+        };
+        let (target, otherwise) = match option {
+            Choice::Fault(Fault::Kill { pid, .. } | Fault::CrashAfterEffect { pid }) => {
+                (Some(*pid), Pass::OtherFaults)
+            }
+            Choice::Fault(Fault::FailNextInit) => (None, Pass::OtherFaults),
+            Choice::Pick(Action::Deliver { to, .. }) => (Some(*to), Pass::Rest),
+            _ => (None, Pass::Rest),
+        };
+        if target.is_some() && target == stepped {
+            Pass::Interrupt
+        } else {
+            otherwise
+        }
+    }
+}
+
+/// Iterative deepening: searches with bound 0, 1, ... up to `max_deviations` until a run
+/// fails, at most `max_runs` runs in all. Returns the runs made over all bounds tried and
+/// the search that ended it (its `found` is the failing tape, if any).
+pub fn deepening(
+    mut run: impl FnMut(&mut dyn Chooser) -> RunReport,
+    fails: impl Fn(&RunReport) -> bool,
+    max_deviations: u32,
+    max_runs: u64,
+) -> (u64, Search) {
+    let mut runs = 0;
+    let mut last = Search::default();
+    for deviations in 0..=max_deviations {
+        last = search(
+            &mut run,
+            &fails,
+            Bound {
+                deviations,
+                max_runs: max_runs - runs,
+            },
+        );
+        runs += last.runs;
+        if last.found.is_some() || runs >= max_runs {
+            break;
+        }
+    }
+    (runs, last)
+}
+
 /// Runs `prefix` (then defaults) and every deviation after it; false when cut short.
 fn explore(
     run: &mut impl FnMut(&mut dyn Chooser) -> RunReport,
@@ -118,15 +184,19 @@ fn explore(
     }
     let taken = &report.tape.choices;
     let last = taken.len().min(chooser.options.len());
-    // Faults first, at every later decision; then the other deviations. A race that
-    // needs one fault at the right place is found after about as many runs as there are
-    // faults on offer before that place, however much unrelated work runs alongside.
-    for faults_pass in [true, false] {
+    // Interruptions first: a fault on, or a delivery to, the process that just stepped. A
+    // crash or a signal matters relative to what its target has done; a later position
+    // differs only in what other processes did meanwhile. So a race that needs a crash
+    // (or an exit signal) between two steps of one process is found after about as many
+    // runs as that process has steps before the window, however much unrelated work runs
+    // alongside. Then the other faults, then everything else.
+    for pass in [Pass::Interrupt, Pass::OtherFaults, Pass::Rest] {
         let mut asleep = sleep.clone();
         for i in prefix.len()..last {
             let explored = [taken[i].clone()];
+            let previous = i.checked_sub(1).map(|j| &taken[j]);
             for o in &chooser.options[i] {
-                if *o == taken[i] || matches!(o, Choice::Fault(_)) != faults_pass {
+                if *o == taken[i] || pass != Pass::of(o, previous) {
                     continue;
                 }
                 if asleep.contains(o) {

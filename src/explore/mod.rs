@@ -80,6 +80,23 @@ pub fn sweep(scenario: &Scenario, strategy: Strategy, seeds: Range<u64>, stop: S
     sweep_with(scenario, strategy, seeds, Shard::ALL, threads(), stop, None)
 }
 
+/// Executions until the first failing run of a world, driven by `strategy` from seed
+/// `(base << 32) + i` for the i-th execution (the sequence `fsim run --bases` uses): the
+/// count, 1-based, or `None` if none of the first `limit` fails. For worlds built in code
+/// (benchmarks, tests); `run` builds and runs one world with the chooser it is given.
+pub fn runs_to_failure(
+    mut run: impl FnMut(&mut dyn crate::sim::Chooser) -> RunReport,
+    fails: impl Fn(&RunReport) -> bool,
+    strategy: Strategy,
+    shape: strategy::Shape,
+    base: u64,
+    limit: u64,
+) -> Option<u64> {
+    (0..limit)
+        .position(|i| fails(&run(&mut *strategy.chooser((base << 32) + i, shape))))
+        .map(|p| p as u64 + 1)
+}
+
 /// The cores to use.
 pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -2,7 +2,8 @@
 //!
 //! - [`Strategy::Random`]: uniform picks, faults and jumps at fixed rates.
 //! - [`Strategy::Pct`]: PCT for actors — a random priority per process (the receiver of a
-//!   delivery owns it), the highest-priority enabled action runs, and at `depth - 1`
+//!   delivery owns it, and its deliveries go before its run), the highest-priority enabled
+//!   action runs, and at `depth - 1`
 //!   change points drawn over the estimated run length the running process drops below
 //!   all others. Faults land at positions drawn the same way.
 //! - [`Strategy::Pos`]: partial order sampling — every newly enabled action gets a fresh
@@ -234,10 +235,14 @@ impl Chooser for Pct {
         if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.jump_ppm, d) {
             return c;
         }
+        // A process's deliveries share its priority and go before its own run: a signal
+        // can then land between two of its steps (a kill sent by another process, say),
+        // which a run-first order would never show.
+        let rank = |s: &mut Self, a: &Action| (s.priority(a.pid().0), a.is_delivery());
         let mut best = d.actions[0];
-        let mut best_p = self.priority(best.pid().0);
+        let mut best_p = rank(self, &best);
         for a in &d.actions[1..] {
-            let p = self.priority(a.pid().0);
+            let p = rank(self, a);
             if p > best_p {
                 best = *a;
                 best_p = p;

@@ -204,7 +204,7 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
             move |tcx| async move {
                 // `spawn_monitor`: the body starts only once the runner's monitor is in
                 // place (it travels ahead of `Go` on the same channel).
-                tcx.recv_match(Matcher::when(|e| e.is::<Go>())).await;
+                tcx.recv_match(Matcher::of::<Go>()).await;
                 let tc = TestCx {
                     cx: tcx.clone(),
                     runner,

@@ -225,7 +225,7 @@ impl Cx {
 
     /// Receives the first message of type `T`, leaving others in the mailbox.
     pub async fn recv_type<T: Payload>(&self) -> (Pid, T) {
-        let env = self.recv_match(Matcher::when(|e| e.is::<T>())).await;
+        let env = self.recv_match(Matcher::of::<T>()).await;
         let from = env.from;
         (from, env.downcast::<T>().expect("matcher accepted a T"))
     }

@@ -156,6 +156,12 @@ impl Sim {
         pid
     }
 
+    /// The pid the next [`Sim::spawn`] will give (pids are handed out in spawn order), so
+    /// that top-level processes can be wired to each other before they exist, e.g. a ring.
+    pub fn next_pid(&self) -> Pid {
+        Pid(self.sh.world.borrow().procs.len() as u32)
+    }
+
     /// Adds an invariant, checked when its [`When`] says.
     pub fn invariant(&mut self, inv: impl Invariant + 'static) -> &mut Self {
         self.invariants.push(Box::new(inv));

@@ -37,6 +37,11 @@ impl Action {
             Action::Deliver { to, .. } => to,
         }
     }
+
+    /// Is it a delivery?
+    pub fn is_delivery(&self) -> bool {
+        matches!(self, Action::Deliver { .. })
+    }
 }
 
 /// An injected fault (the scenario's fault menu decides which are offered).

@@ -117,6 +117,8 @@ pub enum Matcher {
     Tag(Ref),
     /// An arbitrary predicate.
     Fn(Rc<dyn Fn(&Envelope) -> bool>),
+    /// A message whose payload is of this type ([`Matcher::of`]): no allocation.
+    Type(std::any::TypeId),
     /// No message at all: waits only for a timeout, or for a signal that ends the process.
     Nothing,
 }
@@ -125,6 +127,11 @@ impl Matcher {
     /// A predicate matcher.
     pub fn when(f: impl Fn(&Envelope) -> bool + 'static) -> Self {
         Matcher::Fn(Rc::new(f))
+    }
+
+    /// A message whose payload is a `T`.
+    pub fn of<T: Any>() -> Self {
+        Matcher::Type(std::any::TypeId::of::<T>())
     }
 
     #[inline]
@@ -137,6 +144,8 @@ impl Matcher {
                 Body::Exit { .. } => false,
             },
             Matcher::Fn(f) => f(e),
+            Matcher::Type(t) => matches!(&e.body,
+                Body::Data { payload, .. } if (payload.as_ref() as &dyn Any).type_id() == *t),
             Matcher::Nothing => false,
         }
     }
@@ -148,6 +157,7 @@ impl fmt::Debug for Matcher {
             Matcher::Any => write!(f, "Any"),
             Matcher::Tag(r) => write!(f, "Tag({r:?})"),
             Matcher::Fn(_) => write!(f, "Fn"),
+            Matcher::Type(_) => write!(f, "Type"),
             Matcher::Nothing => write!(f, "Nothing"),
         }
     }

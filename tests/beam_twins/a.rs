@@ -482,11 +482,7 @@ fn r19(sim: &mut Sim, out: Out) {
             }
         }
         let mut n = 0;
-        while cx
-            .recv_timeout(Matcher::when(|e| e.is::<InitRan>()), 0)
-            .await
-            .is_some()
-        {
+        while cx.recv_timeout(Matcher::of::<InitRan>(), 0).await.is_some() {
             n += 1;
         }
         out.line(format!("r19 inits run: {n}"));
@@ -608,10 +604,7 @@ fn r23(sim: &mut Sim, out: Out) {
         let s = gen_server::start_link(&cx, S23(me), StartOpts::default())
             .await
             .unwrap();
-        let done = cx
-            .recv_timeout(Matcher::when(|e| e.is::<InitEnd>()), 0)
-            .await
-            .is_some();
+        let done = cx.recv_timeout(Matcher::of::<InitEnd>(), 0).await.is_some();
         out.line(format!("r23 start_link returned after init: {done}"));
         let linked = cx.world().links(me).contains(&s);
         out.line(format!("r23 caller linked to server: {linked}"));

@@ -262,10 +262,7 @@ impl GenServer for S30 {
 
 async fn outcome30(cx: &Cx, mref: Ref) -> String {
     let r = down(cx, mref).await;
-    let t = match cx
-        .recv_timeout(Matcher::when(|e| e.is::<Terminated>()), 0)
-        .await
-    {
+    let t = match cx.recv_timeout(Matcher::of::<Terminated>(), 0).await {
         Some(e) => format!("terminate {}", ex(&e.downcast::<Terminated>().unwrap().0)),
         None => "no terminate".into(),
     };
@@ -364,10 +361,7 @@ fn r31(sim: &mut Sim, out: Out) {
         cx.recv_type::<Inited>().await;
         gen_server::stop(&cx, s, ExitReason::Normal).await;
         out.line(format!("r31 stop returned: alive={}", cx.is_alive(s).await));
-        match cx
-            .recv_timeout(Matcher::when(|e| e.is::<Terminated>()), 0)
-            .await
-        {
+        match cx.recv_timeout(Matcher::of::<Terminated>(), 0).await {
             Some(e) => out.line(format!(
                 "r31 stop: terminate {}",
                 ex(&e.downcast::<Terminated>().unwrap().0)
@@ -532,10 +526,7 @@ fn r48(sim: &mut Sim, out: Out) {
         })
         .await;
         cx.recv_type::<Registered>().await;
-        match cx
-            .recv_timeout(Matcher::when(|e| e.is::<NextGotTick>()), 3000)
-            .await
-        {
+        match cx.recv_timeout(Matcher::of::<NextGotTick>(), 3000).await {
             Some(_) => out.line("r48 to a name: the next incarnation got the tick"),
             None => out.line("r48 to a name: nothing"),
         }

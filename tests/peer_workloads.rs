@@ -1,0 +1,162 @@
+//! The workloads of the peer benchmark (`peers/`), checked for what they claim to be, and
+//! the explorers' figures on the crash-between-two-steps race that the benchmark's targets
+//! state: counts of runs, which are deterministic, not timings.
+
+use fsim::explore::exhaustive;
+use fsim::explore::strategy::Shape;
+use fsim::explore::{Strategy, runs_to_failure};
+use fsim::sim::{
+    Chooser, Config, Cx, DefaultChooser, Matcher, Outcome, RandomChooser, RunReport, Sim, StepKind,
+};
+use fsim::workload::{self, RaceCrash};
+
+/// The ring passes exactly `messages` messages and fires as many timers, whatever the
+/// schedule.
+#[test]
+fn the_ring_sends_each_message_once_and_waits_on_a_timer_for_each() {
+    for (actors, messages) in [(3u32, 20u32), (4, 7), (2, 1)] {
+        for seed in 0..20 {
+            let mut sim = Sim::new(Config {
+                record_trace: true,
+                ..Config::default()
+            });
+            workload::ring_with_timers(&mut sim, actors, messages);
+            let r = sim.run(&mut RandomChooser::new(seed));
+            assert_eq!(
+                r.outcome,
+                Outcome::Quiescent,
+                "{actors}x{messages} seed {seed}"
+            );
+            let delivered = r
+                .trace
+                .iter()
+                .flatten()
+                .filter(|e| matches!(e.kind, StepKind::Deliver { .. }))
+                .count();
+            let timers = r
+                .trace
+                .iter()
+                .flatten()
+                .filter(|e| matches!(e.kind, StepKind::Timer { .. }))
+                .count();
+            assert_eq!(
+                delivered as u32, messages,
+                "{actors}x{messages} seed {seed}"
+            );
+            assert_eq!(timers as u32, messages, "{actors}x{messages} seed {seed}");
+            assert_eq!(r.time_ms, messages as u64, "one millisecond a hop");
+        }
+    }
+}
+
+/// `Matcher::of` takes the first message of its type and leaves the others in order.
+#[test]
+fn a_type_matcher_receives_selectively() {
+    let mut sim = Sim::new(Config::default());
+    let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let seen = got.clone();
+    let receiver = sim.spawn("receiver", move |cx: Cx| async move {
+        let (_, n) = cx.recv_type::<u32>().await;
+        seen.borrow_mut().push(format!("u32 {n}"));
+        for _ in 0..2 {
+            let e = cx.recv_match(Matcher::Any).await;
+            let text = match e.downcast::<&'static str>() {
+                Ok(s) => format!("str {s}"),
+                Err(e) => format!("u32 {}", e.downcast::<u32>().unwrap()),
+            };
+            seen.borrow_mut().push(text);
+        }
+    });
+    sim.spawn("sender", move |cx: Cx| async move {
+        cx.send(receiver, "a");
+        cx.send(receiver, 7u32);
+        cx.send(receiver, "b");
+    });
+    assert_eq!(sim.run(&mut DefaultChooser).outcome, Outcome::Quiescent);
+    assert_eq!(*got.borrow(), ["u32 7", "str a", "str b"]);
+}
+
+fn race(m: u32, crash: RaceCrash, chooser: &mut dyn Chooser) -> RunReport {
+    let config = match crash {
+        RaceCrash::Fault => workload::subscribe_race_config(),
+        RaceCrash::Actor => Config::default(),
+    };
+    let mut sim = Sim::new(config);
+    workload::subscribe_race(&mut sim, 3, m, crash);
+    sim.run(chooser)
+}
+
+fn violated(r: &RunReport) -> bool {
+    matches!(&r.outcome, Outcome::Violation(v) if v.invariant == "monitors_match_subscribers")
+}
+
+/// Without a crash the race's invariant holds on every schedule sampled: the crash is
+/// what breaks it. (`RaceCrash::Fault` under a configuration with no fault menu: the fault
+/// actor only yields and nothing kills the server.)
+#[test]
+fn the_race_needs_its_crash() {
+    for m in [0, 20] {
+        for seed in 0..300 {
+            let mut sim = Sim::new(Config::default());
+            workload::subscribe_race(&mut sim, 3, m, RaceCrash::Fault);
+            let r = sim.run(&mut RandomChooser::new(seed));
+            assert_eq!(r.outcome, Outcome::Quiescent, "M={m} seed {seed}");
+        }
+    }
+}
+
+/// Exhaustive search finds the race within 11 runs at every amount of unrelated work,
+/// with the crash as an injected fault or sent by the fault actor: interruptions of the
+/// process that just stepped are tried first. The found tape replays to the violation.
+#[test]
+fn exhaustive_search_finds_the_race_in_at_most_eleven_runs() {
+    for crash in [RaceCrash::Fault, RaceCrash::Actor] {
+        for m in [0, 20, 40] {
+            let (runs, search) = exhaustive::deepening(|c| race(m, crash, c), violated, 2, 10_000);
+            let (tape, _) = search
+                .found
+                .unwrap_or_else(|| panic!("{crash:?} M={m}: not found"));
+            assert!(runs <= 11, "{crash:?} M={m}: {runs} runs");
+            let replay = race(m, crash, &mut fsim::sim::ReplayChooser::new(tape));
+            assert!(violated(&replay), "{crash:?} M={m}: the tape replays it");
+        }
+    }
+}
+
+/// PCT finds the race within 10 runs (median of seeds 1..=20) at every M when the crash
+/// is a fault, and finds it for every seed when the fault actor sends the kill: a
+/// process's deliveries go before its own run, so a kill can land between two steps.
+#[test]
+fn pct_finds_the_race_at_every_m() {
+    for crash in [RaceCrash::Fault, RaceCrash::Actor] {
+        for m in [0, 20, 40] {
+            let decisions = race(m, crash, &mut DefaultChooser).tape.len() as u32;
+            let shape = Shape {
+                fault_ppm: 20_000,
+                jump_ppm: 0,
+                fault_budget: (crash == RaceCrash::Fault) as u32,
+                decisions,
+            };
+            let mut runs: Vec<u64> = (1..=20)
+                .map(|seed| {
+                    runs_to_failure(
+                        |c| race(m, crash, c),
+                        violated,
+                        Strategy::Pct { depth: 3 },
+                        shape,
+                        seed,
+                        1_000,
+                    )
+                    .unwrap_or_else(|| panic!("{crash:?} M={m} seed {seed}: not in 1,000"))
+                })
+                .collect();
+            runs.sort_unstable();
+            let median = runs[9];
+            let limit = if crash == RaceCrash::Fault { 10 } else { 20 };
+            assert!(
+                median <= limit,
+                "{crash:?} M={m}: median {median} of {runs:?}"
+            );
+        }
+    }
+}
