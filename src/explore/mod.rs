@@ -122,14 +122,20 @@ pub fn sweep_with(
     let next = AtomicU64::new(0);
     let limit = AtomicU64::new(u64::MAX);
     // (index, steps, judgement, report of a failing run)
-    type Rec = (u64, u32, Judgement, Option<RunReport>);
+    // Every run leaves (index, steps, judgement); a worker keeps the report only of its
+    // first found and first unexpected failure (its lowest indices: a worker's chunks
+    // ascend), so a long sweep of a failing scenario holds two reports per worker, not one
+    // per failing run.
+    type Rec = (u64, u32, Judgement);
+    type Firsts = [Option<(u64, RunReport)>; 2];
     let work = || {
         let mut out: Vec<Rec> = Vec::new();
+        let mut firsts: Firsts = [None, None];
         loop {
             let c = next.fetch_add(1, Ordering::Relaxed);
             let first = c * CHUNK;
             if first >= n || first > limit.load(Ordering::Relaxed) {
-                return out;
+                return (out, firsts);
             }
             for i in first..(first + CHUNK).min(n) {
                 if i > limit.load(Ordering::Relaxed) {
@@ -140,49 +146,56 @@ pub fn sweep_with(
                     p.fetch_add(1, Ordering::Relaxed);
                 }
                 let j = scenario.judge(&report.outcome);
-                let keep = j != Judgement::Passed;
-                if keep && stop == StopAt::FirstFailure {
+                out.push((i, report.steps, j));
+                let slot = match j {
+                    Judgement::Passed => continue,
+                    Judgement::Found => 0,
+                    Judgement::Unexpected => 1,
+                };
+                if stop == StopAt::FirstFailure {
                     limit.fetch_min(i, Ordering::Relaxed);
                 }
-                out.push((i, report.steps, j, keep.then_some(report)));
+                if firsts[slot].is_none() {
+                    firsts[slot] = Some((i, report));
+                }
             }
         }
     };
-    let mut recs: Vec<Rec> = if threads <= 1 {
-        work()
+    let parts: Vec<(Vec<Rec>, Firsts)> = if threads <= 1 {
+        vec![work()]
     } else {
         std::thread::scope(|sc| {
             let hs: Vec<_> = (0..threads).map(|_| sc.spawn(work)).collect();
             hs.into_iter()
-                .flat_map(|h| h.join().expect("a sweep worker panicked"))
+                .map(|h| h.join().expect("a sweep worker panicked"))
                 .collect()
         })
     };
-    recs.sort_by_key(|r| r.0);
     let cut = limit.load(Ordering::Relaxed);
     let mut s = Sweep::default();
-    for (i, steps, j, report) in recs.into_iter().filter(|r| r.0 <= cut) {
-        s.runs += 1;
-        s.steps += steps as u64;
-        let kept = || Kept {
-            seed: seed_of(i),
-            report: report.clone().expect("failing runs keep their report"),
-        };
-        match j {
-            Judgement::Found => {
-                s.found += 1;
-                if s.first_found.is_none() {
-                    s.first_found = Some(kept());
-                }
+    let mut firsts: Firsts = [None, None];
+    for (recs, worker_firsts) in parts {
+        for (_, steps, j) in recs.into_iter().filter(|r| r.0 <= cut) {
+            s.runs += 1;
+            s.steps += steps as u64;
+            s.found += (j == Judgement::Found) as u64;
+        }
+        for (slot, kept) in worker_firsts.into_iter().enumerate() {
+            if let Some((i, report)) = kept.filter(|(i, _)| *i <= cut)
+                && firsts[slot].as_ref().is_none_or(|(f, _)| i < *f)
+            {
+                firsts[slot] = Some((i, report));
             }
-            Judgement::Unexpected => {
-                if s.first_unexpected.is_none() {
-                    s.first_unexpected = Some(kept());
-                }
-            }
-            Judgement::Passed => {}
         }
     }
+    let [found, unexpected] = firsts.map(|f| {
+        f.map(|(i, report)| Kept {
+            seed: seed_of(i),
+            report,
+        })
+    });
+    s.first_found = found;
+    s.first_unexpected = unexpected;
     s
 }
 

@@ -1,0 +1,109 @@
+//! fsim's side: the workloads of `fsim::workload`, driven through the library.
+
+use crate::{Found, Throughput};
+use fsim::explore::exhaustive;
+use fsim::explore::strategy::Shape;
+use fsim::explore::{Shard, StopAt, Strategy, runs_to_failure, sweep_with};
+use fsim::scenario::{Expect, Scenario};
+use fsim::sim::{Chooser, Config, DefaultChooser, Outcome, RandomChooser, RunReport, Sim};
+use fsim::workload::{self, RaceCrash};
+use std::path::Path;
+use std::time::Instant;
+
+/// Ping-pong of `n` messages under one seeded random schedule.
+pub fn ping_pong(n: u64) -> Throughput {
+    let started = Instant::now();
+    let mut sim = Sim::new(workload::unbounded_config());
+    workload::ping_pong(&mut sim, n);
+    let r = sim.run(&mut RandomChooser::new(1));
+    assert_eq!(
+        r.outcome,
+        Outcome::Quiescent,
+        "ping-pong must run to its end"
+    );
+    Throughput::new(started, r.steps as u64, n)
+}
+
+/// The ring of 3 actors passing 20 messages with timers, `seeds` runs on one thread.
+pub fn ring(seeds: u64) -> Throughput {
+    let config = Config::default();
+    let started = Instant::now();
+    let mut decisions = 0u64;
+    for seed in 1..=seeds {
+        let mut sim = Sim::new(config.clone());
+        workload::ring_with_timers(&mut sim, 3, 20);
+        let r = sim.run(&mut RandomChooser::new(seed));
+        debug_assert_eq!(r.outcome, Outcome::Quiescent);
+        decisions += r.steps as u64;
+    }
+    Throughput::new(started, decisions, seeds)
+}
+
+fn race_run(m: u32, crash: RaceCrash, chooser: &mut dyn Chooser) -> RunReport {
+    let config = match crash {
+        RaceCrash::Fault => workload::subscribe_race_config(),
+        RaceCrash::Actor => Config::default(),
+    };
+    let mut sim = Sim::new(config);
+    workload::subscribe_race(&mut sim, crate::K, m, crash);
+    sim.run(chooser)
+}
+
+fn violated(r: &RunReport) -> bool {
+    matches!(r.outcome, Outcome::Violation(_))
+}
+
+/// Runs to the first violation of the subscribe race, for seeds 1..=20, with `strategy`.
+pub fn race(m: u32, crash: RaceCrash, strategy: Strategy) -> Found {
+    let decisions = race_run(m, crash, &mut DefaultChooser).tape.len() as u32;
+    let shape = Shape {
+        fault_ppm: 20_000,
+        jump_ppm: 0,
+        fault_budget: (crash == RaceCrash::Fault) as u32,
+        decisions,
+    };
+    Found::over_seeds(|seed, limit| {
+        runs_to_failure(
+            |c| race_run(m, crash, c),
+            violated,
+            strategy,
+            shape,
+            seed,
+            limit,
+        )
+    })
+}
+
+/// Runs of exhaustive search, deepening the deviation bound from 0 until it finds the
+/// violation (runs summed over the bounds tried). It is deterministic: one figure.
+pub fn race_exhaustive(m: u32, crash: RaceCrash) -> Found {
+    let (runs, search) =
+        exhaustive::deepening(|c| race_run(m, crash, c), violated, 3, crate::LIMIT);
+    Found::exact(search.found.is_some().then_some(runs))
+}
+
+/// The Foundation scenario with the fewest decisions in its default run, among those
+/// expected to pass (a full sweep of a flawed one measures failure reporting, not runs).
+pub fn smallest_scenario(dir: &Path) -> Scenario {
+    let all = fsim::scenario::load_dir(dir).unwrap_or_else(|e| panic!("{e}"));
+    all.into_iter()
+        .filter(|s| s.expect == Expect::Pass)
+        .min_by_key(|s| s.shape().decisions)
+        .expect("sim-scenarios/ has scenarios")
+}
+
+/// Seeds/s of a full sweep of `seeds` seeds on `threads` threads (`fsim run --jobs`).
+pub fn sweep(scenario: &Scenario, seeds: u64, threads: usize) -> Throughput {
+    let started = Instant::now();
+    let s = sweep_with(
+        scenario,
+        scenario.explore.strategy,
+        0..seeds,
+        Shard::ALL,
+        threads,
+        StopAt::Never,
+        None,
+    );
+    assert_eq!(s.runs, seeds);
+    Throughput::new(started, s.steps, seeds)
+}

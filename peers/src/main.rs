@@ -1,0 +1,396 @@
+//! The side-by-side benchmark: the same workloads on fsim, shuttle, loom and madsim,
+//! measured in one run on one machine, printed as one table with the ratio fsim/peer.
+//! `cargo run --release` here (see README.md). `--quick` runs smaller sizes, to check
+//! that everything builds and runs.
+
+mod fsim_side;
+mod loom_side;
+mod shuttle_side;
+
+use fsim::explore::Strategy;
+use fsim::workload::RaceCrash;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Subscribe requests the race's server handles.
+pub const K: u32 = 3;
+/// Executions at most per seed (and per exhaustive search) in the race.
+pub const LIMIT: u64 = 10_000;
+
+/// The subscribe race for a thread-based checker (shuttle, loom: both mirror std's
+/// `sync` and `thread`). The server handles `K` requests in two steps each: record the
+/// monitor, then add the subscriber. The fault thread does `m` unrelated steps (atomic
+/// increments of its own counter), then crashes the server: it sets a flag the server
+/// checks at each of its steps, so the crash lands between two steps and loses only what
+/// was not done yet. The main thread checks monitors == subscribers at the end.
+#[macro_export]
+macro_rules! subscribe_race_program {
+    ($lib:ident) => {
+        static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+        fn race_body(m: u32) {
+            use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+            use $lib::sync::{Arc, Mutex, mpsc};
+            use $lib::thread;
+            EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let monitors = Arc::new(Mutex::new(Vec::new()));
+            let subscribers = Arc::new(Mutex::new(Vec::new()));
+            let crashed = Arc::new(AtomicBool::new(false));
+            let (tx, rx) = mpsc::channel::<u32>();
+            let server = {
+                let (monitors, subscribers, crashed) =
+                    (monitors.clone(), subscribers.clone(), crashed.clone());
+                thread::spawn(move || {
+                    for _ in 0..$crate::K {
+                        let Ok(id) = rx.recv() else { return };
+                        if crashed.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        monitors.lock().unwrap().push(id);
+                        if crashed.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        subscribers.lock().unwrap().push(id);
+                    }
+                })
+            };
+            let client = thread::spawn(move || {
+                for id in 0..$crate::K {
+                    let _ = tx.send(id);
+                }
+            });
+            let fault = thread::spawn(move || {
+                let work = AtomicUsize::new(0);
+                for _ in 0..m {
+                    work.fetch_add(1, Ordering::SeqCst);
+                }
+                crashed.store(true, Ordering::SeqCst);
+            });
+            for h in [server, client, fault] {
+                h.join().unwrap();
+            }
+            let (m, s) = (monitors.lock().unwrap(), subscribers.lock().unwrap());
+            assert_eq!(*m, *s, "monitors == subscribers");
+        }
+    };
+}
+
+/// A throughput measurement: elapsed time, decisions made, and units of work (messages or
+/// executions).
+#[derive(Clone, Copy, Debug)]
+pub struct Throughput {
+    secs: f64,
+    decisions: u64,
+    units: u64,
+}
+
+impl Throughput {
+    fn new(started: Instant, decisions: u64, units: u64) -> Self {
+        Throughput {
+            secs: started.elapsed().as_secs_f64(),
+            decisions,
+            units,
+        }
+    }
+    fn decisions_per_s(&self) -> f64 {
+        self.decisions as f64 / self.secs
+    }
+    fn units_per_s(&self) -> f64 {
+        self.units as f64 / self.secs
+    }
+}
+
+/// Best (shortest) of `n` runs: the least disturbed by the rest of the machine.
+fn best_of(n: usize, f: impl Fn() -> Throughput) -> Throughput {
+    (0..n)
+        .map(|_| f())
+        .min_by(|a, b| a.secs.total_cmp(&b.secs))
+        .expect("n > 0")
+}
+
+/// Executions to the first failure: one figure per seed (`None`: not within `LIMIT`).
+#[derive(Clone, Debug)]
+pub struct Found(Vec<Option<u64>>);
+
+impl Found {
+    /// Seeds 1..=20; `f(seed, limit)` gives the executions to the first failure.
+    fn over_seeds(mut f: impl FnMut(u64, u64) -> Option<u64>) -> Self {
+        Found((1..=20).map(|seed| f(seed, LIMIT)).collect())
+    }
+    fn exact(n: Option<u64>) -> Self {
+        Found(vec![n])
+    }
+    /// The median, a miss counting as more than any figure.
+    fn median(&self) -> Option<u64> {
+        let mut v: Vec<u64> = self.0.iter().map(|n| n.unwrap_or(u64::MAX)).collect();
+        v.sort_unstable();
+        Some(v[(v.len() - 1) / 2]).filter(|n| *n != u64::MAX)
+    }
+    fn text(&self) -> String {
+        let show = |n: Option<u64>| n.map_or(format!(">{LIMIT}"), |n| n.to_string());
+        if self.0.len() == 1 {
+            return show(self.0[0]);
+        }
+        let min = self.0.iter().map(|n| n.unwrap_or(u64::MAX)).min();
+        let max = self.0.iter().map(|n| n.unwrap_or(u64::MAX)).max();
+        let missed = self.0.iter().filter(|n| n.is_none()).count();
+        let as_opt = |n: Option<u64>| n.filter(|n| *n != u64::MAX);
+        let mut s = format!(
+            "{} ({}..{})",
+            show(self.median()),
+            show(as_opt(min)),
+            show(as_opt(max))
+        );
+        if missed > 0 {
+            s += &format!(", {missed}/20 missed");
+        }
+        s
+    }
+}
+
+/// One line of the table.
+struct Row {
+    workload: String,
+    measure: String,
+    fsim: String,
+    peer: String,
+    peer_figure: String,
+    /// fsim/peer: for throughput, fsim's figure over the peer's; for executions to a
+    /// failure, the peer's median over fsim's (so that above 1 means fsim is better).
+    ratio: Option<f64>,
+}
+
+fn ratio_text(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{r:.2}x"))
+}
+
+fn si(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.2}M", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.1}k", x / 1e3)
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+/// Runs the madsim crate (built under `--cfg madsim` by its own `.cargo/config.toml`,
+/// which applies because cargo runs in its folder) and reads its one-line JSON result.
+fn madsim(dir: &Path, workload: &str, n: u64) -> Throughput {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "--",
+            workload,
+            &n.to_string(),
+        ])
+        .current_dir(dir)
+        // Flags from the environment would replace the config's `--cfg madsim`.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "madsim run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("madsim prints JSON");
+    Throughput {
+        secs: v["secs"].as_f64().expect("secs"),
+        decisions: v["decisions"].as_u64().expect("decisions"),
+        units: v["n"].as_u64().expect("n"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // `--profile ping_pong|ring [N]`: fsim's side of one workload alone, for a profiler.
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        let n = |default: u64| {
+            args.get(i + 2)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(default)
+        };
+        let t = match args.get(i + 1).map(String::as_str) {
+            Some("ping_pong") => fsim_side::ping_pong(n(5_000_000)),
+            Some("ring") => fsim_side::ring(n(200_000)),
+            other => {
+                eprintln!("--profile takes ping_pong or ring, not {other:?}");
+                std::process::exit(2);
+            }
+        };
+        println!(
+            "{:.0} units/s, {:.0} decisions/s",
+            t.units_per_s(),
+            t.decisions_per_s()
+        );
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--part N` (repeatable): only these workloads.
+    let parts: Vec<&str> = args
+        .windows(2)
+        .filter(|w| w[0] == "--part")
+        .map(|w| w[1].as_str())
+        .collect();
+    let part = |n: &str| parts.is_empty() || parts.contains(&n);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let madsim_dir = root.join("madsim");
+    let reps = if quick { 1 } else { 3 };
+    let mut rows: Vec<Row> = Vec::new();
+
+    // 1. Ping-pong.
+    for n in [10_000u64, 1_000_000].into_iter().filter(|_| part("1")) {
+        eprintln!("ping-pong {n}");
+        let f = best_of(reps, || fsim_side::ping_pong(n));
+        let s = best_of(reps, || shuttle_side::ping_pong(n));
+        let m = best_of(reps, || madsim(&madsim_dir, "ping_pong", n));
+        for (peer, p) in [("shuttle", s), ("madsim", m)] {
+            rows.push(Row {
+                workload: format!("1. ping-pong, {n} msgs"),
+                measure: "decisions/s".into(),
+                fsim: si(f.decisions_per_s()),
+                peer: peer.into(),
+                peer_figure: si(p.decisions_per_s()),
+                ratio: Some(f.decisions_per_s() / p.decisions_per_s()),
+            });
+            rows.push(Row {
+                workload: format!("1. ping-pong, {n} msgs"),
+                measure: "msgs/s".into(),
+                fsim: si(f.units_per_s()),
+                peer: peer.into(),
+                peer_figure: si(p.units_per_s()),
+                ratio: Some(f.units_per_s() / p.units_per_s()),
+            });
+        }
+    }
+
+    // 2. The tiny model: 3 actors, 20 messages, timers.
+    if part("2") {
+        eprintln!("ring");
+        let execs = if quick { 2_000 } else { 50_000 };
+        let f = best_of(reps, || fsim_side::ring(execs));
+        let s = best_of(reps, || shuttle_side::ring(execs));
+        let m = best_of(reps, || madsim(&madsim_dir, "ring", execs));
+        for (peer, p, what) in [
+            ("shuttle", s, "executions/s"),
+            ("madsim", m, "seeds/s (fresh runtime each)"),
+        ] {
+            rows.push(Row {
+                workload: "2. 3 actors x 20 msgs + timers".into(),
+                measure: what.into(),
+                fsim: si(f.units_per_s()),
+                peer: peer.into(),
+                peer_figure: si(p.units_per_s()),
+                ratio: Some(f.units_per_s() / p.units_per_s()),
+            });
+        }
+    }
+
+    // 3. The crash-between-two-steps race. Each failure a peer finds is a panic of the
+    // race's assertion; those are expected and not printed (shuttle's own hook, which
+    // would print them, is installed by its first run and replaced here).
+    if part("3") {
+        shuttle_side::install_hook();
+        std::panic::set_hook(Box::new(|info| {
+            if !info
+                .payload_as_str()
+                .is_some_and(|t| t.contains("monitors == subscribers"))
+            {
+                eprintln!("{info}");
+            }
+        }));
+    }
+    for m in [0u32, 20, 40].into_iter().filter(|_| part("3")) {
+        eprintln!("race M={m}");
+        let loom = loom_side::race(m);
+        let shuttle_random = shuttle_side::race_random(m);
+        let shuttle_pct = shuttle_side::race_pct(m, 3);
+        let fsim_rows = [
+            (
+                "fsim random",
+                fsim_side::race(m, RaceCrash::Fault, Strategy::Random),
+                "shuttle random",
+                shuttle_random.clone(),
+            ),
+            (
+                "fsim pct:3",
+                fsim_side::race(m, RaceCrash::Fault, Strategy::Pct { depth: 3 }),
+                "shuttle pct:3",
+                shuttle_pct.clone(),
+            ),
+            (
+                "fsim exhaustive",
+                fsim_side::race_exhaustive(m, RaceCrash::Fault),
+                "loom",
+                loom.clone(),
+            ),
+            (
+                "fsim random, crash by the actor",
+                fsim_side::race(m, RaceCrash::Actor, Strategy::Random),
+                "shuttle random",
+                shuttle_random,
+            ),
+            (
+                "fsim pct:3, crash by the actor",
+                fsim_side::race(m, RaceCrash::Actor, Strategy::Pct { depth: 3 }),
+                "shuttle pct:3",
+                shuttle_pct,
+            ),
+            (
+                "fsim exhaustive, crash by the actor",
+                fsim_side::race_exhaustive(m, RaceCrash::Actor),
+                "loom",
+                loom,
+            ),
+        ];
+        for (name, f, peer, p) in fsim_rows {
+            rows.push(Row {
+                workload: format!("3. crash race, M={m}"),
+                measure: format!("executions to failure: {name}"),
+                fsim: f.text(),
+                peer: peer.into(),
+                peer_figure: p.text(),
+                ratio: match (f.median(), p.median()) {
+                    (Some(f), Some(p)) => Some(p as f64 / f as f64),
+                    _ => None,
+                },
+            });
+        }
+    }
+
+    // 4. fsim alone: --jobs 1 vs --jobs 2 on the smallest Foundation scenario.
+    if part("4") {
+        let scenario = fsim_side::smallest_scenario(&root.join("../sim-scenarios"));
+        eprintln!("jobs: {}", scenario.name);
+        let seeds = if quick { 500 } else { 20_000 };
+        let one = best_of(reps, || fsim_side::sweep(&scenario, seeds, 1));
+        let two = best_of(reps, || fsim_side::sweep(&scenario, seeds, 2));
+        rows.push(Row {
+            workload: format!("4. {} ({seeds} seeds)", scenario.name),
+            measure: "seeds/s, --jobs 2 vs --jobs 1".into(),
+            fsim: si(two.units_per_s()),
+            peer: "fsim --jobs 1".into(),
+            peer_figure: si(one.units_per_s()),
+            ratio: Some(two.units_per_s() / one.units_per_s()),
+        });
+    }
+
+    println!("| workload | measure | fsim | peer | peer's figure | fsim/peer |");
+    println!("|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.workload,
+            r.measure,
+            r.fsim,
+            r.peer,
+            r.peer_figure,
+            ratio_text(r.ratio)
+        );
+    }
+}
