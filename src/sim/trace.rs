@@ -456,7 +456,7 @@ pub(crate) fn fault_text(f: &Fault) -> String {
 pub(crate) struct Trace {
     pub hash: u64,
     /// The last [`RECENT_MAX`] events; step `s` lives in slot `s % RECENT_MAX`.
-    recent: Vec<Option<Event>>,
+    recent: Vec<Event>,
     pub full: Option<Vec<Event>>,
     /// Effects of the step in progress (full traces only).
     pub effects: Vec<Effect>,
@@ -491,21 +491,27 @@ impl Trace {
         fold(&mut self.hash, step as u64);
         fold(&mut self.hash, time_ms);
         kind.fold(&mut self.hash);
-        let event = Event {
-            step,
-            time_ms,
-            kind,
-            deps,
-            effects: std::mem::take(&mut self.effects),
-        };
-        if let Some(full) = &mut self.full {
-            full.push(event.clone());
-        }
         let slot = step as usize % RECENT_MAX;
-        if self.recent.len() <= slot {
-            self.recent.push(Some(event));
+        if let Some(e) = self.recent.get_mut(slot) {
+            // Overwrite the oldest event in place: no event is built and moved, and its
+            // effect list keeps its capacity.
+            e.step = step;
+            e.time_ms = time_ms;
+            e.kind = kind;
+            e.deps = deps;
+            e.effects.clear();
+            std::mem::swap(&mut e.effects, &mut self.effects);
         } else {
-            self.recent[slot] = Some(event);
+            self.recent.push(Event {
+                step,
+                time_ms,
+                kind,
+                deps,
+                effects: std::mem::take(&mut self.effects),
+            });
+        }
+        if let Some(full) = &mut self.full {
+            full.push(self.recent[slot].clone());
         }
     }
 
@@ -513,7 +519,7 @@ impl Trace {
     pub fn recent(&self, steps: u32) -> Vec<Event> {
         let first = steps.saturating_sub(RECENT_MAX as u32);
         (first..steps)
-            .filter_map(|s| self.recent.get(s as usize % RECENT_MAX)?.clone())
+            .filter_map(|s| self.recent.get(s as usize % RECENT_MAX).cloned())
             .collect()
     }
 }
