@@ -101,12 +101,19 @@ impl Throughput {
     }
 }
 
-/// Best (shortest) of `n` runs: the least disturbed by the rest of the machine.
-fn best_of(n: usize, f: impl Fn() -> Throughput) -> Throughput {
-    (0..n)
-        .map(|_| f())
-        .min_by(|a, b| a.secs.total_cmp(&b.secs))
-        .expect("n > 0")
+/// Best (shortest) of `n` rounds for each measurement, taken in turn (a, b, c, a, b, c,
+/// ...), so that a slow spell of a noisy machine falls on every side alike.
+fn best_of<const N: usize>(n: usize, fs: [&dyn Fn() -> Throughput; N]) -> [Throughput; N] {
+    let mut best: [Option<Throughput>; N] = [None; N];
+    for _ in 0..n {
+        for (f, b) in fs.iter().zip(best.iter_mut()) {
+            let t = f();
+            if b.is_none_or(|b| t.secs < b.secs) {
+                *b = Some(t);
+            }
+        }
+    }
+    best.map(|b| b.expect("n > 0"))
 }
 
 /// Executions to the first failure: one figure per seed (`None`: not within `LIMIT`).
@@ -240,15 +247,20 @@ fn main() {
     let part = |n: &str| parts.is_empty() || parts.contains(&n);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let madsim_dir = root.join("madsim");
-    let reps = if quick { 1 } else { 3 };
+    let reps = if quick { 1 } else { 5 };
     let mut rows: Vec<Row> = Vec::new();
 
     // 1. Ping-pong.
     for n in [10_000u64, 1_000_000].into_iter().filter(|_| part("1")) {
         eprintln!("ping-pong {n}");
-        let f = best_of(reps, || fsim_side::ping_pong(n));
-        let s = best_of(reps, || shuttle_side::ping_pong(n));
-        let m = best_of(reps, || madsim(&madsim_dir, "ping_pong", n));
+        let [f, s, m] = best_of(
+            reps,
+            [
+                &|| fsim_side::ping_pong(n),
+                &|| shuttle_side::ping_pong(n),
+                &|| madsim(&madsim_dir, "ping_pong", n),
+            ],
+        );
         for (peer, p) in [("shuttle", s), ("madsim", m)] {
             rows.push(Row {
                 workload: format!("1. ping-pong, {n} msgs"),
@@ -273,9 +285,14 @@ fn main() {
     if part("2") {
         eprintln!("ring");
         let execs = if quick { 2_000 } else { 50_000 };
-        let f = best_of(reps, || fsim_side::ring(execs));
-        let s = best_of(reps, || shuttle_side::ring(execs));
-        let m = best_of(reps, || madsim(&madsim_dir, "ring", execs));
+        let [f, s, m] = best_of(
+            reps,
+            [
+                &|| fsim_side::ring(execs),
+                &|| shuttle_side::ring(execs),
+                &|| madsim(&madsim_dir, "ring", execs),
+            ],
+        );
         for (peer, p, what) in [
             ("shuttle", s, "executions/s"),
             ("madsim", m, "seeds/s (fresh runtime each)"),
@@ -368,8 +385,12 @@ fn main() {
         let scenario = fsim_side::smallest_scenario(&root.join("../sim-scenarios"));
         eprintln!("jobs: {}", scenario.name);
         let seeds = if quick { 500 } else { 20_000 };
-        let one = best_of(reps, || fsim_side::sweep(&scenario, seeds, 1));
-        let two = best_of(reps, || fsim_side::sweep(&scenario, seeds, 2));
+        let [one, two] = best_of(
+            reps,
+            [&|| fsim_side::sweep(&scenario, seeds, 1), &|| {
+                fsim_side::sweep(&scenario, seeds, 2)
+            }],
+        );
         rows.push(Row {
             workload: format!("4. {} ({seeds} seeds)", scenario.name),
             measure: "seeds/s, --jobs 2 vs --jobs 1".into(),

@@ -326,6 +326,45 @@ pub(crate) struct Timer {
     set_step: Option<u32>,
 }
 
+/// Pending timers by (deadline, sequence number): a vector sorted latest first, so the
+/// next timer pops off the end. Few timers are pending at once, so a sorted vector beats
+/// a tree here, and it keeps its allocation when it empties (a ring of `sleep`s would
+/// otherwise allocate and free a tree node per timer).
+#[derive(Default)]
+struct TimerQueue(Vec<((u64, u64), Timer)>);
+
+impl TimerQueue {
+    fn position(&self, key: &(u64, u64)) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| key.cmp(k))
+    }
+
+    fn insert(&mut self, key: (u64, u64), timer: Timer) {
+        let i = self.position(&key).unwrap_or_else(|i| i);
+        self.0.insert(i, (key, timer));
+    }
+
+    fn remove(&mut self, key: &(u64, u64)) -> Option<Timer> {
+        let i = self.position(key).ok()?;
+        Some(self.0.remove(i).1)
+    }
+
+    fn pop_first(&mut self) -> Option<((u64, u64), Timer)> {
+        self.0.pop()
+    }
+
+    fn first_key(&self) -> Option<(u64, u64)> {
+        self.0.last().map(|(k, _)| *k)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &((u64, u64), Timer)> {
+        self.0.iter()
+    }
+}
+
 pub(crate) struct Table {
     pub owner: Pid,
     pub name: Option<Name>,
@@ -458,7 +497,7 @@ pub struct World {
     names: BTreeMap<Name, Pid>,
     pub(crate) tables: BTreeMap<u64, Table>,
     pub(crate) table_names: BTreeMap<Name, u64>,
-    timers: BTreeMap<(u64, u64), Timer>,
+    timers: TimerQueue,
     /// Timer reference -> deadline, for `cancel_timer`.
     timer_deadlines: BTreeMap<u64, u64>,
     now_ms: u64,
@@ -489,7 +528,7 @@ impl World {
             names: BTreeMap::new(),
             tables: BTreeMap::new(),
             table_names: BTreeMap::new(),
-            timers: BTreeMap::new(),
+            timers: TimerQueue::default(),
             timer_deadlines: BTreeMap::new(),
             now_ms: 0,
             next_ref: 1,
@@ -1104,15 +1143,21 @@ impl World {
     pub(crate) fn add_timer(&mut self, deadline_ms: u64, kind: TimerKind) -> (u64, u64) {
         let seq = self.make_ref().0;
         let set_step = self.current.map(|_| self.step);
+        // Only a `send_after` is cancelled by its ref; a receive timeout by its key.
+        if matches!(kind, TimerKind::SendAfter { .. }) {
+            self.timer_deadlines.insert(seq, deadline_ms);
+        }
         self.timers
             .insert((deadline_ms, seq), Timer { kind, set_step });
-        self.timer_deadlines.insert(seq, deadline_ms);
         (deadline_ms, seq)
     }
 
     fn cancel_timer_key(&mut self, key: (u64, u64)) {
-        self.timers.remove(&key);
-        self.timer_deadlines.remove(&key.1);
+        if let Some(t) = self.timers.remove(&key)
+            && matches!(t.kind, TimerKind::SendAfter { .. })
+        {
+            self.timer_deadlines.remove(&key.1);
+        }
     }
 
     /// Cancels a `send_after`; returns the milliseconds it had left.
@@ -1125,15 +1170,17 @@ impl World {
     /// The next timer's deadline, if it is within the time limit.
     pub(crate) fn next_deadline(&self) -> Option<u64> {
         self.timers
-            .first_key_value()
-            .map(|(k, _)| k.0)
+            .first_key()
+            .map(|k| k.0)
             .filter(|d| *d <= self.limits.time_max_ms)
     }
 
     /// Fires the earliest timer, moving the clock to its deadline.
     pub(crate) fn fire_next_timer(&mut self) -> (StepKind, Option<u32>) {
         let ((deadline, seq), timer) = self.timers.pop_first().expect("a timer is pending");
-        self.timer_deadlines.remove(&seq);
+        if matches!(timer.kind, TimerKind::SendAfter { .. }) {
+            self.timer_deadlines.remove(&seq);
+        }
         debug_assert!(
             deadline >= self.now_ms,
             "invariant: timers are never set in the past"
@@ -1180,10 +1227,17 @@ impl World {
     /// Faults the menu offers now (empty when the budget is spent), in canonical order.
     #[inline]
     pub(crate) fn fault_options(&self, out: &mut Vec<Fault>) {
-        out.clear();
         if self.faults_left == 0 || !self.menu.offers_any() {
+            if !out.is_empty() {
+                out.clear();
+            }
             return;
         }
+        self.fill_fault_options(out);
+    }
+
+    fn fill_fault_options(&self, out: &mut Vec<Fault>) {
+        out.clear();
         for (i, p) in self.procs.iter().enumerate() {
             if p.sched == Sched::Dead {
                 continue;
