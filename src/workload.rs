@@ -303,6 +303,23 @@ pub enum RaceCrash {
     Actor,
 }
 
+/// One run of [`subscribe_race`] with `k` requests and `m` unrelated steps under
+/// `chooser`, with the configuration its crash needs.
+pub fn run_subscribe_race(
+    k: u32,
+    m: u32,
+    crash: RaceCrash,
+    chooser: &mut dyn crate::sim::Chooser,
+) -> crate::sim::RunReport {
+    let config = match crash {
+        RaceCrash::Fault => subscribe_race_config(),
+        RaceCrash::Actor => Config::default(),
+    };
+    let mut sim = Sim::new(config);
+    subscribe_race(&mut sim, k, m, crash);
+    sim.run(chooser)
+}
+
 /// The fault menu of [`subscribe_race`] with [`RaceCrash::Fault`]: one kill of the server.
 pub fn subscribe_race_config() -> Config {
     Config {

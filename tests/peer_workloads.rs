@@ -27,18 +27,11 @@ fn the_ring_sends_each_message_once_and_waits_on_a_timer_for_each() {
                 Outcome::Quiescent,
                 "{actors}x{messages} seed {seed}"
             );
-            let delivered = r
-                .trace
-                .iter()
-                .flatten()
-                .filter(|e| matches!(e.kind, StepKind::Deliver { .. }))
-                .count();
-            let timers = r
-                .trace
-                .iter()
-                .flatten()
-                .filter(|e| matches!(e.kind, StepKind::Timer { .. }))
-                .count();
+            let steps = |of: fn(&StepKind) -> bool| {
+                r.trace.iter().flatten().filter(|e| of(&e.kind)).count()
+            };
+            let delivered = steps(|k| matches!(k, StepKind::Deliver { .. }));
+            let timers = steps(|k| matches!(k, StepKind::Timer { .. }));
             assert_eq!(
                 delivered as u32, messages,
                 "{actors}x{messages} seed {seed}"
@@ -77,13 +70,7 @@ fn a_type_matcher_receives_selectively() {
 }
 
 fn race(m: u32, crash: RaceCrash, chooser: &mut dyn Chooser) -> RunReport {
-    let config = match crash {
-        RaceCrash::Fault => workload::subscribe_race_config(),
-        RaceCrash::Actor => Config::default(),
-    };
-    let mut sim = Sim::new(config);
-    workload::subscribe_race(&mut sim, 3, m, crash);
-    sim.run(chooser)
+    workload::run_subscribe_race(3, m, crash, chooser)
 }
 
 fn violated(r: &RunReport) -> bool {
@@ -131,12 +118,7 @@ fn pct_finds_the_race_at_every_m() {
     for crash in [RaceCrash::Fault, RaceCrash::Actor] {
         for m in [0, 20, 40] {
             let decisions = race(m, crash, &mut DefaultChooser).tape.len() as u32;
-            let shape = Shape {
-                fault_ppm: 20_000,
-                jump_ppm: 0,
-                fault_budget: (crash == RaceCrash::Fault) as u32,
-                decisions,
-            };
+            let shape = Shape::new(decisions, (crash == RaceCrash::Fault) as u32);
             let mut runs: Vec<u64> = (1..=20)
                 .map(|seed| {
                     runs_to_failure(

@@ -40,13 +40,7 @@ pub fn ring(seeds: u64) -> Throughput {
 }
 
 fn race_run(m: u32, crash: RaceCrash, chooser: &mut dyn Chooser) -> RunReport {
-    let config = match crash {
-        RaceCrash::Fault => workload::subscribe_race_config(),
-        RaceCrash::Actor => Config::default(),
-    };
-    let mut sim = Sim::new(config);
-    workload::subscribe_race(&mut sim, crate::K, m, crash);
-    sim.run(chooser)
+    workload::run_subscribe_race(crate::K, m, crash, chooser)
 }
 
 fn violated(r: &RunReport) -> bool {
@@ -56,12 +50,7 @@ fn violated(r: &RunReport) -> bool {
 /// Runs to the first violation of the subscribe race, for seeds 1..=20, with `strategy`.
 pub fn race(m: u32, crash: RaceCrash, strategy: Strategy) -> Found {
     let decisions = race_run(m, crash, &mut DefaultChooser).tape.len() as u32;
-    let shape = Shape {
-        fault_ppm: 20_000,
-        jump_ppm: 0,
-        fault_budget: (crash == RaceCrash::Fault) as u32,
-        decisions,
-    };
+    let shape = Shape::new(decisions, (crash == RaceCrash::Fault) as u32);
     Found::over_seeds(|seed, limit| {
         runs_to_failure(
             |c| race_run(m, crash, c),

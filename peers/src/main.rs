@@ -168,6 +168,27 @@ struct Row {
     ratio: Option<f64>,
 }
 
+impl Row {
+    /// A throughput row: `rate` of fsim's measurement against the peer's.
+    fn rate(
+        workload: &str,
+        measure: &str,
+        peer: &str,
+        fsim: Throughput,
+        theirs: Throughput,
+        rate: fn(&Throughput) -> f64,
+    ) -> Row {
+        Row {
+            workload: workload.into(),
+            measure: measure.into(),
+            fsim: si(rate(&fsim)),
+            peer: peer.into(),
+            peer_figure: si(rate(&theirs)),
+            ratio: Some(rate(&fsim) / rate(&theirs)),
+        }
+    }
+}
+
 fn ratio_text(r: Option<f64>) -> String {
     r.map_or("-".into(), |r| format!("{r:.2}x"))
 }
@@ -261,23 +282,18 @@ fn main() {
                 &|| madsim(&madsim_dir, "ping_pong", n),
             ],
         );
+        let workload = format!("1. ping-pong, {n} msgs");
         for (peer, p) in [("shuttle", s), ("madsim", m)] {
-            rows.push(Row {
-                workload: format!("1. ping-pong, {n} msgs"),
-                measure: "decisions/s".into(),
-                fsim: si(f.decisions_per_s()),
-                peer: peer.into(),
-                peer_figure: si(p.decisions_per_s()),
-                ratio: Some(f.decisions_per_s() / p.decisions_per_s()),
-            });
-            rows.push(Row {
-                workload: format!("1. ping-pong, {n} msgs"),
-                measure: "msgs/s".into(),
-                fsim: si(f.units_per_s()),
-                peer: peer.into(),
-                peer_figure: si(p.units_per_s()),
-                ratio: Some(f.units_per_s() / p.units_per_s()),
-            });
+            let decisions = Throughput::decisions_per_s;
+            rows.push(Row::rate(&workload, "decisions/s", peer, f, p, decisions));
+            rows.push(Row::rate(
+                &workload,
+                "msgs/s",
+                peer,
+                f,
+                p,
+                Throughput::units_per_s,
+            ));
         }
     }
 
@@ -297,14 +313,15 @@ fn main() {
             ("shuttle", s, "executions/s"),
             ("madsim", m, "seeds/s (fresh runtime each)"),
         ] {
-            rows.push(Row {
-                workload: "2. 3 actors x 20 msgs + timers".into(),
-                measure: what.into(),
-                fsim: si(f.units_per_s()),
-                peer: peer.into(),
-                peer_figure: si(p.units_per_s()),
-                ratio: Some(f.units_per_s() / p.units_per_s()),
-            });
+            let workload = "2. 3 actors x 20 msgs + timers";
+            rows.push(Row::rate(
+                workload,
+                what,
+                peer,
+                f,
+                p,
+                Throughput::units_per_s,
+            ));
         }
     }
 
@@ -391,14 +408,14 @@ fn main() {
                 fsim_side::sweep(&scenario, seeds, 2)
             }],
         );
-        rows.push(Row {
-            workload: format!("4. {} ({seeds} seeds)", scenario.name),
-            measure: "seeds/s, --jobs 2 vs --jobs 1".into(),
-            fsim: si(two.units_per_s()),
-            peer: "fsim --jobs 1".into(),
-            peer_figure: si(one.units_per_s()),
-            ratio: Some(two.units_per_s() / one.units_per_s()),
-        });
+        rows.push(Row::rate(
+            &format!("4. {} ({seeds} seeds)", scenario.name),
+            "seeds/s, --jobs 2 vs --jobs 1",
+            "fsim --jobs 1",
+            two,
+            one,
+            Throughput::units_per_s,
+        ));
     }
 
     println!("| workload | measure | fsim | peer | peer's figure | fsim/peer |");

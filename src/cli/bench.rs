@@ -60,12 +60,7 @@ pub(super) fn bench_explore() {
                 max_runs: 1_000_000,
             },
         );
-        let shape = explore::strategy::Shape {
-            fault_ppm: 20_000,
-            jump_ppm: 0,
-            fault_budget: 1,
-            decisions,
-        };
+        let shape = explore::strategy::Shape::new(decisions, 1);
         let median_runs = |st: Strategy| {
             let mut v: Vec<u64> = (0..20u64)
                 .map(|base| {

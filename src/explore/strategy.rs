@@ -86,6 +86,20 @@ pub struct Shape {
     pub decisions: u32,
 }
 
+impl Shape {
+    /// Runs of about `decisions` decisions with up to `fault_budget` faults, at the random
+    /// chooser's default fault rate (2% of the decisions that offer one) and no time jumps
+    /// beyond quiescence: the shape of a world built in code rather than from a scenario.
+    pub fn new(decisions: u32, fault_budget: u32) -> Self {
+        Shape {
+            fault_ppm: 20_000,
+            jump_ppm: 0,
+            fault_budget,
+            decisions,
+        }
+    }
+}
+
 impl Strategy {
     /// The chooser for `seed`.
     pub fn chooser(self, seed: u64, shape: Shape) -> Box<dyn Chooser> {
