@@ -4,7 +4,7 @@
 use crate::otp::gen_server::{self, CallReply, From, GenServer, Next};
 use crate::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
 use crate::otp::{registry, task};
-use crate::sim::{Config, Cx, ExitReason, FaultMenu, Matcher, Pid, Sim, Targets};
+use crate::sim::{Config, Cx, ExitReason, FaultMenu, Matcher, Pid, Sim, SpawnOpts, Targets};
 
 /// A counter server: `Inc` adds one and replies the new value, `Get` replies it.
 #[derive(Debug, Default)]
@@ -81,14 +81,8 @@ pub fn mixed(sim: &mut Sim) {
             return;
         };
         for i in 0..3u32 {
-            cx.spawn_opts(
-                crate::sim::SpawnOpts {
-                    link: false,
-                    label: Some("client".into()),
-                },
-                move |c| client(c, i),
-            )
-            .await;
+            cx.spawn_opts(SpawnOpts::labelled("client"), move |c| client(c, i))
+                .await;
         }
         // Wait a while, then take the tree down.
         cx.send_after(cx.me(), Tick(99), 2_000);
@@ -353,12 +347,8 @@ pub fn subscribe_race(sim: &mut Sim, k: u32, m: u32, crash: RaceCrash) {
         let Some(subscribers) = cx.table_new_named::<u64, ()>("subscribers").await else {
             return;
         };
-        let opts = |label: &str| crate::sim::SpawnOpts {
-            link: false,
-            label: Some(label.into()),
-        };
         let server = cx
-            .spawn_opts(opts("server"), move |s: Cx| async move {
+            .spawn_opts(SpawnOpts::labelled("server"), move |s: Cx| async move {
                 for _ in 0..k {
                     let (_, Subscribe(id)) = s.recv_type::<Subscribe>().await;
                     let _ = s.table_insert(monitors, id, ()).await;
@@ -366,13 +356,13 @@ pub fn subscribe_race(sim: &mut Sim, k: u32, m: u32, crash: RaceCrash) {
                 }
             })
             .await;
-        cx.spawn_opts(opts("client"), move |c: Cx| async move {
+        cx.spawn_opts(SpawnOpts::labelled("client"), move |c: Cx| async move {
             for id in 0..k as u64 {
                 c.send(server, Subscribe(id));
             }
         })
         .await;
-        cx.spawn_opts(opts("fault"), move |f: Cx| async move {
+        cx.spawn_opts(SpawnOpts::labelled("fault"), move |f: Cx| async move {
             for _ in 0..m {
                 f.yield_now().await;
             }

@@ -85,10 +85,7 @@ async fn defer_report_era(
     // `Task.start_link(&retry_pending_updates/0)`.
     let ctx = ctx.clone();
     cx.spawn_opts(
-        SpawnOpts {
-            link: true,
-            label: Some(label::RETRY_TASK.to_string()),
-        },
+        SpawnOpts::labelled(label::RETRY_TASK).linked(),
         move |tcx| async move { retry_loop(tcx, ctx, table).await },
     )
     .await;

@@ -32,13 +32,9 @@ where
 {
     let me = cx.me();
     let master = cx
-        .spawn_opts(
-            SpawnOpts {
-                link: false,
-                label: Some(label.to_string()),
-            },
-            move |mcx| async move { master(mcx, top, me).await },
-        )
+        .spawn_opts(SpawnOpts::labelled(label), move |mcx| async move {
+            master(mcx, top, me).await
+        })
         .await;
     let mref = cx.monitor(master);
     let env = cx

@@ -153,10 +153,7 @@ pub async fn run(cx: &Cx, modules: &[Module], after: &Rc<dyn Fn(&TestResult)>) -
         let after = after.clone();
         let lane = cx
             .spawn_opts(
-                SpawnOpts {
-                    link: true,
-                    label: Some(format!("ex_unit:{}", m.name)),
-                },
+                SpawnOpts::labelled(format!("ex_unit:{}", m.name)).linked(),
                 move |lcx| async move {
                     let results = run_module(&lcx, &m, &after).await;
                     lcx.send(me, LaneDone(results));
@@ -197,10 +194,7 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
     let body = t.body.clone();
     let test = cx
         .spawn_opts(
-            SpawnOpts {
-                link: false,
-                label: Some(format!("test:{}", t.name)),
-            },
+            SpawnOpts::labelled(format!("test:{}", t.name)),
             move |tcx| async move {
                 // `spawn_monitor`: the body starts only once the runner's monitor is in
                 // place (it travels ahead of `Go` on the same channel).
@@ -260,10 +254,7 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
         let name = t.name.clone();
         let p = cx
             .spawn_opts(
-                SpawnOpts {
-                    link: false,
-                    label: Some(format!("on_exit:{name}")),
-                },
+                SpawnOpts::labelled(format!("on_exit:{name}")),
                 move |ocx| async move {
                     for f in callbacks.iter().rev() {
                         let tc = TestCx {

@@ -18,10 +18,7 @@ pub async fn start_link(cx: &Cx, name: &str) -> Result<Pid, StartError> {
     let owned = name.to_string();
     let pid = cx
         .spawn_opts(
-            crate::sim::SpawnOpts {
-                link: true,
-                label: Some(name.to_string()),
-            },
+            crate::sim::SpawnOpts::labelled(name).linked(),
             move |rcx| async move { run(rcx, parent, owned).await },
         )
         .await;

@@ -47,23 +47,17 @@ pub(super) async fn run(cx: Cx, plan: Plan) -> ExitReason {
         let ctx = plan.app.clone();
         let name = format!("client:{}", c.name);
         let pid = cx
-            .spawn_opts(
-                SpawnOpts {
-                    link: false,
-                    label: Some(name.clone()),
-                },
-                move |ccx| async move {
-                    for _ in 0..c.repeat {
-                        for op in &c.ops {
-                            perform(&ccx, &ctx, op).await;
-                        }
+            .spawn_opts(SpawnOpts::labelled(name.clone()), move |ccx| async move {
+                for _ in 0..c.repeat {
+                    for op in &c.ops {
+                        perform(&ccx, &ctx, op).await;
                     }
-                    for _ in 0..c.draws {
-                        let i = ccx.draw(c.draw.len() as u32).await;
-                        perform(&ccx, &ctx, &c.draw[i as usize]).await;
-                    }
-                },
-            )
+                }
+                for _ in 0..c.draws {
+                    let i = ccx.draw(c.draw.len() as u32).await;
+                    perform(&ccx, &ctx, &c.draw[i as usize]).await;
+                }
+            })
             .await;
         obs.record(|l| drop(l.workers.insert(pid, name)));
         clients.push(cx.monitor(pid));
@@ -218,13 +212,9 @@ async fn subscribe(cx: &Cx, ctx: &ServiceContext) {
     let me = cx.me();
     let c = ctx.clone();
     let sub = cx
-        .spawn_opts(
-            SpawnOpts {
-                link: false,
-                label: Some(SUBSCRIBER.to_string()),
-            },
-            move |scx| config::subscriber(scx, c, me),
-        )
+        .spawn_opts(SpawnOpts::labelled(SUBSCRIBER), move |scx| {
+            config::subscriber(scx, c, me)
+        })
         .await;
     let mref = cx.monitor(sub);
     cx.recv_match(Matcher::when(move |e| {

@@ -79,6 +79,21 @@ pub struct SpawnOpts {
     pub label: Option<String>,
 }
 
+impl SpawnOpts {
+    /// An unlinked process with this label.
+    pub fn labelled(label: impl Into<String>) -> Self {
+        SpawnOpts {
+            link: false,
+            label: Some(label.into()),
+        }
+    }
+
+    /// The same, linked to the caller.
+    pub fn linked(self) -> Self {
+        SpawnOpts { link: true, ..self }
+    }
+}
+
 impl Cx {
     pub(crate) fn new(me: Pid, sh: Rc<Shared>) -> Self {
         Cx { me, sh }
