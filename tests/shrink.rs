@@ -278,10 +278,7 @@ fn world_a(sim: &mut Sim) {
             .table_new_named::<u8, ()>("t")
             .await
             .expect("a fresh name");
-        let opts = SpawnOpts {
-            link: false,
-            label: Some("writer".into()),
-        };
+        let opts = SpawnOpts::labelled("writer");
         cx.spawn_opts(opts, move |cx| async move {
             let _ = cx.table_insert(t, b'a', ()).await;
             let _ = cx.table_insert(t, b'b', ()).await;
@@ -351,10 +348,7 @@ fn world_b(sim: &mut Sim) {
             .table_new_named::<u32, ()>("disk")
             .await
             .expect("a fresh name");
-        let server = SpawnOpts {
-            link: false,
-            label: Some("server".into()),
-        };
+        let server = SpawnOpts::labelled("server");
         let server = cx
             .spawn_opts(server, move |cx| async move {
                 for _ in 0..B_WRITES {
@@ -364,10 +358,7 @@ fn world_b(sim: &mut Sim) {
                 }
             })
             .await;
-        let client = SpawnOpts {
-            link: false,
-            label: Some("client".into()),
-        };
+        let client = SpawnOpts::labelled("client");
         cx.spawn_opts(client, move |cx| async move {
             for k in 1..=B_WRITES {
                 cx.send(server, Write(k));

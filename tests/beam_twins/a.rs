@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`).
 
-use super::{Out, down, ex};
+use super::{Go, Linked, Out, Ready, Server, Stop, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{
     self, CallReply, From, GenServer, Init, ServerRef, StartError, StartOpts,
@@ -61,11 +61,6 @@ pub fn cases() -> Vec<Case> {
         },
     ]
 }
-
-#[derive(Debug)]
-struct Ready;
-#[derive(Debug)]
-struct Go;
 
 fn boom() -> ExitReason {
     ExitReason::custom("boom")
@@ -227,8 +222,6 @@ fn r12(sim: &mut Sim, out: Out) {
 
 #[derive(Debug)]
 struct Die(ExitReason);
-#[derive(Debug)]
-struct Linked;
 #[derive(Debug)]
 struct Trapped(ExitReason);
 
@@ -405,9 +398,6 @@ fn r17(sim: &mut Sim, out: Out) {
     });
 }
 
-#[derive(Debug)]
-struct Stop;
-
 fn r18(sim: &mut Sim, out: Out) {
     sim.spawn("test", move |cx| async move {
         let me = cx.me();
@@ -575,8 +565,6 @@ fn r22(sim: &mut Sim, out: Out) {
 struct InitBegin;
 #[derive(Debug)]
 struct InitEnd;
-#[derive(Debug)]
-struct Server(Pid);
 
 /// A server whose `init` takes 50 ms and reports its begin and end to `parent`.
 struct S23(Pid);

@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`).
 
-use super::{Out, down, ex};
+use super::{Go, Out, Ready, Server, Stop, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next, StartOpts};
 use fsim::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
@@ -172,8 +172,6 @@ fn r27(sim: &mut Sim, out: Out) {
 // ---- rule 28 ----------------------------------------------------------------------------
 
 #[derive(Debug)]
-struct Go;
-#[derive(Debug)]
 struct Caught(ExitReason);
 
 fn r28(sim: &mut Sim, out: Out) {
@@ -228,8 +226,6 @@ enum Cast30 {
 }
 #[derive(Debug)]
 struct Terminated(ExitReason);
-#[derive(Debug)]
-struct Server(Pid);
 #[derive(Debug)]
 struct GoExit;
 
@@ -534,11 +530,6 @@ fn r48(sim: &mut Sim, out: Out) {
 }
 
 // ---- rule 49 ----------------------------------------------------------------------------
-
-#[derive(Debug)]
-struct Ready;
-#[derive(Debug)]
-struct Stop;
 
 fn r49(sim: &mut Sim, out: Out) {
     sim.spawn("test", move |cx| async move {

@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`).
 
-use super::{Out, down, ex};
+use super::{ExitWith, Go, Out, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init};
 use fsim::otp::supervisor::{self, ChildSpec, Shutdown, Strategy, SupSpec};
@@ -143,10 +143,6 @@ fn r39(sim: &mut Sim, out: Out) {
 
 #[derive(Debug)]
 struct TaskOf(Pid);
-#[derive(Debug)]
-struct ExitWith(ExitReason);
-#[derive(Debug)]
-struct Go;
 #[derive(Debug)]
 struct Got(ExitReason);
 #[derive(Debug)]

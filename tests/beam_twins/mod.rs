@@ -92,10 +92,19 @@ fn r04(sim: &mut Sim, out: Out) {
     });
 }
 
+// Messages several twins use.
 #[derive(Debug)]
 struct Linked;
 #[derive(Debug)]
 struct ExitWith(ExitReason);
+#[derive(Debug)]
+struct Go;
+#[derive(Debug)]
+struct Ready;
+#[derive(Debug)]
+struct Stop;
+#[derive(Debug)]
+struct Server(Pid);
 
 async fn linker(cx: &Cx, parent: Pid, child: Pid) -> Pid {
     cx.spawn(move |l| async move {

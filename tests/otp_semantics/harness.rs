@@ -111,6 +111,14 @@ fn test_exits(w: &World, results: &[TestResult]) -> Vec<ExitReason> {
         .collect()
 }
 
+/// Asserts that each process named in `keys` exited with `reason`.
+#[track_caller]
+fn assert_exited(w: &World, pids: &Pids, keys: &[&str], reason: ExitReason, s: Schedule) {
+    for k in keys {
+        assert_eq!(w.exit_reason(pids.get(k)), Some(&reason), "{s:?}: {k}");
+    }
+}
+
 /// Live processes in `app`'s group (its master's), read after a yield.
 async fn live_in_group(cx: &Cx, app: App) -> Vec<Pid> {
     cx.yield_now().await;
@@ -334,11 +342,7 @@ fn r45_application_started_once_lives_through_every_test() {
         assert_eq!(w.exit_reason(sup), Some(&ExitReason::Shutdown), "{s:?}");
         assert_eq!(w.exit_reason(a), Some(&ExitReason::Shutdown), "{s:?}");
         assert_eq!(w.exit_reason(b), Some(&ExitReason::Shutdown), "{s:?}");
-        assert_eq!(
-            w.exit_reason(pids.get("master")),
-            Some(&ExitReason::Normal),
-            "{s:?}"
-        );
+        assert_exited(&w, &pids, &["master"], ExitReason::Normal, s);
     }
 }
 
@@ -401,13 +405,13 @@ fn r45_application_stop_stops_children_in_reverse_order_and_returns_when_all_are
             "{s:?}"
         );
         let w = sim.world();
-        for id in ["a", "b", "sub", "d", "e", "c", "app_sup"] {
-            assert_eq!(
-                w.exit_reason(pids.get(id)),
-                Some(&ExitReason::Shutdown),
-                "{s:?}: {id}"
-            );
-        }
+        assert_exited(
+            &w,
+            &pids,
+            &["a", "b", "sub", "d", "e", "c", "app_sup"],
+            ExitReason::Shutdown,
+            s,
+        );
         assert_eq!(w.live_count(), 0, "{s:?}: nothing left running");
     }
 }
@@ -440,11 +444,7 @@ fn r46_test_process_exits_shutdown_when_the_body_returns() {
         assert_eq!(r[0].pid, pids.get("test"), "{s:?}");
         assert!(r[0].orphans.is_empty(), "{s:?}");
         let w = sim.world();
-        assert_eq!(
-            w.exit_reason(pids.get("test")),
-            Some(&ExitReason::Shutdown),
-            "{s:?}"
-        );
+        assert_exited(&w, &pids, &["test"], ExitReason::Shutdown, s);
         assert_eq!(w.label(pids.get("test")), Some("test:t"), "{s:?}");
         assert_ne!(w.parent(pids.get("test")), None, "{s:?}");
     }
@@ -702,11 +702,7 @@ fn r46_on_exit_runs_in_another_process_after_the_test_exits_last_registered_firs
         assert_eq!(w.parent(on_exit), Some(pids.get("runner")), "{s:?}");
         assert_eq!(w.label(on_exit), Some("on_exit:t"), "{s:?}");
         assert_eq!(w.exit_reason(on_exit), Some(&ExitReason::Normal), "{s:?}");
-        assert_eq!(
-            w.exit_reason(pids.get("test")),
-            Some(&ExitReason::Shutdown),
-            "{s:?}"
-        );
+        assert_exited(&w, &pids, &["test"], ExitReason::Shutdown, s);
     }
 }
 
@@ -1109,13 +1105,7 @@ fn r47_application_stop_kills_its_orphans_but_not_what_tests_spawned() {
         assert!(log.contains("term w shutdown"), "{s:?}");
         let w = sim.world();
         let g = w.group(pids.get("master"));
-        for k in ["w", "x"] {
-            assert_eq!(
-                w.exit_reason(pids.get(k)),
-                Some(&ExitReason::Shutdown),
-                "{s:?}: {k}"
-            );
-        }
+        assert_exited(&w, &pids, &["w", "x"], ExitReason::Shutdown, s);
         for k in [
             "w.orphan",
             "w.orphan.grandchild",
@@ -1181,18 +1171,14 @@ fn r47_killing_the_top_supervisor_kills_the_whole_group() {
         );
         assert_eq!(log.starting_with("group"), vec!["group: []"], "{s:?}");
         let w = sim.world();
-        assert_eq!(
-            w.exit_reason(pids.get("app_sup")),
-            Some(&ExitReason::Killed),
-            "{s:?}"
+        assert_exited(&w, &pids, &["app_sup"], ExitReason::Killed, s);
+        assert_exited(
+            &w,
+            &pids,
+            &["w", "v", "w.orphan", "w.orphan.grandchild"],
+            ExitReason::Killed,
+            s,
         );
-        for k in ["w", "v", "w.orphan", "w.orphan.grandchild"] {
-            assert_eq!(
-                w.exit_reason(pids.get(k)),
-                Some(&ExitReason::Killed),
-                "{s:?}: {k}"
-            );
-        }
         assert!(w.is_alive(pids.get("test.spawn")), "{s:?}");
         assert!(w.is_alive(pids.get("test.spawn.grandchild")), "{s:?}");
     }
@@ -1238,23 +1224,14 @@ fn r47_top_supervisor_exceeding_intensity_stops_the_application_and_kills_orphan
             "{s:?}"
         );
         let w = sim.world();
-        assert_eq!(
-            w.exit_reason(pids.get("app_sup")),
-            Some(&ExitReason::Shutdown),
-            "{s:?}"
+        assert_exited(&w, &pids, &["app_sup", "w"], ExitReason::Shutdown, s);
+        assert_exited(
+            &w,
+            &pids,
+            &["w.orphan", "w.orphan.grandchild"],
+            ExitReason::Killed,
+            s,
         );
-        assert_eq!(
-            w.exit_reason(pids.get("w")),
-            Some(&ExitReason::Shutdown),
-            "{s:?}"
-        );
-        for k in ["w.orphan", "w.orphan.grandchild"] {
-            assert_eq!(
-                w.exit_reason(pids.get(k)),
-                Some(&ExitReason::Killed),
-                "{s:?}: {k}"
-            );
-        }
         assert_eq!(w.live_count(), 0, "{s:?}");
     }
 }

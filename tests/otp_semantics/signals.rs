@@ -765,10 +765,7 @@ fn r6_world(sim: &mut Sim, log: Log, death: Death) {
     sim.spawn("watcher", move |cx| async move {
         cx.trap_exit(true);
         let me = cx.me();
-        let srv = SpawnOpts {
-            link: true,
-            label: Some("srv".into()),
-        };
+        let srv = SpawnOpts::labelled("srv").linked();
         let s = cx
             .spawn_opts(srv, {
                 let log = log.clone();
