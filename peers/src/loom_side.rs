@@ -7,9 +7,9 @@ crate::subscribe_race_program!(loom);
 
 /// Executions of loom's exhaustive search until the first failure.
 pub fn race(m: u32) -> Found {
-    EXECUTIONS.store(0, std::sync::atomic::Ordering::Relaxed);
     let mut builder = loom::model::Builder::new();
     builder.max_permutations = Some(crate::LIMIT as usize);
-    let failed = std::panic::catch_unwind(|| builder.check(move || race_body(m))).is_err();
-    Found::exact(failed.then(|| EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed)))
+    Found::exact(executions_to_failure(|| {
+        builder.check(move || race_body(m))
+    }))
 }

@@ -29,6 +29,15 @@ macro_rules! subscribe_race_program {
     ($lib:ident) => {
         static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+        /// Runs `check` (which runs `race_body` until it panics or is done): the
+        /// executions up to the first failure, `None` if none failed.
+        fn executions_to_failure(check: impl FnOnce()) -> Option<u64> {
+            use std::sync::atomic::Ordering::Relaxed;
+            EXECUTIONS.store(0, Relaxed);
+            let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).is_err();
+            failed.then(|| EXECUTIONS.load(Relaxed))
+        }
+
         fn race_body(m: u32) {
             use $lib::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
             use $lib::sync::{Arc, Mutex, mpsc};

@@ -119,12 +119,9 @@ pub fn install_hook() {
 
 /// Executions until the first failure under `scheduler` (at most `limit`).
 fn first_failure(scheduler: impl Scheduler + 'static, m: u32) -> Option<u64> {
-    EXECUTIONS.store(0, std::sync::atomic::Ordering::Relaxed);
-    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    executions_to_failure(|| {
         Runner::new(scheduler, config()).run(move || race_body(m));
-    }))
-    .is_err();
-    failed.then(|| EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed))
+    })
 }
 
 /// Shuttle's random scheduler, seeds 1..=20.
