@@ -87,11 +87,12 @@ fn a_long_run_hits_tape_max() {
 }
 
 #[test]
-fn a_panic_is_the_process_crash_and_travels_on_links() {
+fn a_panic_opted_in_as_a_crash_travels_on_links() {
     for seed in 0..50 {
         let mut sim = Sim::new(Config::default());
         let watcher = sim.spawn("watcher", |cx| async move {
             cx.trap_exit(true);
+            cx.panics_are_crashes(true); // inherited by the child spawned below
             let crasher = cx
                 .spawn_link(|_c: Cx| async move {
                     let v: Vec<u8> = Vec::new();

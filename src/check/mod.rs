@@ -46,15 +46,22 @@ pub trait Invariant {
     fn check(&self, world: &World) -> Result<(), String>;
 }
 
+/// The name under which a panic in a process is reported: a run whose process panics
+/// (by default, see [`Panics`](crate::sim::Panics)) ends with a [`Violation`] of `panic`.
+pub const PANIC: &str = "panic";
+
 /// An invariant that failed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
-    /// Which invariant.
+    /// Which invariant ([`PANIC`] for a panic in a process).
     pub invariant: String,
     /// The step after which it failed.
     pub step: u32,
     /// What was wrong.
     pub message: String,
+    /// Where the code panicked (`file:line:column`), for a panic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl Violation {
@@ -64,12 +71,45 @@ impl Violation {
             invariant: invariant.to_string(),
             step,
             message,
+            location: None,
         }
+    }
+
+    /// A panic in process `pid`: `what` says what happened ("panicked: …").
+    pub(crate) fn panic(
+        world: &World,
+        pid: crate::sim::Pid,
+        what: &str,
+        location: Option<String>,
+    ) -> Self {
+        let who = match world.label(pid) {
+            Some(l) => format!("process {pid} ({l})"),
+            None => format!("process {pid}"),
+        };
+        let at = location
+            .as_deref()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        Violation {
+            invariant: PANIC.to_string(),
+            step: world.step(),
+            message: format!("{who} {what}{at}"),
+            location,
+        }
+    }
+
+    /// Is this the same failure as `other`: the same invariant and, for panics, the same
+    /// place in the code?
+    pub fn same_failure(&self, other: &Violation) -> bool {
+        self.invariant == other.invariant && self.location == other.location
     }
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.invariant == PANIC {
+            return write!(f, "panic at step {}: {}", self.step, self.message);
+        }
         write!(
             f,
             "invariant {} violated at step {}: {}",

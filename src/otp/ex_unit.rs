@@ -207,7 +207,7 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
                 // ExUnit.Runner.exec_test catches what the body raises or exits with,
                 // reports it, and the test process exits `shutdown` all the same.
                 let run = body(tc);
-                if let Err(reason) = CatchPanic(std::pin::pin!(run)).await {
+                if let Err(reason) = CatchPanic::new(&tcx, std::pin::pin!(run)).await {
                     tcx.send(runner, BodyFailed(reason));
                 }
                 ExitReason::Shutdown

@@ -363,13 +363,14 @@ pub async fn enter_loop<S: GenServer>(cx: Cx, parent: Option<Pid>, server: S) ->
             .borrow_mut()
             .take()
             .expect("invariant: state is back between callbacks");
-        let outcome = CatchPanic(std::pin::pin!(dispatch(&cx, &mut state, env, parent))).await;
+        let outcome =
+            CatchPanic::new(&cx, std::pin::pin!(dispatch(&cx, &mut state, env, parent))).await;
         let stop = match outcome {
             Ok(next) => next,
             Err(reason) => Some(reason), // a raise or exit inside the callback
         };
         if let Some(reason) = stop {
-            CatchPanic(std::pin::pin!(state.terminate(&cx, &reason)))
+            CatchPanic::new(&cx, std::pin::pin!(state.terminate(&cx, &reason)))
                 .await
                 .ok();
             return reason;
@@ -530,15 +531,29 @@ pub async fn stop(cx: &Cx, server: impl Into<ServerRef>, reason: ExitReason) {
 }
 
 /// Polls a future, turning a raise inside it into `Err(reason)`, as gen_server's
-/// try/catch around callbacks does: a panic becomes `panic: message`, `exit/1` (and so a
-/// failed call, and an injected crash) its reason. Only the kernel's abort at a bound
-/// passes through.
-pub(crate) struct CatchPanic<'a, F>(pub(crate) Pin<&'a mut F>);
+/// try/catch around callbacks does: `exit/1` (and so a failed call, and an injected
+/// crash) gives its reason; a panic gives `panic: message` when the process's panics are
+/// crashes ([`Cx::panics_are_crashes`]), and otherwise passes through to fail the run, as
+/// does the kernel's abort at a bound.
+pub(crate) struct CatchPanic<'a, F> {
+    inner: Pin<&'a mut F>,
+    panics_crash: bool,
+}
+
+impl<'a, F> CatchPanic<'a, F> {
+    pub(crate) fn new(cx: &Cx, inner: Pin<&'a mut F>) -> Self {
+        CatchPanic {
+            inner,
+            panics_crash: cx.panic_is_crash(),
+        }
+    }
+}
 
 impl<F: Future> Future for CatchPanic<'_, F> {
     type Output = Result<F::Output, ExitReason>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
+        let panics_crash = self.panics_crash;
+        let inner = self.inner.as_mut();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
@@ -552,6 +567,9 @@ impl<F: Future> Future for CatchPanic<'_, F> {
                     },
                     Err(payload) => payload,
                 };
+                if !panics_crash {
+                    std::panic::resume_unwind(payload);
+                }
                 let msg = if let Some(s) = payload.downcast_ref::<&str>() {
                     (*s).to_string()
                 } else if let Some(s) = payload.downcast_ref::<String>() {

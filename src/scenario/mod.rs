@@ -512,6 +512,7 @@ impl Scenario {
             limits: self.limits.clone(),
             faults: self.faults.clone(),
             record_trace: false,
+            panics: crate::sim::Panics::Fail,
         }
     }
 

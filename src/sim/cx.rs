@@ -301,6 +301,24 @@ impl Cx {
         pid
     }
 
+    /// Sets whether a panic in this process is an OTP crash (`true`: it exits with reason
+    /// `panic: <message>`, as a raise does on the BEAM, and a supervisor may restart it)
+    /// or a failure of the run (`false`, the default unless the
+    /// [`Config`](crate::sim::Config) says [`Panics::Crash`](crate::sim::Panics)).
+    /// Processes it spawns afterwards inherit the setting. Returns the old one, like
+    /// [`Cx::trap_exit`].
+    ///
+    /// Opt in for code that is *meant* to crash ("let it crash"); leave it off where a
+    /// panic is a failed `assert!` that should fail the test.
+    pub fn panics_are_crashes(&self, on: bool) -> bool {
+        std::mem::replace(&mut self.w().p(self.me).panics_crash, on)
+    }
+
+    /// Is a panic in this process an OTP crash ([`Cx::panics_are_crashes`])?
+    pub(crate) fn panic_is_crash(&self) -> bool {
+        self.w().p(self.me).panics_crash
+    }
+
     /// Sets this process's label (used in traces and by fault menus).
     pub fn set_label(&self, label: &str) {
         self.w().p(self.me).label = Some(Name::from(label));

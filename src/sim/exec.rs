@@ -34,20 +34,62 @@ pub(crate) enum Sentinel {
 
 thread_local! {
     static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
+    /// Where the last panic inside simulated code happened (`file:line:column`).
+    static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Installs (once) a panic hook that stays quiet for panics inside simulated processes:
-/// they become the process's crash, reported in the trace, not on stderr.
+/// Installs (once) a panic hook that stays quiet for panics inside simulated code
+/// (processes, invariants, drops at teardown): the run reports them, with the location
+/// the hook notes here, instead of stderr.
 fn install_quiet_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !IN_PROCESS.with(|c| c.get()) {
+            if IN_PROCESS.with(|c| c.get()) {
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+                PANIC_AT.with(|p| *p.borrow_mut() = at);
+            } else {
                 previous(info);
             }
         }));
     });
+}
+
+/// Runs `f` as simulated code: a panic inside is caught quietly and returned with its
+/// message and location.
+pub(crate) fn catch_quiet<R>(f: impl FnOnce() -> R) -> Result<R, Box<dyn std::any::Any + Send>> {
+    let was = IN_PROCESS.with(|c| c.replace(true));
+    let r = catch_unwind(AssertUnwindSafe(f));
+    IN_PROCESS.with(|c| c.set(was));
+    r
+}
+
+/// The message and location of a caught panic (the location as the hook noted it).
+pub(crate) fn panic_site(payload: &(dyn std::any::Any + Send)) -> (String, Option<String>) {
+    (
+        panic_message(payload),
+        PANIC_AT.with(|p| p.borrow_mut().take()),
+    )
+}
+
+/// What a panic in a simulated process means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Panics {
+    /// A panic (a failed `assert!`, an `unwrap` on `None`, an index out of range) fails
+    /// the run: the outcome is a violation of [`crate::check::PANIC`] naming the process,
+    /// the message and where it panicked. As in shuttle, loom and madsim, a test fails on
+    /// a panic.
+    #[default]
+    Fail,
+    /// A panic is an OTP crash: the process exits with reason `panic: <message>`, its
+    /// links and monitors see it, a supervisor restarts it ("let it crash"). One process
+    /// (and the processes it spawns afterwards) can opt in with
+    /// [`Cx::panics_are_crashes`].
+    Crash,
 }
 
 /// Configuration of one run.
@@ -60,6 +102,8 @@ pub struct Config {
     pub faults: FaultMenu,
     /// Keep every event (for replay output and diagrams), not only the last few.
     pub record_trace: bool,
+    /// What a panic in a process means (default: it fails the run).
+    pub panics: Panics,
 }
 
 /// How a run ended.
@@ -118,24 +162,38 @@ pub struct Sim {
     sh: Rc<Shared>,
     invariants: Vec<Box<dyn Invariant>>,
     ran: bool,
+    /// A failure found inside a step (a panic), which ends the run after the step.
+    failure: Option<Violation>,
 }
 
 impl Sim {
     /// An empty world.
     pub fn new(config: Config) -> Self {
         install_quiet_hook();
+        let mut world = World::new(config.limits, config.faults, config.record_trace);
+        world.panics = config.panics;
         Sim {
             sh: Rc::new(Shared {
-                world: RefCell::new(World::new(
-                    config.limits,
-                    config.faults,
-                    config.record_trace,
-                )),
+                world: RefCell::new(world),
                 futures: RefCell::new(Vec::with_capacity(8)),
             }),
             invariants: Vec::new(),
             ran: false,
+            failure: None,
         }
+    }
+
+    /// Shares a value with the invariants: they read it with
+    /// [`World::get`](crate::sim::World::get). A system puts here what its invariants
+    /// need to know about it (its services' names, an observer the processes write to),
+    /// so that invariants written outside the system can use it too. One value per type.
+    pub fn share<T: 'static>(&mut self, value: T) -> &mut Self {
+        self.sh
+            .world
+            .borrow_mut()
+            .shared
+            .insert(std::any::TypeId::of::<T>(), Rc::new(value));
+        self
     }
 
     /// Spawns a top-level process (no parent, no links). Its body starts on its first step.
@@ -308,6 +366,9 @@ impl Sim {
                 }
             };
             self.end_step(kind, deps);
+            if let Some(v) = self.failure.take() {
+                break Outcome::Violation(v);
+            }
             if !self.invariants.is_empty()
                 && let Some(v) = self.check(When::Always)
             {
@@ -322,7 +383,7 @@ impl Sim {
             other => other,
         };
         let w = self.sh.world.borrow();
-        RunReport {
+        let mut report = RunReport {
             steps: w.step,
             trace_hash: w.trace.hash,
             tape,
@@ -340,11 +401,42 @@ impl Sim {
             },
             trace: w.trace.full.clone(),
             outcome,
+        };
+        drop(w);
+        // Teardown: drop every process that is still suspended, each as simulated code.
+        // This also breaks the cycle future -> Cx -> shared state -> future.
+        let left = std::mem::take(&mut *self.sh.futures.borrow_mut());
+        for (i, fut) in left.into_iter().enumerate() {
+            if let Some(fut) = fut {
+                self.drop_future(Pid(i as u32), fut, "at the end of the run");
+            }
+        }
+        if let Some(v) = self.failure.take()
+            && !report.outcome.is_failure()
+        {
+            report.outcome = Outcome::Violation(v);
+        }
+        report
+    }
+
+    /// Drops a process's future as simulated code: a panic in a `Drop` fails the run.
+    fn drop_future(&mut self, pid: Pid, fut: ProcFuture, when: &str) {
+        if let Err(payload) = catch_quiet(move || drop(fut)) {
+            let (message, location) = panic_site(&*payload);
+            if self.failure.is_none() {
+                let w = self.sh.world.borrow();
+                self.failure = Some(Violation::panic(
+                    &w,
+                    pid,
+                    &format!("panicked while being dropped {when}: {message}"),
+                    location,
+                ));
+            }
         }
     }
 
     fn end_step(&mut self, kind: StepKind, deps: [Option<u32>; 2]) {
-        let dead: Vec<ProcFuture> = {
+        let dead: Vec<(Pid, ProcFuture)> = {
             let mut w = self.sh.world.borrow_mut();
             let step = w.step;
             let now = w.now_ms();
@@ -357,10 +449,18 @@ impl Sim {
             let pids = std::mem::take(&mut w.dead_futures);
             let mut futures = self.sh.futures.borrow_mut();
             pids.iter()
-                .filter_map(|p| futures.get_mut(p.0 as usize).and_then(Option::take))
+                .filter_map(|p| {
+                    futures
+                        .get_mut(p.0 as usize)
+                        .and_then(Option::take)
+                        .map(|f| (*p, f))
+                })
                 .collect()
         };
-        drop(dead); // outside every borrow: a future's locals may run code when dropped
+        // Outside every borrow: a future's locals may run code when dropped.
+        for (pid, fut) in dead {
+            self.drop_future(pid, fut, "after it was killed");
+        }
     }
 
     /// One `run` step: poll the process until its next yield point.
@@ -380,9 +480,7 @@ impl Sim {
         };
         let waker = Waker::noop();
         let mut task_cx = Context::from_waker(waker);
-        IN_PROCESS.with(|c| c.set(true));
-        let polled = catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut task_cx)));
-        IN_PROCESS.with(|c| c.set(false));
+        let polled = catch_quiet(|| fut.as_mut().poll(&mut task_cx));
         let mut w = self.sh.world.borrow_mut();
         w.current = None;
         let consumed = w.p(pid).consumed_step;
@@ -402,14 +500,25 @@ impl Sim {
                     Sentinel::Exit(reason) => reason,
                     Sentinel::Abort => ExitReason::custom("fsim: run aborted at a bound"),
                 },
-                Err(payload) => ExitReason::Custom(format!("panic: {}", panic_message(&*payload))),
+                Err(payload) => {
+                    let (message, location) = panic_site(&*payload);
+                    if !w.procs[pid.0 as usize].panics_crash {
+                        self.failure = Some(Violation::panic(
+                            &w,
+                            pid,
+                            &format!("panicked: {message}"),
+                            location,
+                        ));
+                    }
+                    ExitReason::Custom(format!("panic: {message}"))
+                }
             }),
         };
         match finished {
             Some(reason) => {
                 w.die(pid, reason);
                 drop(w);
-                drop(fut);
+                self.drop_future(pid, fut, "as it exited");
             }
             None => {
                 drop(w);
@@ -427,10 +536,19 @@ impl Sim {
         self.invariants
             .iter()
             .filter(|i| i.when() == when)
-            .find_map(|i| {
-                i.check(&w)
-                    .err()
-                    .map(|message| Violation::new(i.name(), w.step, message))
+            .find_map(|i| match catch_quiet(|| i.check(&w)) {
+                Ok(Ok(())) => None,
+                Ok(Err(message)) => Some(Violation::new(i.name(), w.step, message)),
+                Err(payload) => {
+                    let (message, location) = panic_site(&*payload);
+                    let mut v = Violation::new(
+                        i.name(),
+                        w.step,
+                        format!("the invariant itself panicked: {message}"),
+                    );
+                    v.location = location;
+                    Some(v)
+                }
             })
     }
 }

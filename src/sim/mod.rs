@@ -19,8 +19,10 @@ pub mod world;
 
 pub use choice::{Chooser, Decision, DefaultChooser, RandomChooser, ReplayChooser};
 pub use cx::{Cx, NotRegistered, RegisterError, SpawnOpts, Table, TableGone};
-pub use exec::{Config, Outcome, RunReport, Sim, run_seed, run_tape};
+pub use exec::{Config, Outcome, Panics, RunReport, Sim, run_seed, run_tape};
 pub use tape::{Action, Choice, Fault, Tape, TapeError};
 pub use trace::{Event, StepKind};
 pub use types::{ExitReason, IntoExitReason, Name, Payload, Pid, Ref};
-pub use world::{Body, Bound, Dest, Envelope, FaultMenu, Limits, Matcher, Targets, World};
+pub use world::{
+    Body, Bound, Dest, Envelope, FaultMenu, Limits, Matcher, PendingTimer, Targets, World,
+};

@@ -52,24 +52,6 @@ pub(crate) fn fold(h: &mut u64, x: u64) {
     *h = (*h ^ x).wrapping_mul(FOLD_MUL);
 }
 
-/// Folds a type name cheaply: its length and its first and last eight bytes. Type names
-/// are compile-time constants, so this is as stable as the full name and costs two folds.
-#[inline]
-pub(crate) fn fold_type(h: &mut u64, t: &str) {
-    let b = t.as_bytes();
-    let (head, tail) = if b.len() >= 8 {
-        let head: [u8; 8] = b[..8].try_into().expect("8 bytes");
-        let tail: [u8; 8] = b[b.len() - 8..].try_into().expect("8 bytes");
-        (head, tail)
-    } else {
-        let mut head = [0u8; 8];
-        head[..b.len()].copy_from_slice(b);
-        (head, head)
-    };
-    fold(h, u64::from_le_bytes(head) ^ ((b.len() as u64) << 56));
-    fold(h, u64::from_le_bytes(tail));
-}
-
 /// Folds a string's bytes and length.
 pub(crate) fn fold_str(h: &mut u64, s: &str) {
     for chunk in s.as_bytes().chunks(8) {
@@ -80,12 +62,74 @@ pub(crate) fn fold_str(h: &mut u64, s: &str) {
     fold(h, s.len() as u64);
 }
 
+/// Folds a value's `Debug` text, without allocating: the stable encoding of message
+/// contents in the trace hash (no type names, no addresses). A message whose printed value
+/// differs between two runs of one tape makes their hashes differ, which is what the
+/// determinism self-check looks for.
+#[inline]
+pub(crate) fn fold_debug(h: &mut u64, v: &dyn fmt::Debug) {
+    struct Folder<'a>(&'a mut u64, u64);
+    impl fmt::Write for Folder<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            for chunk in s.as_bytes().chunks(8) {
+                let mut w = [0u8; 8];
+                w[..chunk.len()].copy_from_slice(chunk);
+                fold(self.0, u64::from_le_bytes(w));
+            }
+            self.1 += s.len() as u64;
+            Ok(())
+        }
+    }
+    let mut f = Folder(h, 0);
+    let _ = fmt::write(&mut f, format_args!("{v:?}"));
+    let n = f.1;
+    fold(h, n);
+}
+
+/// How many characters of a message's value traces keep.
+pub const VALUE_TEXT_MAX: usize = 120;
+
+/// A value's `Debug` text, cut to [`VALUE_TEXT_MAX`] characters (with `…`).
+pub fn value_text(v: &dyn fmt::Debug) -> String {
+    struct Cut {
+        out: String,
+        chars: usize,
+        cut: bool,
+    }
+    impl fmt::Write for Cut {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            for ch in s.chars() {
+                if self.chars == VALUE_TEXT_MAX {
+                    self.cut = true;
+                    return Err(fmt::Error);
+                }
+                self.out.push(ch);
+                self.chars += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut c = Cut {
+        out: String::new(),
+        chars: 0,
+        cut: false,
+    };
+    let _ = fmt::write(&mut c, format_args!("{v:?}"));
+    if c.cut {
+        c.out.push('…');
+    }
+    c.out
+}
+
 /// The kind of signal a delivery carried.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
-    /// An ordinary message of this Rust type.
+    /// An ordinary message: its value (`Debug`, cut to [`VALUE_TEXT_MAX`] characters).
     Message(Cow<'static, str>),
+    /// An ordinary message of this Rust type, in a run that did not record values (only
+    /// full traces do: formatting every value would cost more than the run).
+    Typed(Cow<'static, str>),
     /// A link request.
     Link,
     /// An unlink request (`UNLINK_ID`).
@@ -157,10 +201,11 @@ impl StepKind {
                 fold(h, ((from.0 as u64) << 32) | to.0 as u64);
                 fold(h, *dropped as u64);
             }
-            StepKind::Timer { pid, what } => {
+            StepKind::Timer { pid, .. } => {
+                // What the timer carried was folded when it fired (its value, which the
+                // text here only shows in full traces).
                 fold(h, 3);
                 fold(h, pid.map_or(u64::MAX, |p| p.0 as u64));
-                fold_str(h, what);
             }
             StepKind::Fault { fault } => {
                 fold(h, 4);
@@ -183,7 +228,7 @@ impl StepKind {
 /// A borrowed view of a signal: what the hash sees of it, whether the kernel holds the
 /// signal itself or a trace holds its [`SignalKind`].
 pub(crate) enum SignalView<'a> {
-    Message(&'a str),
+    Message(&'a dyn fmt::Debug),
     Link,
     Unlink,
     UnlinkAck,
@@ -197,9 +242,9 @@ impl SignalView<'_> {
     #[inline]
     fn fold(&self, h: &mut u64) {
         match self {
-            SignalView::Message(t) => {
+            SignalView::Message(v) => {
                 fold(h, 1);
-                fold_type(h, t)
+                fold_debug(h, *v)
             }
             SignalView::Link => fold(h, 2),
             SignalView::Unlink => fold(h, 3),
@@ -221,7 +266,7 @@ impl SignalView<'_> {
 impl SignalKind {
     fn view(&self) -> SignalView<'_> {
         match self {
-            SignalKind::Message(t) => SignalView::Message(t),
+            SignalKind::Message(t) | SignalKind::Typed(t) => SignalView::Message(t),
             SignalKind::Link => SignalView::Link,
             SignalKind::Unlink => SignalView::Unlink,
             SignalKind::UnlinkAck => SignalView::UnlinkAck,
@@ -318,10 +363,10 @@ impl Effect {
                 fold(h, pid.0 as u64);
                 fold_reason(h, reason);
             }
-            Effect::Enqueue { pid, what } => {
+            Effect::Enqueue { pid, .. } => {
+                // The message's value is folded by the step that put it there.
                 fold(h, 14);
                 fold(h, pid.0 as u64);
-                fold_str(h, what);
             }
             Effect::Name { name, pid } => {
                 fold(h, 15);
@@ -413,7 +458,8 @@ impl fmt::Display for Event {
 /// A signal in words, as traces print it.
 pub fn signal_text(s: &SignalKind) -> String {
     match s {
-        SignalKind::Message(t) => format!("message {}", short_type(t)),
+        SignalKind::Message(t) => t.to_string(),
+        SignalKind::Typed(t) => format!("message {}", short_type(t)),
         SignalKind::Link => "link".into(),
         SignalKind::Unlink => "unlink".into(),
         SignalKind::UnlinkAck => "unlink ack".into(),

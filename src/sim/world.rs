@@ -216,10 +216,15 @@ pub(crate) enum Signal {
 }
 
 impl Signal {
-    fn kind(&self) -> SignalKind {
+    /// The signal as traces show it: with the message's value when `values` (full
+    /// traces), its type otherwise.
+    fn kind(&self, values: bool) -> SignalKind {
         match self {
+            Signal::Message { payload, .. } if values => {
+                SignalKind::Message(Cow::Owned(super::trace::value_text(&**payload)))
+            }
             Signal::Message { payload, .. } => {
-                SignalKind::Message(Cow::Borrowed((**payload).type_name()))
+                SignalKind::Typed(Cow::Borrowed((**payload).type_name()))
             }
             Signal::Link => SignalKind::Link,
             Signal::UnlinkId { .. } => SignalKind::Unlink,
@@ -236,7 +241,7 @@ impl Signal {
 
     fn view(&self) -> SignalView<'_> {
         match self {
-            Signal::Message { payload, .. } => SignalView::Message((**payload).type_name()),
+            Signal::Message { payload, .. } => SignalView::Message(&**payload),
             Signal::Link => SignalView::Link,
             Signal::UnlinkId { .. } => SignalView::Unlink,
             Signal::UnlinkAck { .. } => SignalView::UnlinkAck,
@@ -302,6 +307,9 @@ pub(crate) struct Proc {
     /// Sorted by sender.
     inbound: Vec<Channel>,
     pub crash_armed: bool,
+    /// A panic in this process is an OTP crash (exit reason `panic: …`) rather than a
+    /// failure of the run ([`super::exec::Panics`]).
+    pub panics_crash: bool,
     pub parent: Option<Pid>,
     pub group: u32,
     pub last_step: Option<u32>,
@@ -360,7 +368,7 @@ impl TimerQueue {
         self.0.len()
     }
 
-    fn iter(&self) -> impl Iterator<Item = &((u64, u64), Timer)> {
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &((u64, u64), Timer)> {
         self.0.iter()
     }
 }
@@ -369,6 +377,19 @@ pub(crate) struct Table {
     pub owner: Pid,
     pub name: Option<Name>,
     pub data: Box<dyn Any>,
+}
+
+/// A timer that has not fired yet ([`World::timers`]).
+#[derive(Debug)]
+pub struct PendingTimer<'a> {
+    /// When it fires, in virtual milliseconds.
+    pub due_ms: u64,
+    /// The process that set it (for a receive timeout, the waiting process).
+    pub owner: Pid,
+    /// Where its message goes; `None` for a receive timeout.
+    pub dest: Option<&'a Dest>,
+    /// The message it will deliver; `None` for a receive timeout.
+    pub message: Option<&'a dyn Payload>,
 }
 
 /// A limit that was reached.
@@ -518,6 +539,11 @@ pub struct World {
     pub(crate) draw_request: Option<(Pid, u32)>,
     /// Answers not yet read by their processes.
     pub(crate) draw_answers: BTreeMap<Pid, u32>,
+    /// The panic policy of top-level processes.
+    pub(crate) panics: super::exec::Panics,
+    /// Values the system under test shares with its invariants ([`World::get`]), by type.
+    /// Looked up by key, never iterated.
+    pub(crate) shared: BTreeMap<std::any::TypeId, Rc<dyn Any>>,
 }
 
 impl World {
@@ -545,6 +571,8 @@ impl World {
             next_group: 1,
             draw_request: None,
             draw_answers: BTreeMap::new(),
+            panics: super::exec::Panics::default(),
+            shared: BTreeMap::new(),
         }
     }
 
@@ -676,6 +704,43 @@ impl World {
         guard.as_ref().map(f)
     }
 
+    /// The messages waiting in `pid`'s mailbox, oldest first (empty for a dead or unknown
+    /// pid). [`Envelope::peek`] reads a payload of a known type; `{:?}` prints any.
+    pub fn mailbox(&self, pid: Pid) -> impl Iterator<Item = &Envelope> + '_ {
+        self.proc(pid).into_iter().flat_map(|p| p.mailbox.iter())
+    }
+
+    /// Pending timers, earliest first: `send_after` timers with their message and
+    /// destination, and the timeouts of processes waiting in a `receive ... after`.
+    pub fn timers(&self) -> impl Iterator<Item = PendingTimer<'_>> + '_ {
+        self.timers.iter().rev().map(|(key, t)| match &t.kind {
+            TimerKind::SendAfter {
+                from,
+                dest,
+                payload,
+            } => PendingTimer {
+                due_ms: key.0,
+                owner: *from,
+                dest: Some(dest),
+                message: Some(payload.as_ref()),
+            },
+            TimerKind::RecvTimeout { pid } => PendingTimer {
+                due_ms: key.0,
+                owner: *pid,
+                dest: None,
+                message: None,
+            },
+        })
+    }
+
+    /// A value the system shared with its invariants through [`crate::sim::Sim::share`]
+    /// (a handle on its services, an observer), by type.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.shared
+            .get(&std::any::TypeId::of::<T>())
+            .and_then(|v| v.downcast_ref::<T>())
+    }
+
     /// Enabled actions, in canonical order.
     pub fn enabled(&self) -> &[Action] {
         &self.enabled
@@ -746,6 +811,10 @@ impl World {
         }
         let pid = Pid(self.procs.len() as u32);
         let group = parent.map_or(0, |pp| self.procs[pp.0 as usize].group);
+        // A child inherits its parent's panic policy, as it inherits its group.
+        let panics_crash = parent.map_or(self.panics == super::exec::Panics::Crash, |pp| {
+            self.procs[pp.0 as usize].panics_crash
+        });
         self.procs.push(Proc {
             label: label.clone(),
             sched: Sched::Ready,
@@ -765,6 +834,7 @@ impl World {
             aliases: Vec::new(),
             inbound: Vec::new(),
             crash_armed: false,
+            panics_crash,
             parent,
             group,
             last_step: if parent.is_some() {
@@ -892,7 +962,7 @@ impl World {
     pub(crate) fn push_signal(&mut self, from: Pid, to: Pid, signal: Signal) {
         super::trace::fold_send(&mut self.trace.hash, from, to, signal.view());
         if self.trace.recording() {
-            let signal = signal.kind();
+            let signal = signal.kind(true);
             self.trace.effects.push(Effect::Send { from, to, signal });
         }
         let step = self.step;
@@ -938,7 +1008,7 @@ impl World {
         if q.is_empty() {
             self.set_enabled(Action::Deliver { to, from }, false);
         }
-        let kind = signal.kind();
+        let kind = signal.kind(self.trace.recording());
         let dead = !self.is_alive(to);
         if dead {
             match signal {
@@ -1192,7 +1262,12 @@ impl World {
                 dest,
                 payload,
             } => {
-                let what = Cow::Borrowed((*payload).type_name());
+                super::trace::fold_debug(&mut self.trace.hash, &*payload);
+                let what = if self.trace.recording() {
+                    Cow::Owned(super::trace::value_text(&*payload))
+                } else {
+                    Cow::Borrowed((*payload).type_name())
+                };
                 let target = match &dest {
                     Dest::Pid(p) => Some(*p).filter(|p| self.is_alive(*p)),
                     Dest::Name(n) => self.whereis(n),

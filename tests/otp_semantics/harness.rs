@@ -42,7 +42,12 @@ fn schedules() -> impl Iterator<Item = Schedule> {
 fn run_world(s: Schedule, setup: impl FnOnce(&mut Sim, Log, Pids)) -> (Sim, Log, Pids) {
     let log = Log::new();
     let pids = Pids::default();
-    let mut sim = Sim::new(Config::default());
+    // ExUnit test bodies and servers here model Elixir code: a panic stands for a raise,
+    // an OTP crash that the runner reports, not a failure of the simulation.
+    let mut sim = Sim::new(Config {
+        panics: Panics::Crash,
+        ..Config::default()
+    });
     setup(&mut sim, log.clone(), pids.clone());
     let report = match s {
         Schedule::Seed(seed) => sim.run(&mut RandomChooser::new(seed).with_rates(0, 0)),

@@ -32,9 +32,13 @@ fn sim_run<T>(
     let chooser = RandomChooser::new(seed).with_rates(0, jump_ppm);
     let pids = Pids::default();
     let p = pids.clone();
-    let (sim, report, log, out) = run_checked(seed, Config::default(), chooser, |sim, log| {
-        setup(sim, log, p)
-    });
+    // These worlds model Elixir code, where a raise in a callback is an OTP crash: panics
+    // here stand for raises.
+    let config = Config {
+        panics: Panics::Crash,
+        ..Config::default()
+    };
+    let (sim, report, log, out) = run_checked(seed, config, chooser, |sim, log| setup(sim, log, p));
     (sim, log, out, report, pids)
 }
 
