@@ -20,9 +20,9 @@
 pub mod check;
 pub mod cli;
 pub mod explore;
-pub mod foundation;
 pub mod otp;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod system;
 pub mod workload;

@@ -17,8 +17,6 @@
 //! assert_eq!(report.outcome, Outcome::Quiescent);
 //! ```
 
-pub mod foundation;
-
 use crate::sim::World;
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -5,6 +5,7 @@ use crate::explore::{self, Shard, StopAt, Strategy, Summary, corpus, exhaustive,
 use crate::scenario::{self, Expect, Scenario, ScenarioError};
 use crate::sim::determinism::check_seed;
 use crate::sim::{Config, RandomChooser, Sim};
+use crate::system::Systems;
 use crate::workload;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ mod run;
 use bench::*;
 use explain::*;
 use replay::*;
-use run::*;
+use run::{RunOpts, RunStrategy, measure, merge};
 #[derive(Parser)]
 #[command(
     name = "fsim",
@@ -223,14 +224,50 @@ enum Command {
     },
 }
 
-/// Parses the command line and runs the command; the exit code says how it went (0 as
-/// expected, 1 a violation or an unexpected outcome, 2 bad input or usage).
-pub fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+thread_local! {
+    /// The systems the running command line serves (set by [`main`] for its duration).
+    static SYSTEMS: std::cell::RefCell<Systems> = std::cell::RefCell::new(Systems::new());
+}
+
+/// The whole `fsim` command line over `systems`: a user's crate gets it with
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     fsim::cli::main(fsim::system::Systems::new() /* .with(my_system()) */)
+/// }
+/// ```
+///
+/// Scenario files name one of `systems` (`system = "..."`; with one system it may be left
+/// out). The exit code says how it went: 0 as expected, 1 a violation or an unexpected
+/// outcome, 2 bad input or usage.
+pub fn main(systems: Systems) -> ExitCode {
+    run(std::env::args_os(), systems)
+}
+
+/// [`main`] with explicit arguments (the first is the program name).
+pub fn run<I, T>(args: I, systems: Systems) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .try_init();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let previous = SYSTEMS.with(|s| s.replace(systems));
+    let code = dispatch(cli);
+    SYSTEMS.with(|s| s.replace(previous));
+    code
+}
+
+fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
         Command::List { dir } => list(&dir),
         Command::Explain {
@@ -255,7 +292,7 @@ pub fn main() -> ExitCode {
         } => match (bases, strategy) {
             (_, Some(RunStrategy::Exhaustive(bound))) => explore_cmd(&paths, bound, 200_000),
             (Some(n), strategy) => measure(&paths, n, strategy.map(RunStrategy::seeded)),
-            (None, strategy) => run(
+            (None, strategy) => run::run(
                 &paths,
                 seeds.as_deref(),
                 ci,
@@ -319,7 +356,7 @@ pub fn main() -> ExitCode {
         } => {
             let determinism = check(seeds);
             let regressions = check_corpus(&corpus, &scenarios);
-            let races = run(
+            let races = run::run(
                 &[scenarios],
                 None,
                 !full,
@@ -378,10 +415,20 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            out.extend(scenario::load_dir(p)?);
+            out.extend(load_dir(p)?);
         } else {
-            out.push(Scenario::load(p)?);
+            out.push(load_file(p)?);
         }
     }
     Ok(out)
+}
+
+/// Loads one scenario file of the systems this command line serves.
+fn load_file(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+    SYSTEMS.with(|s| Scenario::load(path, &s.borrow()))
+}
+
+/// Loads every scenario file in a directory.
+fn load_dir(dir: &std::path::Path) -> Result<Vec<Scenario>, ScenarioError> {
+    SYSTEMS.with(|s| scenario::load_dir(dir, &s.borrow()))
 }

@@ -34,7 +34,7 @@ pub(super) fn replay(
     last: Option<usize>,
     pictures: &Pictures,
 ) -> ExitCode {
-    let s = match Scenario::load(path) {
+    let s = match load_file(path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -120,7 +120,7 @@ pub(super) fn replay_entry(
             return ExitCode::from(2);
         }
     };
-    let all = match scenario::load_dir(scenarios) {
+    let all = match load_dir(scenarios) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -157,7 +157,7 @@ pub(super) fn replay_entry(
 
 /// Replays every corpus entry against its scenario (found by name in `scenarios`).
 pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) -> ExitCode {
-    let all = match scenario::load_dir(scenarios) {
+    let all = match load_dir(scenarios) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The format version of corpus entries.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What an entry expects of its replay.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,7 @@ pub enum Expected {
 
 /// One corpus entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entry {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
@@ -31,8 +32,10 @@ pub struct Entry {
     pub scenario: String,
     /// The hash of the scenario file's content when the entry was recorded.
     pub scenario_hash: String,
-    /// The flaws switched on.
-    pub flaws: Vec<String>,
+    /// The scenario's system.
+    pub system: String,
+    /// The system's configuration, in its own words ([`crate::system::System::describe`]).
+    pub configuration: String,
     /// The strategy that found it.
     pub strategy: String,
     /// The seed that found it.
@@ -57,11 +60,8 @@ impl Entry {
             format_version: FORMAT_VERSION,
             scenario: scenario.name.clone(),
             scenario_hash: format!("{:016x}", scenario.content_hash),
-            flaws: scenario
-                .flaws
-                .iter()
-                .map(|f| f.name().to_string())
-                .collect(),
+            system: scenario.system.clone(),
+            configuration: scenario.describe(),
             strategy: strategy.to_string(),
             seed,
             tape: tape.clone(),

@@ -87,13 +87,13 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// Runs of about `decisions` decisions with up to `fault_budget` faults, at the random
-    /// chooser's default fault rate (2% of the decisions that offer one) and no time jumps
-    /// beyond quiescence: the shape of a world built in code rather than from a scenario.
+    /// Runs of about `decisions` decisions with up to `fault_budget` faults, at the
+    /// default rates of every entry point ([`crate::sim::choice::DEFAULT_FAULT_PPM`],
+    /// [`crate::sim::choice::DEFAULT_JUMP_PPM`]).
     pub fn new(decisions: u32, fault_budget: u32) -> Self {
         Shape {
-            fault_ppm: 20_000,
-            jump_ppm: 0,
+            fault_ppm: crate::sim::choice::DEFAULT_FAULT_PPM,
+            jump_ppm: crate::sim::choice::DEFAULT_JUMP_PPM,
             fault_budget,
             decisions,
         }

@@ -1,46 +1,51 @@
-//! Scenarios: `sim-scenarios/*.toml` turned into runnable worlds.
+//! Scenarios: a [`System`] with what to do with it — its fault menu, limits, exploration
+//! budget and strategy, the invariants to check, and the outcome to expect — built in code
+//! ([`Scenario::new`]) or read from a TOML file ([`Scenario::load`]).
 //!
-//! A scenario names the system and its flaws, the workload (ExUnit tests and client
-//! processes with their operations), the fault menu and budget, the invariants, the
-//! exploration budget and strategy, and the expected outcome:
+//! A scenario file names its system and gives the system's own parameters at the top
+//! level; the rest is the same for every system:
 //!
 //! ```toml
-//! name = "alive_check_then_act"
-//! flaws = ["alive_check_then_act"]
-//! invariants = ["api_totality"]
-//! expect = "violation"
-//! expect_invariant = "api_totality"
+//! name = "limiter_race"
+//! about = "Two clients check, then increment."
+//! system = "rate_limiter"          # may be left out when the command line serves one system
+//! invariants = ["never_over_limit"] # registered by the system (`fsim list` shows them)
+//! expect = "violation"              # or "pass"
+//! expect_invariant = "never_over_limit"
+//! panics = "fail"                   # or "crash": panics in processes are OTP crashes
+//!
+//! variant = "flawed"                # the system's parameters
+//! clients = 3
 //!
 //! [faults]
 //! budget = 1
 //! kill = ["kill"]
-//! targets = ["config_server"]
+//! targets = ["worker"]              # labels; one that matches no process is an error
 //!
 //! [explore]
+//! strategy = "random"               # random | pct | pct:D | pos | swarm | portfolio
 //! seeds = 10000
+//! ci_seeds = 2000
+//! fault_ppm = 20000                 # the defaults of every entry point
+//! jump_ppm = 10000
 //!
-//! [[client]]
-//! name = "reader"
-//! ops = ["get ai.sampling_rate", "get ai.sampling_rate"]
-//! draw = ["get_all", "update dev.debug_mode 1"]   # then 3 operations drawn from the tape
-//! draws = 3
+//! [limits]
+//! steps_max = 50000
 //! ```
 //!
 //! A malformed file gets a [`ScenarioError`] naming the file, line and field.
 
-pub mod ops;
-mod suite;
-
-use crate::check::foundation::{self as checks, CATALOGUE};
+use crate::check::PANIC;
 use crate::explore::strategy::{Shape, Strategy};
-use crate::foundation::{Flaw, Flaws, Observer, ServiceContext};
-use crate::sim::{Config, ExitReason, FaultMenu, Limits, Outcome, RunReport, Sim, Tape, Targets};
-pub use ops::Op;
+use crate::sim::{
+    Config, ExitReason, FaultMenu, Limits, Outcome, Panics, RunReport, Sim, Tape, Targets,
+};
+use crate::system::{NamedInvariant, ParamError, System, Systems};
 use serde::Deserialize;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use toml::Spanned;
 
 /// A scenario file that could not be used: where, which field, and why.
@@ -52,7 +57,7 @@ pub struct ScenarioError {
     pub line: usize,
     /// 1-based column (0 when unknown).
     pub column: usize,
-    /// The field, as a dotted path (`client[1].ops[2]`), or empty.
+    /// The field, as a dotted path (`faults.kill[1]`), or empty.
     pub field: String,
     /// What is wrong.
     pub message: String,
@@ -90,40 +95,27 @@ pub struct Explore {
     pub ci_seeds: u64,
     /// Fault rate for the random strategy (parts per million of decisions).
     pub fault_ppm: u32,
-    /// Time-jump rate for the random strategy (parts per million).
+    /// Time-jump rate (parts per million).
     pub jump_ppm: u32,
 }
 
-/// One workload process.
-#[derive(Clone, Debug)]
-pub struct Client {
-    /// Its name (its label is `client:<name>`).
-    pub name: String,
-    /// What it does, `repeat` times over.
-    pub ops: Vec<Op>,
-    /// How often.
-    pub repeat: u32,
-    /// Operations to draw from, after the fixed ones: each one a choice on the tape.
-    pub draw: Vec<Op>,
-    /// How many to draw.
-    pub draws: u32,
+impl Default for Explore {
+    /// The defaults of every entry point (files, [`Scenario::new`], [`crate::test`]):
+    /// random, 10,000 seeds, faults at 2% of the decisions that offer one, time jumps at
+    /// 1% of the decisions where a timer is pending.
+    fn default() -> Self {
+        Explore {
+            strategy: Strategy::Random,
+            seeds: 10_000,
+            ci_seeds: 10_000,
+            fault_ppm: crate::sim::choice::DEFAULT_FAULT_PPM,
+            jump_ppm: crate::sim::choice::DEFAULT_JUMP_PPM,
+        }
+    }
 }
 
-/// One ExUnit test.
-#[derive(Clone, Debug)]
-pub struct TestSpec {
-    /// Its name.
-    pub name: String,
-    /// Its module (tests of one module run one after another).
-    pub module: String,
-    /// The module is `async: true`.
-    pub async_: bool,
-    /// Its setup and body.
-    pub ops: Vec<Op>,
-}
-
-/// A parsed, validated scenario.
-#[derive(Clone, Debug)]
+/// A system with what to do with it: the unit every tool runs.
+#[derive(Clone)]
 pub struct Scenario {
     /// Its name.
     pub name: String,
@@ -131,11 +123,12 @@ pub struct Scenario {
     pub about: String,
     /// Where it was read from.
     pub path: Option<PathBuf>,
-    /// Hash of the file's content (the regression corpus records it).
+    /// Hash of the file's content (the regression corpus records it); for a scenario
+    /// built in code, of its name.
     pub content_hash: u64,
-    /// The flaws switched on.
-    pub flaws: Flaws,
-    /// The invariants checked.
+    /// The system's name.
+    pub system: String,
+    /// The named invariants checked (besides those the system adds itself).
     pub invariants: Vec<String>,
     /// The expected outcome.
     pub expect: Expect,
@@ -145,15 +138,40 @@ pub struct Scenario {
     pub explore: Explore,
     /// Run limits.
     pub limits: Limits,
-    /// How long the suite lets timers run after the workload, before stopping the app.
-    pub settle_ms: u64,
-    /// Client processes.
-    pub clients: Vec<Client>,
-    /// Tests.
-    pub tests: Vec<TestSpec>,
+    /// What a panic in a process means.
+    pub panics: Panics,
+    built: Arc<dyn System>,
+    checks: Vec<NamedInvariant>,
     /// Decisions of the default run (PCT's estimate of a run's length), measured once.
-    decisions: OnceLock<u32>,
+    decisions: Arc<OnceLock<u32>>,
 }
+
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scenario")
+            .field("name", &self.name)
+            .field("system", &self.system)
+            .field("invariants", &self.invariants)
+            .field("expect", &self.expect)
+            .field("faults", &self.faults)
+            .field("explore", &self.explore)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+const COMMON_KEYS: [&str; 10] = [
+    "name",
+    "about",
+    "system",
+    "invariants",
+    "expect",
+    "expect_invariant",
+    "panics",
+    "faults",
+    "explore",
+    "limits",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,22 +182,18 @@ struct Raw {
     #[serde(default)]
     system: Option<Spanned<String>>,
     #[serde(default)]
-    flaws: Vec<Spanned<String>>,
-    #[serde(default)]
     invariants: Vec<Spanned<String>>,
     expect: Spanned<String>,
     #[serde(default)]
     expect_invariant: Option<Spanned<String>>,
+    #[serde(default)]
+    panics: Option<Spanned<String>>,
     #[serde(default)]
     faults: RawFaults,
     #[serde(default)]
     explore: RawExplore,
     #[serde(default)]
     limits: RawLimits,
-    #[serde(default)]
-    client: Vec<RawClient>,
-    #[serde(default)]
-    test: Vec<RawTest>,
 }
 
 #[derive(Deserialize, Default)]
@@ -194,7 +208,7 @@ struct RawFaults {
     #[serde(default)]
     fail_init: bool,
     #[serde(default)]
-    targets: Vec<String>,
+    targets: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -209,12 +223,13 @@ struct RawExplore {
 
 impl Default for RawExplore {
     fn default() -> Self {
+        let d = Explore::default();
         RawExplore {
-            strategy: Spanned::new(0..0, "random".into()),
-            seeds: 10_000,
+            strategy: Spanned::new(0..0, d.strategy.to_string()),
+            seeds: d.seeds,
             ci_seeds: None,
-            fault_ppm: 20_000,
-            jump_ppm: 0,
+            fault_ppm: d.fault_ppm,
+            jump_ppm: d.jump_ppm,
         }
     }
 }
@@ -226,53 +241,97 @@ struct RawLimits {
     processes_max: u32,
     mailbox_max: u32,
     time_max_ms: u64,
-    settle_ms: u64,
 }
 
 impl Default for RawLimits {
     fn default() -> Self {
+        let d = Limits::default();
         RawLimits {
-            steps_max: 50_000,
-            processes_max: 1_000,
-            mailbox_max: 1_000,
-            time_max_ms: 600_000,
-            settle_ms: 1_000,
+            steps_max: d.steps_max,
+            processes_max: d.processes_max,
+            mailbox_max: d.mailbox_max,
+            time_max_ms: d.time_max_ms,
         }
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawClient {
-    name: String,
-    #[serde(default)]
-    ops: Vec<Spanned<String>>,
-    #[serde(default = "one")]
-    repeat: u32,
-    #[serde(default)]
-    draw: Vec<Spanned<String>>,
-    #[serde(default)]
-    draws: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTest {
-    name: String,
-    #[serde(default)]
-    module: Option<String>,
-    #[serde(default, rename = "async")]
-    async_: bool,
-    ops: Vec<Spanned<String>>,
-}
-
 impl Scenario {
-    /// Reads and validates a scenario file.
-    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    /// A scenario of `system` built in code: expected to pass, no faults, the default
+    /// limits and exploration (the same defaults a scenario file gets). Set the rest with
+    /// the `with_*` methods.
+    pub fn new(name: &str, system: impl System + 'static) -> Self {
+        Scenario {
+            name: name.to_string(),
+            about: String::new(),
+            path: None,
+            content_hash: crate::sim::trace::hash_bytes(name.as_bytes()),
+            system: name.to_string(),
+            invariants: Vec::new(),
+            expect: Expect::Pass,
+            faults: FaultMenu::none(),
+            explore: Explore::default(),
+            limits: Limits::default(),
+            panics: Panics::default(),
+            built: Arc::new(system),
+            checks: Vec::new(),
+            decisions: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// With this fault menu.
+    pub fn with_faults(mut self, faults: FaultMenu) -> Self {
+        self.faults = faults;
+        self.decisions = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// With these limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self.decisions = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// With this exploration.
+    pub fn with_explore(mut self, explore: Explore) -> Self {
+        self.explore = explore;
+        self
+    }
+
+    /// With this panic policy.
+    pub fn with_panics(mut self, panics: Panics) -> Self {
+        self.panics = panics;
+        self.decisions = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// Expected to violate `invariant` in some schedule (a planted bug, a known race).
+    pub fn expect_violation(mut self, invariant: &str) -> Self {
+        self.expect = Expect::Violation(invariant.to_string());
+        self
+    }
+
+    /// The system.
+    pub fn system(&self) -> &Arc<dyn System> {
+        &self.built
+    }
+
+    /// The system as its own type, when it is a `T` (a test reading the configuration a
+    /// file gave, say).
+    pub fn system_as<T: System>(&self) -> Option<&T> {
+        let any: &dyn std::any::Any = &*self.built;
+        any.downcast_ref::<T>()
+    }
+
+    /// The same scenario over another system (the same file with a switch flipped, say).
+    pub fn with_system(mut self, system: impl System + 'static) -> Self {
+        self.built = Arc::new(system);
+        self.decisions = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// Reads and validates a scenario file of one of `systems`.
+    pub fn load(path: &Path, systems: &Systems) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
             file: file.clone(),
@@ -281,13 +340,13 @@ impl Scenario {
             field: String::new(),
             message: format!("cannot read: {e}"),
         })?;
-        let mut s = Self::parse(&file, &text)?;
+        let mut s = Self::parse(&file, &text, systems)?;
         s.path = Some(path.to_path_buf());
         Ok(s)
     }
 
     /// Parses scenario text; `file` names it in errors.
-    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    pub fn parse(file: &str, text: &str, systems: &Systems) -> Result<Scenario, ScenarioError> {
         let err = |span: Option<Range<usize>>, field: &str, message: String| {
             let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
             ScenarioError {
@@ -298,30 +357,61 @@ impl Scenario {
                 message,
             }
         };
-        let raw: Raw = toml::from_str(text).map_err(|e| {
+        let toml_err = |e: toml::de::Error| {
             let field = field_of(e.message());
             err(e.span(), &field, e.message().trim().to_string())
-        })?;
-        if let Some(sys) = &raw.system
-            && sys.get_ref() != "foundation"
-        {
-            return Err(err(
-                Some(sys.span()),
-                "system",
-                format!("unknown system `{}` (known: foundation)", sys.get_ref()),
-            ));
+        };
+        // Split the document: the keys of the scenario format, and the system's own.
+        let doc = toml::de::DeTable::parse(text).map_err(toml_err)?;
+        let span = doc.span();
+        let mut common = toml::de::DeTable::new();
+        let mut params = toml::de::DeTable::new();
+        for (k, v) in doc.into_inner() {
+            if COMMON_KEYS.contains(&k.get_ref().as_ref()) {
+                common.insert(k, v);
+            } else {
+                params.insert(k, v);
+            }
         }
-        let flaws = raw
-            .flaws
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                f.get_ref()
-                    .parse::<Flaw>()
-                    .map_err(|m| err(Some(f.span()), &format!("flaws[{i}]"), m))
-            })
-            .collect::<Result<Flaws, _>>()?;
-        let known: Vec<&str> = CATALOGUE.iter().map(|(n, ..)| *n).collect();
+        let raw = Raw::deserialize(toml::de::Deserializer::from(Spanned::new(
+            span.clone(),
+            common,
+        )))
+        .map_err(toml_err)?;
+        let def = match &raw.system {
+            Some(sys) => systems.get(sys.get_ref()).ok_or_else(|| {
+                err(
+                    Some(sys.span()),
+                    "system",
+                    format!(
+                        "unknown system `{}` (known: {})",
+                        sys.get_ref(),
+                        systems.names().join(", ")
+                    ),
+                )
+            })?,
+            None => match systems.names().as_slice() {
+                [one] => systems.get(one).expect("listed"),
+                names => {
+                    return Err(err(
+                        None,
+                        "system",
+                        format!(
+                            "missing: name the system (known: {})",
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                    ));
+                }
+            },
+        };
+        let built = def
+            .configure(toml::de::Deserializer::from(Spanned::new(span, params)))
+            .map_err(|e: ParamError| err(e.span, &e.field, e.message))?;
+        let known: Vec<&str> = def.invariants().iter().map(|i| i.name.as_str()).collect();
         let check_inv = |s: &Spanned<String>, field: &str| {
             if known.contains(&s.get_ref().as_str()) {
                 Ok(s.get_ref().clone())
@@ -330,9 +420,14 @@ impl Scenario {
                     Some(s.span()),
                     field,
                     format!(
-                        "unknown invariant `{}` (known: {})",
+                        "unknown invariant `{}` (known for system `{}`: {})",
                         s.get_ref(),
-                        known.join(", ")
+                        def.name(),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 ))
             }
@@ -352,6 +447,7 @@ impl Scenario {
                     "only a `violation` scenario names the invariant it expects to fail".into(),
                 ));
             }
+            ("violation", Some(s)) if s.get_ref() == PANIC => Expect::Violation(PANIC.into()),
             ("violation", Some(s)) => {
                 let name = check_inv(s, "expect_invariant")?;
                 if !invariants.contains(&name) {
@@ -378,6 +474,21 @@ impl Scenario {
                 ));
             }
         };
+        let panics = match raw
+            .panics
+            .as_ref()
+            .map(|p| (p.get_ref().as_str(), p.span()))
+        {
+            None | Some(("fail", _)) => Panics::Fail,
+            Some(("crash", _)) => Panics::Crash,
+            Some((other, span)) => {
+                return Err(err(
+                    Some(span),
+                    "panics",
+                    format!("`{other}` is neither `fail` nor `crash`"),
+                ));
+            }
+        };
         let kill_reasons = raw
             .faults
             .kill
@@ -396,7 +507,13 @@ impl Scenario {
             targets: if raw.faults.targets.is_empty() {
                 Targets::All
             } else {
-                Targets::Labels(raw.faults.targets.clone())
+                Targets::Labels(
+                    raw.faults
+                        .targets
+                        .iter()
+                        .map(|t| t.get_ref().clone())
+                        .collect(),
+                )
             },
         };
         let strategy = raw
@@ -416,78 +533,23 @@ impl Scenario {
             fault_ppm: raw.explore.fault_ppm,
             jump_ppm: raw.explore.jump_ppm,
         };
-        let parse_ops = |ops: &[Spanned<String>], field: &str, in_test: bool| {
-            ops.iter()
-                .enumerate()
-                .map(|(i, o)| {
-                    let op = o
-                        .get_ref()
-                        .parse::<Op>()
-                        .map_err(|m| err(Some(o.span()), &format!("{field}[{i}]"), m))?;
-                    if op == Op::Setup && !in_test {
-                        return Err(err(
-                            Some(o.span()),
-                            &format!("{field}[{i}]"),
-                            "`setup` is only valid in a test".into(),
-                        ));
-                    }
-                    Ok(op)
-                })
-                .collect::<Result<Vec<Op>, _>>()
-        };
-        let clients = raw
-            .client
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let field = format!("client[{i}]");
-                let draw = parse_ops(&c.draw, &format!("{field}.draw"), false)?;
-                if c.draws > 0 && draw.is_empty() {
-                    return Err(err(
-                        None,
-                        &format!("{field}.draws"),
-                        "`draws` needs a non-empty `draw` list".into(),
-                    ));
-                }
-                Ok(Client {
-                    name: c.name.clone(),
-                    ops: parse_ops(&c.ops, &format!("{field}.ops"), false)?,
-                    repeat: c.repeat,
-                    draw,
-                    draws: c.draws,
-                })
-            })
-            .collect::<Result<Vec<_>, ScenarioError>>()?;
-        let tests = raw
-            .test
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                Ok(TestSpec {
-                    name: t.name.clone(),
-                    module: t
-                        .module
-                        .clone()
-                        .unwrap_or_else(|| format!("{}Test", t.name)),
-                    async_: t.async_,
-                    ops: parse_ops(&t.ops, &format!("test[{i}].ops"), true)?,
-                })
-            })
-            .collect::<Result<Vec<_>, ScenarioError>>()?;
-        if clients.is_empty() && tests.is_empty() {
-            return Err(err(
-                None,
-                "client",
-                "a scenario needs at least one [[client]] or [[test]]".into(),
-            ));
-        }
         let l = &raw.limits;
-        Ok(Scenario {
+        let checks = invariants
+            .iter()
+            .map(|n| {
+                def.invariants()
+                    .iter()
+                    .find(|i| &i.name == n)
+                    .expect("checked above")
+                    .clone()
+            })
+            .collect();
+        let s = Scenario {
             name: raw.name.get_ref().clone(),
             about: raw.about.trim().to_string(),
             path: None,
             content_hash: crate::sim::trace::hash_bytes(text.as_bytes()),
-            flaws,
+            system: def.name().to_string(),
             invariants,
             expect,
             faults,
@@ -499,11 +561,47 @@ impl Scenario {
                 time_max_ms: l.time_max_ms,
                 ..Limits::default()
             },
-            settle_ms: l.settle_ms,
-            clients,
-            tests,
-            decisions: OnceLock::new(),
-        })
+            panics,
+            built,
+            checks,
+            decisions: Arc::new(OnceLock::new()),
+        };
+        // A fault target must name a process the system has: one that matches no label
+        // in the default run is a typo, and would make a flawed scenario silently never
+        // fail.
+        if let Targets::Labels(labels) = &s.faults.targets {
+            let seen = s.labels_of_default_run();
+            for (i, t) in raw.faults.targets.iter().enumerate() {
+                if !seen.iter().any(|l| l == t.get_ref()) {
+                    return Err(err(
+                        Some(t.span()),
+                        &format!("faults.targets[{i}]"),
+                        format!(
+                            "no process is labelled `{}` in the default run (labels: {})",
+                            t.get_ref(),
+                            seen.join(", ")
+                        ),
+                    ));
+                }
+            }
+            debug_assert_eq!(labels.len(), raw.faults.targets.len());
+        }
+        Ok(s)
+    }
+
+    /// The labels of the processes of the default run, sorted, without repeats.
+    fn labels_of_default_run(&self) -> Vec<String> {
+        let mut sim = Sim::new(self.config());
+        self.setup(&mut sim);
+        sim.run(&mut crate::sim::DefaultChooser);
+        let w = sim.world();
+        let mut labels: Vec<String> = w
+            .pids()
+            .filter_map(|p| w.label(p).map(str::to_string))
+            .collect();
+        labels.sort();
+        labels.dedup();
+        labels
     }
 
     /// The kernel configuration of one run.
@@ -512,44 +610,21 @@ impl Scenario {
             limits: self.limits.clone(),
             faults: self.faults.clone(),
             record_trace: false,
-            panics: crate::sim::Panics::Fail,
+            panics: self.panics,
         }
     }
 
-    /// Builds the world: the suite runner (which starts the application, the clients and
-    /// the tests, then stops the application) and the invariants. Add your own invariant
-    /// to a scenario's world with a closure over the [`World`](crate::sim::World):
-    ///
-    /// ```
-    /// use fsim::check::{invariant, When};
-    /// use fsim::foundation::label;
-    /// use fsim::scenario::Scenario;
-    /// use fsim::sim::{RandomChooser, Sim};
-    ///
-    /// let s = Scenario::parse("mine.toml", r#"
-    ///     name = "mine"
-    ///     expect = "pass"
-    ///     [[client]]
-    ///     name = "writer"
-    ///     ops = ["update ai.sampling_rate 5", "get ai.sampling_rate"]
-    /// "#).unwrap();
-    /// let mut sim = Sim::new(s.config());
-    /// s.setup(&mut sim);
-    /// sim.invariant(invariant("one_config_server", When::Always, |w| {
-    ///     let n = w.live_pids().filter(|p| w.label(*p) == Some(label::CONFIG)).count();
-    ///     if n <= 1 { Ok(()) } else { Err(format!("{n} ConfigServers alive")) }
-    /// }));
-    /// let report = sim.run(&mut RandomChooser::new(7));
-    /// assert!(!report.outcome.is_failure(), "{:?}", report.outcome);
-    /// ```
+    /// Builds the world: the system, then the named invariants.
     pub fn setup(&self, sim: &mut Sim) {
-        let observer = Observer::new();
-        let app = ServiceContext::new("app", self.flaws.clone(), observer);
-        for name in &self.invariants {
-            sim.invariant(checks::by_name(name, &app).expect("validated at parse"));
+        self.built.build(sim);
+        for c in &self.checks {
+            sim.invariant((c.make)());
         }
-        let plan = suite::Plan::new(self, app);
-        sim.spawn("ex_unit", move |cx| suite::run(cx, plan));
+    }
+
+    /// A few words on the system's configuration ([`System::describe`]).
+    pub fn describe(&self) -> String {
+        self.built.describe()
     }
 
     /// One run from a seed with the scenario's strategy.
@@ -637,7 +712,7 @@ pub enum Judgement {
 }
 
 /// Every scenario file in `dir`, sorted by file name.
-pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
+pub fn load_dir(dir: &Path, systems: &Systems) -> Result<Vec<Scenario>, ScenarioError> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| ScenarioError {
             file: dir.display().to_string(),
@@ -650,7 +725,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, ScenarioError> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| Scenario::load(p)).collect()
+    paths.iter().map(|p| Scenario::load(p, systems)).collect()
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -661,7 +736,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The field a serde message is about (`missing field `x``, `unknown field `x``).
-fn field_of(message: &str) -> String {
+pub(crate) fn field_of(message: &str) -> String {
     message
         .split('`')
         .nth(1)

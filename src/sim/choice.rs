@@ -61,6 +61,14 @@ impl Chooser for DefaultChooser {
     }
 }
 
+/// The fault rate of every entry point: a fault at 2% of the decisions that offer one.
+pub const DEFAULT_FAULT_PPM: u32 = 20_000;
+
+/// The time-jump rate of every entry point: at 1% of the decisions where a timer is
+/// pending, time jumps to it although other actions could run. A world with timers gets
+/// time jumps unless told otherwise.
+pub const DEFAULT_JUMP_PPM: u32 = 10_000;
+
 /// Uniform random choices from a ChaCha8 stream: one seed, one tape.
 #[derive(Debug, Clone)]
 pub struct RandomChooser {
@@ -76,8 +84,8 @@ impl RandomChooser {
     pub fn new(seed: u64) -> Self {
         RandomChooser {
             rng: ChaCha8Rng::seed_from_u64(seed),
-            fault_ppm: 20_000,
-            jump_ppm: 10_000,
+            fault_ppm: DEFAULT_FAULT_PPM,
+            jump_ppm: DEFAULT_JUMP_PPM,
         }
     }
 

@@ -442,7 +442,8 @@ impl fmt::Display for Bound {
     }
 }
 
-/// Limits on a run. Hitting one ends the run with a reported outcome, never a hang.
+/// Limits on a run. Hitting one ends the run with a reported outcome, never a hang. The
+/// defaults are the same for a [`crate::sim::Sim`], a scenario file and [`crate::test`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Limits {
@@ -462,11 +463,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            steps_max: 200_000,
-            processes_max: 10_000,
-            mailbox_max: 10_000,
+            steps_max: 50_000,
+            processes_max: 1_000,
+            mailbox_max: 1_000,
             tape_max: 1_000_000,
-            time_max_ms: 3_600_000,
+            time_max_ms: 600_000,
         }
     }
 }

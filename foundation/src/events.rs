@@ -4,8 +4,8 @@
 
 use super::config::{self, ConfigSnapshot, ConfigUpdated, Dependency};
 use super::{ApiError, Flaw, ServiceContext, call_service, label};
-use crate::otp::gen_server::{CallReply, From, GenServer, Init, Next};
-use crate::sim::{Cx, Envelope, ExitReason};
+use fsim::otp::gen_server::{CallReply, From, GenServer, Init, Next};
+use fsim::sim::{Cx, Envelope, ExitReason};
 
 /// How often old events are pruned.
 pub const PRUNE_INTERVAL_MS: u64 = 60_000;

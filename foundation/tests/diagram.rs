@@ -7,8 +7,8 @@ use fsim::scenario::{self, Scenario};
 use std::path::Path;
 
 fn shrunk_run(name: &str) -> (Scenario, fsim::sim::RunReport) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let all = scenario::load_dir(&root.join("sim-scenarios")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let all = scenario::load_dir(&root.join("sim-scenarios"), &fsim_foundation::systems()).unwrap();
     let p = corpus::entries(&root.join("seeds"))
         .into_iter()
         .find(|p| p.to_string_lossy().contains(&format!("/{name}/")))

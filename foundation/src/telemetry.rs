@@ -4,8 +4,8 @@
 
 use super::config::{self, Dependency};
 use super::{ApiError, Flaw, ServiceContext, call_service, label};
-use crate::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
-use crate::sim::{Cx, Envelope, ExitReason};
+use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
+use fsim::sim::{Cx, Envelope, ExitReason};
 use std::collections::BTreeMap;
 
 /// The most metrics kept.

@@ -13,16 +13,29 @@
 //! that flaw and nothing else.
 //!
 //! Business logic is in plain functions over the state; the GenServer callbacks are thin.
+//!
+//! The Foundation is an fsim system like any user's: it uses only fsim's public API, and
+//! [`system()`] registers it with the command line (this crate's `fsim` binary is
+//! `fsim::cli::main(fsim_foundation::systems())`). Its invariants are in [`checks`], its
+//! scenario operations in [`ops`], and its scenarios in `sim-scenarios/`.
+
+#![deny(missing_docs)]
 
 pub mod app;
+pub mod checks;
 pub mod config;
 pub mod degradation;
 pub mod events;
 pub mod observe;
+pub mod ops;
+mod suite;
+pub mod system;
 pub mod telemetry;
 
-use crate::otp::{ServerRef, gen_server};
-use crate::sim::Pid;
+pub use system::{Client, Foundation, TestSpec, system, systems};
+
+use fsim::otp::{ServerRef, gen_server};
+use fsim::sim::Pid;
 pub use observe::{Observer, Phase};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -205,7 +218,7 @@ impl ServiceContext {
     }
 
     /// The name invariants read to find the service holder in a world, for either naming.
-    pub fn holder(&self, world: &crate::sim::World, service: &str) -> Option<Pid> {
+    pub fn holder(&self, world: &fsim::sim::World, service: &str) -> Option<Pid> {
         match self.registry() {
             None => world.whereis(service),
             Some(r) => holder_in(world, &r, service),
@@ -214,7 +227,7 @@ impl ServiceContext {
 }
 
 /// The live holder of `key` in the registry called `registry`, as `whereis_name` sees it.
-pub fn holder_in(world: &crate::sim::World, registry: &str, key: &str) -> Option<Pid> {
+pub fn holder_in(world: &fsim::sim::World, registry: &str, key: &str) -> Option<Pid> {
     let table = world.table_read::<String, Pid>(world.table_named(registry)?)?;
     table.get(key).copied().filter(|p| world.is_alive(*p))
 }
@@ -251,8 +264,8 @@ impl fmt::Display for ApiError {
 /// The report-era and fixed ways to call a service: with `AliveCheckThenAct` on, look the
 /// service up and then `GenServer.call` it, so a death in between exits the caller (F3);
 /// otherwise `try_call` and turn the exit into [`ApiError::Unavailable`].
-pub async fn call_service<Q: crate::sim::Payload, R: crate::sim::Payload>(
-    cx: &crate::sim::Cx,
+pub async fn call_service<Q: fsim::sim::Payload, R: fsim::sim::Payload>(
+    cx: &fsim::sim::Cx,
     ctx: &ServiceContext,
     service: &str,
     req: Q,

@@ -2,14 +2,13 @@
 //! the ExUnit tests, lets timers settle, stops the application (rule 47) and records what
 //! the checks need in the [`Observer`] log.
 
-use super::{Client, Op, Scenario, TestSpec};
-use crate::foundation::config::{self, SubscriberReady};
-use crate::foundation::{
-    ApiError, Flaw, Phase, ServiceContext, app, degradation, events, label, telemetry,
-};
-use crate::otp::ex_unit::{self, Module, TestCase, TestCx, TestResult, test_fn};
-use crate::otp::gen_server::{self, StartOpts};
-use crate::sim::{Cx, ExitReason, Matcher, Pid, SpawnOpts};
+use crate::config::{self, SubscriberReady};
+use crate::ops::Op;
+use crate::system::{Client, Foundation, TestSpec};
+use crate::{ApiError, Flaw, Phase, ServiceContext, app, degradation, events, label, telemetry};
+use fsim::otp::ex_unit::{self, Module, TestCase, TestCx, TestResult, test_fn};
+use fsim::otp::gen_server::{self, StartOpts};
+use fsim::sim::{Cx, ExitReason, Matcher, Pid, SpawnOpts};
 use std::rc::Rc;
 
 /// What the runner needs from the scenario.
@@ -21,7 +20,7 @@ pub(super) struct Plan {
 }
 
 impl Plan {
-    pub(super) fn new(s: &Scenario, app: ServiceContext) -> Self {
+    pub(super) fn new(s: &Foundation, app: ServiceContext) -> Self {
         Plan {
             app,
             clients: s.clients.clone(),
@@ -67,7 +66,7 @@ pub(super) async fn run(cx: Cx, plan: Plan) -> ExitReason {
     let after: Rc<dyn Fn(&TestResult)> = Rc::new(move |r: &TestResult| {
         o.record(|l| {
             l.workers.insert(r.pid, format!("test:{}", r.name));
-            l.tests.push(crate::foundation::observe::TestRecord {
+            l.tests.push(crate::observe::TestRecord {
                 name: r.name.clone(),
                 pid: r.pid,
                 failure: r.failure.clone(),

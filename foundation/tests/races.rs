@@ -4,18 +4,24 @@
 //! budget; and every flaw has both.
 
 use fsim::explore::{self, StopAt};
-use fsim::foundation::Flaw;
 use fsim::scenario::{self, Expect, Judgement, Scenario};
 use fsim::sim::Outcome;
+use fsim_foundation::{Flaw, Flaws, Foundation};
 use std::path::Path;
 
 fn scenarios() -> Vec<Scenario> {
     scenario::load_dir(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sim-scenarios")
-            .as_path(),
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .join("sim-scenarios"),
+        &fsim_foundation::systems(),
     )
     .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn foundation(s: &Scenario) -> &Foundation {
+    s.system_as::<Foundation>().expect("a Foundation scenario")
 }
 
 #[test]
@@ -27,7 +33,7 @@ fn every_flaw_has_a_flawed_scenario_and_a_fixed_twin() {
             .find(|s| s.name == flaw.name())
             .unwrap_or_else(|| panic!("no scenario {}.toml", flaw.name()));
         assert!(
-            flawed.flaws.has(flaw),
+            foundation(flawed).flaws.has(flaw),
             "{} does not switch {flaw} on",
             flawed.name
         );
@@ -42,7 +48,7 @@ fn every_flaw_has_a_flawed_scenario_and_a_fixed_twin() {
             .find(|s| s.name == fixed_name)
             .unwrap_or_else(|| panic!("no scenario {fixed_name}.toml"));
         assert_eq!(
-            fixed.flaws.iter().count(),
+            foundation(fixed).flaws.iter().count(),
             0,
             "{fixed_name} must run the fixed design"
         );
@@ -60,13 +66,13 @@ fn every_flaw_has_a_flawed_scenario_and_a_fixed_twin() {
             "{fixed_name} does not check {inv}"
         );
         assert_eq!(
-            fixed.clients.len(),
-            flawed.clients.len(),
+            foundation(fixed).clients.len(),
+            foundation(flawed).clients.len(),
             "{fixed_name}: same workload"
         );
         assert_eq!(
-            fixed.tests.len(),
-            flawed.tests.len(),
+            foundation(fixed).tests.len(),
+            foundation(flawed).tests.len(),
             "{fixed_name}: same workload"
         );
     }
@@ -165,7 +171,7 @@ fn the_monitor_before_list_update_claim_is_refuted() {
         .find(|s| s.name == "monitor_then_update")
         .expect("scenario");
     assert!(
-        s.flaws.has(Flaw::VolatileSubscriptions),
+        foundation(&s).flaws.has(Flaw::VolatileSubscriptions),
         "it runs the report-era subscription code"
     );
     assert!(
@@ -197,8 +203,10 @@ fn each_race_needs_its_switch() {
         .iter()
         .filter(|s| matches!(s.expect, Expect::Violation(_)))
     {
-        let mut fixed = s.clone();
-        fixed.flaws = Default::default();
+        let mut fixed = s.clone().with_system(Foundation {
+            flaws: Flaws::none(),
+            ..foundation(s).clone()
+        });
         fixed.expect = Expect::Pass;
         for seed in 0..200 {
             let r = fixed.run_seed(seed);

@@ -20,7 +20,7 @@ ops = ["get ai.sampling_rate", "update ai.sampling_rate 5"]
 "#;
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-    Scenario::parse("demo.toml", text)
+    Scenario::parse("demo.toml", text, &fsim_foundation::systems())
 }
 
 fn error(text: &str) -> ScenarioError {
@@ -31,9 +31,24 @@ fn error(text: &str) -> ScenarioError {
 fn a_good_file_parses() {
     let s = parse(GOOD).unwrap();
     assert_eq!(s.name, "demo");
-    assert_eq!(s.clients[0].ops.len(), 2);
-    assert_eq!(s.clients[0].ops[1].to_string(), "update ai.sampling_rate 5");
+    assert_eq!(
+        (s.system.as_str(), s.describe().as_str()),
+        ("foundation", "alive_check_then_act")
+    );
     assert_eq!(s.explore.seeds, 10_000);
+    // The client's two operations run, in order, with their values in the trace.
+    let r = s.run_tape(&fsim::sim::Tape::new(), true);
+    let trace: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
+    let get = trace
+        .iter()
+        .position(|l| l.contains("Get(\"ai.sampling_rate\")"));
+    let update = trace
+        .iter()
+        .position(|l| l.contains("Update(\"ai.sampling_rate\", 5)"));
+    assert!(
+        get.is_some() && update.is_some() && get < update,
+        "{trace:#?}"
+    );
 }
 
 #[test]
@@ -148,7 +163,14 @@ fn drawn_operations_parse_and_need_a_list() {
         "draw = [\"get_all\", \"reset\"]\ndraws = 4",
     );
     let s = parse(&text).unwrap();
-    assert_eq!((s.clients[0].draw.len(), s.clients[0].draws), (2, 4));
+    let r = s.run_seed(3);
+    let draws = r
+        .tape
+        .choices
+        .iter()
+        .filter(|c| matches!(c, fsim::sim::Choice::Draw(_)))
+        .count();
+    assert_eq!(draws, 4, "four operations drawn on the tape");
     let e = error(&text.replace("draw = [\"get_all\", \"reset\"]\n", ""));
     assert_eq!(e.field, "client[0].draws");
     let e = error(&text.replace("\"reset\"", "\"rest\""));

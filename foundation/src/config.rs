@@ -6,8 +6,8 @@
 //! `DOWN` (by ref and pid, so a `DOWN noproc` for an already-dead subscriber removes it).
 
 use super::{ApiError, Flaw, ServiceContext, call_service, events, label, telemetry};
-use crate::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
-use crate::sim::{Body, Cx, Envelope, Matcher, Pid, Ref};
+use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
+use fsim::sim::{Body, Cx, Envelope, Matcher, Pid, Ref};
 use std::collections::BTreeMap;
 
 /// A configuration: dotted path -> value.
@@ -365,7 +365,7 @@ pub async fn subscriber(cx: Cx, ctx: ServiceContext, ready: Pid) {
                 });
                 cx.send(ready, SubscriberReady(Some(server)));
                 attempts = 0;
-                listen(&cx, &show, watch).await;
+                listen(&cx, &show, server, watch).await;
                 if !durable {
                     return;
                 }
@@ -416,18 +416,25 @@ pub const RESUBSCRIBE_ATTEMPTS: u32 = 50;
 /// Its back-off between tries.
 pub const RESUBSCRIBE_BACKOFF_MS: u64 = 10;
 
-/// Applies notifications until the watched server goes down (or a reset ends the
+/// Applies the notifications of `server` until it goes down (or a reset ends the
 /// subscription; then it returns too, and the caller subscribes again if durable).
+///
+/// Only `server`'s notifications count: one from an earlier incarnation can still be on
+/// its way when the subscriber has re-subscribed to the next (signals from different
+/// senders have no order), and applying it would roll the view back.
 async fn listen(
     cx: &Cx,
     show: &impl Fn(&mut dyn FnMut(&mut super::observe::SubscriberView)),
+    server: Pid,
     watch: Option<Ref>,
 ) {
     loop {
         let env = cx
             .recv_match(Matcher::when(move |e| match &e.body {
                 Body::Down { mref, .. } => Some(*mref) == watch,
-                Body::Data { .. } => e.is::<ConfigUpdated>() || e.is::<ConfigReset>(),
+                Body::Data { .. } => {
+                    e.from == server && (e.is::<ConfigUpdated>() || e.is::<ConfigReset>())
+                }
                 Body::Exit { .. } => false,
             }))
             .await;

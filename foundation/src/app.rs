@@ -14,10 +14,10 @@ use super::degradation::Degradation;
 use super::events::EventStore;
 use super::telemetry::TelemetryService;
 use super::{Flaw, ServiceContext, label};
-use crate::otp::application::{self, App};
-use crate::otp::gen_server::{self, StartError, StartOpts};
-use crate::otp::{ChildSpec, ServerRef, Strategy, SupSpec, registry, supervisor, task};
-use crate::sim::{Cx, Pid};
+use fsim::otp::application::{self, App};
+use fsim::otp::gen_server::{self, StartError, StartOpts};
+use fsim::otp::{ChildSpec, ServerRef, Strategy, SupSpec, registry, supervisor, task};
+use fsim::sim::{Cx, Pid};
 
 /// The supervisor's flags and children for `ctx`.
 pub fn supervisor_spec(ctx: &ServiceContext) -> SupSpec {

@@ -6,7 +6,7 @@ use fsim::scenario::Scenario;
 use fsim::sim::Tape;
 use proptest::prelude::*;
 
-const SEED_FILE: &str = include_str!("../sim-scenarios/foundation_soak_fixed.toml");
+const SEED_FILE: &str = include_str!("../../sim-scenarios/foundation_soak_fixed.toml");
 
 fn cases() -> u32 {
     std::env::var("FSIM_FUZZ_CASES")
@@ -38,7 +38,7 @@ proptest! {
 
     #[test]
     fn scenario_parser_never_panics_on_mutated_files(text in mutated()) {
-        if let Err(e) = Scenario::parse("fuzz.toml", &text) {
+        if let Err(e) = Scenario::parse("fuzz.toml", &text, &fsim_foundation::systems()) {
             prop_assert_eq!(e.file.as_str(), "fuzz.toml");
             prop_assert!(e.to_string().starts_with("fuzz.toml:"));
         }
@@ -46,7 +46,7 @@ proptest! {
 
     #[test]
     fn scenario_parser_never_panics_on_arbitrary_text(text in "\\PC{0,300}") {
-        let _ = Scenario::parse("fuzz.toml", &text);
+        let _ = Scenario::parse("fuzz.toml", &text, &fsim_foundation::systems());
     }
 
     #[test]

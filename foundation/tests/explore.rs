@@ -9,8 +9,11 @@ use std::path::Path;
 fn scenario(name: &str) -> Scenario {
     Scenario::load(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
             .join("sim-scenarios")
             .join(format!("{name}.toml")),
+        &fsim_foundation::systems(),
     )
     .unwrap()
 }

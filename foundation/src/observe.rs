@@ -4,9 +4,9 @@
 //! Writing here is not a simulated effect (it takes no step and no process can read it),
 //! so it cannot change a schedule; invariants read it together with the [`World`].
 //!
-//! [`World`]: crate::sim::World
+//! [`World`]: fsim::sim::World
 
-use crate::sim::{ExitReason, Pid};
+use fsim::sim::{ExitReason, Pid};
 use std::cell::{Ref, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;

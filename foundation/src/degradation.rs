@@ -9,8 +9,8 @@
 
 use super::config::{self, ConfigMap};
 use super::{ApiError, Flaw, ServiceContext, label};
-use crate::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
-use crate::sim::{Cx, Envelope, SpawnOpts, Table};
+use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
+use fsim::sim::{Cx, Envelope, SpawnOpts, Table};
 
 /// Between retries.
 pub const RETRY_INTERVAL_MS: u64 = 100;
@@ -25,8 +25,8 @@ pub fn table_name(ctx: &ServiceContext) -> String {
 
 /// The retry server's name. It is not one of the report's services, so it is named per
 /// namespace even with `GlobalNames` on.
-pub fn server_name(ctx: &ServiceContext) -> crate::otp::ServerRef {
-    crate::otp::ServerRef::Name(format!("{}.{}", ctx.namespace, label::DEGRADATION))
+pub fn server_name(ctx: &ServiceContext) -> fsim::otp::ServerRef {
+    fsim::otp::ServerRef::Name(format!("{}.{}", ctx.namespace, label::DEGRADATION))
 }
 
 /// What [`update`] did.
@@ -94,11 +94,11 @@ async fn defer_report_era(
 
 /// The report-era retry loop: forever, sleep, then try every pending update. It crashes
 /// (`badarg`) when the table's owner has gone.
-async fn retry_loop(cx: Cx, ctx: ServiceContext, table: Pending) -> crate::sim::ExitReason {
+async fn retry_loop(cx: Cx, ctx: ServiceContext, table: Pending) -> fsim::sim::ExitReason {
     loop {
         cx.sleep(RETRY_INTERVAL_MS).await;
         let Ok(pending) = cx.table(table, "retry read", |m| snapshot(m)).await else {
-            return crate::sim::ExitReason::custom("badarg: fallback table gone");
+            return fsim::sim::ExitReason::custom("badarg: fallback table gone");
         };
         for (id, (path, value)) in pending {
             if config::update(&cx, &ctx, &path, value, Some(id))
@@ -165,7 +165,7 @@ impl GenServer for Degradation {
         match cx.table_new_named(&table_name(&self.ctx)).await {
             Some(t) => self.table = Some(t),
             None => {
-                return Init::Stop(crate::sim::ExitReason::custom("fallback table exists"));
+                return Init::Stop(fsim::sim::ExitReason::custom("fallback table exists"));
             }
         }
         Init::Ok
@@ -212,7 +212,7 @@ impl GenServer for Degradation {
 }
 
 /// Live retry tasks (report-era) — what `bounded_tasks` counts.
-pub fn retry_tasks(world: &crate::sim::World) -> Vec<crate::sim::Pid> {
+pub fn retry_tasks(world: &fsim::sim::World) -> Vec<fsim::sim::Pid> {
     world
         .live_pids()
         .filter(|p| world.label(*p) == Some(label::RETRY_TASK))

@@ -6,11 +6,14 @@ use fsim::scenario::{self, Expect, Scenario};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn scenarios() -> Vec<Scenario> {
-    scenario::load_dir(&root().join("sim-scenarios")).unwrap()
+    scenario::load_dir(&root().join("sim-scenarios"), &fsim_foundation::systems()).unwrap()
 }
 
 #[test]

@@ -1,15 +1,16 @@
 //! The invariants REPORT_RACES.md names, over the world and the suite's
 //! [`Observer`] log.
 //!
-//! These read Foundation state, so (unlike the rest of `check`) they depend on
-//! [`crate::foundation`]; the generic machinery above does not.
+//! They find the application's [`ServiceContext`] (and through it the observer log) in the
+//! world, where the Foundation's build shares it (`World::get`), so a check written
+//! outside this crate can read the same state.
 
-use super::{Invariant, When};
-use crate::foundation::config::{ConfigServer, Dependency};
-use crate::foundation::events::EventStore;
-use crate::foundation::telemetry::{MAX_METRICS, TelemetryService};
-use crate::foundation::{Observer, Phase, ServiceContext, degradation, label};
-use crate::sim::{Pid, World};
+use crate::config::{ConfigServer, Dependency};
+use crate::events::EventStore;
+use crate::telemetry::{MAX_METRICS, TelemetryService};
+use crate::{Observer, Phase, ServiceContext, degradation, label};
+use fsim::check::{Invariant, When};
+use fsim::sim::{Pid, World};
 use std::cell::RefCell;
 
 /// Every invariant this module provides: name, when it is checked, what it states.
@@ -82,22 +83,27 @@ pub const CATALOGUE: [(&str, When, &str); 14] = [
     ),
 ];
 
-/// The invariant called `name`, watching the application in `app` (and the test
-/// namespaces the observer records); `None` for an unknown name.
-pub fn by_name(name: &str, app: &ServiceContext) -> Option<Box<dyn Invariant>> {
-    let (n, when, _) = CATALOGUE.iter().find(|(n, ..)| *n == name)?;
-    Some(Box::new(Check {
+/// The catalogued invariant called `name`, watching the application whose
+/// [`ServiceContext`] the world shares (and the test namespaces the observer records).
+///
+/// # Panics
+/// If `name` is not in [`CATALOGUE`].
+pub fn named(name: &str) -> Check {
+    let (n, when, _) = CATALOGUE
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .unwrap_or_else(|| panic!("`{name}` is not a catalogued Foundation invariant"));
+    Check {
         name: n,
         when: *when,
-        app: app.clone(),
         names: RefCell::new(Vec::new()),
-    }))
+    }
 }
 
-struct Check {
+/// One of the [`CATALOGUE`]'s invariants.
+pub struct Check {
     name: &'static str,
     when: When,
-    app: ServiceContext,
     names: RefCell<Vec<Names>>,
 }
 
@@ -109,11 +115,14 @@ impl Invariant for Check {
         self.when
     }
     fn check(&self, w: &World) -> Result<(), String> {
-        let o = &self.app.observer;
+        let Some(app) = w.get::<ServiceContext>() else {
+            return Err("no Foundation in this world (no ServiceContext shared)".into());
+        };
+        let o = &app.observer;
         match self.name {
-            "single_owner" => single_owner(w, &self.app, &self.names),
+            "single_owner" => single_owner(w, app, &self.names),
             "no_intensity_exhaustion" => no_intensity_exhaustion(w, o),
-            "supervised_ancestry" => supervised_ancestry(w, &self.app, &self.names),
+            "supervised_ancestry" => supervised_ancestry(w, app, &self.names),
             "api_totality" => api_totality(w, o),
             "test_isolation" => test_isolation(o),
             "monitors_match" => monitors_match(w),
@@ -122,10 +131,10 @@ impl Invariant for Check {
             "no_orphans" => no_orphans(w, o),
             "bounded_tasks" => bounded_tasks(w),
             "pending_applied_once" => pending_applied_once(w, o),
-            "dependents_consistent" => dependents_consistent(w, &self.app),
+            "dependents_consistent" => dependents_consistent(w, app),
             "start_order" => start_order(w),
             "bounded_resources" => bounded_resources(w),
-            _ => unreachable!("by_name only builds catalogued invariants"),
+            _ => unreachable!("named only builds catalogued invariants"),
         }
     }
 }
@@ -157,8 +166,8 @@ impl Names {
     fn of(ns: &str, app: &ServiceContext) -> Self {
         Names {
             ns: ns.to_string(),
-            supervisor: crate::foundation::supervisor_name(ns),
-            registry: app.registry().map(|_| crate::foundation::registry_name(ns)),
+            supervisor: crate::supervisor_name(ns),
+            registry: app.registry().map(|_| crate::registry_name(ns)),
         }
     }
 }
@@ -203,7 +212,7 @@ fn namespaces(
 fn holder(w: &World, registry: &Option<String>, svc: &str) -> Option<Pid> {
     match registry {
         None => w.whereis(svc),
-        Some(r) => crate::foundation::holder_in(w, r, svc),
+        Some(r) => crate::holder_in(w, r, svc),
     }
 }
 

@@ -1,5 +1,0 @@
-//! The `fsim` binary: see [`fsim::cli`].
-
-fn main() -> std::process::ExitCode {
-    fsim::cli::main()
-}
