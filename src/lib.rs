@@ -25,4 +25,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod system;
+pub mod testing;
+
+pub use testing::{test, test_scenario};
 pub mod workload;

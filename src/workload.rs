@@ -1,7 +1,7 @@
 //! Built-in workloads: the mixed world the determinism self-check runs, and the models the
 //! benchmarks measure. They exercise the kernel and the OTP layer, nothing else.
 
-use crate::otp::gen_server::{self, CallReply, From, GenServer, Next};
+use crate::otp::gen_server::{self, CallReply, Caller, GenServer, Next};
 use crate::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
 use crate::otp::{registry, task};
 use crate::sim::{Config, Cx, ExitReason, FaultMenu, Matcher, Pid, Sim, SpawnOpts, Targets};
@@ -27,7 +27,7 @@ impl GenServer for Counter {
     type Reply = u64;
     type Cast = u64;
 
-    async fn handle_call(&mut self, _cx: &Cx, req: CounterCall, _from: From) -> CallReply<u64> {
+    async fn handle_call(&mut self, _cx: &Cx, req: CounterCall, _from: Caller) -> CallReply<u64> {
         if req == CounterCall::Inc {
             self.n += 1;
         }

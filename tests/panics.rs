@@ -34,7 +34,7 @@ impl GenServer for Counter {
     type Call = u64;
     type Reply = u64;
     type Cast = ();
-    async fn handle_call(&mut self, _cx: &Cx, add: u64, _: gen_server::From) -> CallReply<u64> {
+    async fn handle_call(&mut self, _cx: &Cx, add: u64, _: gen_server::Caller) -> CallReply<u64> {
         assert!(add < 10, "add {add} is too large");
         self.0 += add;
         CallReply::Reply(self.0)

@@ -1,6 +1,6 @@
 mod common;
 use common::*;
-use fsim::otp::gen_server::{self, CallReply, From, GenServer, StartOpts};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, StartOpts};
 use fsim::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
 use fsim::sim::*;
 
@@ -9,7 +9,7 @@ impl GenServer for Counter {
     type Call = &'static str;
     type Reply = u64;
     type Cast = ();
-    async fn handle_call(&mut self, _cx: &Cx, req: &'static str, _from: From) -> CallReply<u64> {
+    async fn handle_call(&mut self, _cx: &Cx, req: &'static str, _from: Caller) -> CallReply<u64> {
         if req == "inc" {
             self.0 += 1;
         }

@@ -6,7 +6,7 @@
 //! `DOWN` (by ref and pid, so a `DOWN noproc` for an already-dead subscriber removes it).
 
 use super::{ApiError, Flaw, ServiceContext, call_service, events, label, telemetry};
-use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Init, Next};
 use fsim::sim::{Body, Cx, Envelope, Matcher, Pid, Ref};
 use std::collections::BTreeMap;
 
@@ -223,7 +223,7 @@ impl GenServer for ConfigServer {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, cx: &Cx, req: ConfigCall, _: From) -> CallReply<ConfigReply> {
+    async fn handle_call(&mut self, cx: &Cx, req: ConfigCall, _: Caller) -> CallReply<ConfigReply> {
         CallReply::Reply(match req {
             ConfigCall::Get => ConfigReply::Config(self.config.clone()),
             ConfigCall::GetPath(p) => ConfigReply::Value(self.config.get(&p).copied()),

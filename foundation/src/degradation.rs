@@ -9,7 +9,7 @@
 
 use super::config::{self, ConfigMap};
 use super::{ApiError, Flaw, ServiceContext, label};
-use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Init, Next};
 use fsim::sim::{Cx, Envelope, SpawnOpts, Table};
 
 /// Between retries.
@@ -171,7 +171,7 @@ impl GenServer for Degradation {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, _: &Cx, _: (), _: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _: &Cx, _: (), _: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
 

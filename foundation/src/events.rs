@@ -4,7 +4,7 @@
 
 use super::config::{self, ConfigSnapshot, ConfigUpdated, Dependency};
 use super::{ApiError, Flaw, ServiceContext, call_service, label};
-use fsim::otp::gen_server::{CallReply, From, GenServer, Init, Next};
+use fsim::otp::gen_server::{CallReply, Caller, GenServer, Init, Next};
 use fsim::sim::{Cx, Envelope, ExitReason};
 
 /// How often old events are pruned.
@@ -178,7 +178,7 @@ impl GenServer for EventStore {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, cx: &Cx, req: EventsCall, _: From) -> CallReply<EventsReply> {
+    async fn handle_call(&mut self, cx: &Cx, req: EventsCall, _: Caller) -> CallReply<EventsReply> {
         CallReply::Reply(match req {
             EventsCall::Store(e) => EventsReply::Stored(self.store(cx.now_ms(), vec![e])),
             EventsCall::StoreBatch(b) => EventsReply::Stored(self.store(cx.now_ms(), b)),

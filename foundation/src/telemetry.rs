@@ -4,7 +4,7 @@
 
 use super::config::{self, Dependency};
 use super::{ApiError, Flaw, ServiceContext, call_service, label};
-use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Init, Next};
 use fsim::sim::{Cx, Envelope, ExitReason};
 use std::collections::BTreeMap;
 
@@ -119,7 +119,7 @@ impl GenServer for TelemetryService {
         &mut self,
         _: &Cx,
         req: TelemetryCall,
-        _: From,
+        _: Caller,
     ) -> CallReply<TelemetryReply> {
         match req {
             TelemetryCall::GetMetrics => {

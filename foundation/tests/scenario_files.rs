@@ -41,10 +41,10 @@ fn a_good_file_parses() {
     let trace: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
     let get = trace
         .iter()
-        .position(|l| l.contains("Get(\"ai.sampling_rate\")"));
+        .position(|l| l.contains("call GetPath(\"ai.sampling_rate\")"));
     let update = trace
         .iter()
-        .position(|l| l.contains("Update(\"ai.sampling_rate\", 5)"));
+        .position(|l| l.contains("call Update { path: \"ai.sampling_rate\", value: 5"));
     assert!(
         get.is_some() && update.is_some() && get < update,
         "{trace:#?}"

@@ -31,6 +31,7 @@ pub trait Replay {
     fn replay_traced(&mut self, tape: &Tape) -> RunReport;
 }
 
+/// Any scenario replays: the shrinker takes every system.
 impl Replay for &crate::scenario::Scenario {
     fn replay(&mut self, tape: &Tape, steps_max: u32) -> RunReport {
         self.run_tape_limited(tape, steps_max)
@@ -111,7 +112,8 @@ pub enum ShrinkError {
 
 struct State<R> {
     run: R,
-    invariant: String,
+    /// The failure to keep: the same invariant (and, for a panic, the same place).
+    target: crate::check::Violation,
     best: Tape,
     best_report: RunReport,
     best_rank: Rank,
@@ -142,7 +144,7 @@ impl<R: Replay> State<R> {
             u32::MAX
         };
         let r = self.run.replay(&cand, limit);
-        if !matches!(&r.outcome, Outcome::Violation(v) if v.invariant == self.invariant) {
+        if !matches!(&r.outcome, Outcome::Violation(v) if v.same_failure(&self.target)) {
             return false;
         }
         cand.choices.truncate(r.tape.len());
@@ -394,7 +396,7 @@ pub fn shrink<R: Replay>(mut run: R, failing: &Tape, opts: Options) -> Result<Sh
     best.choices.truncate(first.tape.len());
     let mut st = State {
         run,
-        invariant: v.invariant.clone(),
+        target: v.clone(),
         best_rank: Rank::of(&first, &best),
         best,
         best_report: first,

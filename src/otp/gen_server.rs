@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 
 /// Where a call's reply goes (`from` in `handle_call/3`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct From {
+pub struct Caller {
     /// The caller.
     pub pid: Pid,
     /// The call's tag (an alias of the caller, active until it stops waiting).
@@ -74,7 +74,7 @@ pub trait GenServer: Sized + 'static {
         &mut self,
         cx: &Cx,
         req: Self::Call,
-        from: From,
+        from: Caller,
     ) -> impl Future<Output = CallReply<Self::Reply>>;
 
     /// `handle_cast/2`.
@@ -94,22 +94,47 @@ pub trait GenServer: Sized + 'static {
     }
 }
 
-/// A call request on the wire.
-#[derive(Debug)]
-pub struct CallMsg<Q> {
+/// A call request on the wire. The request travels boxed, so that a server recognises a
+/// call whatever its request's type, and answers one it cannot take at once (the caller
+/// then panics with both types named) instead of leaving the caller waiting forever.
+pub struct CallMsg {
     /// Reply address.
-    pub from: From,
+    pub from: Caller,
     /// The request.
-    pub req: Q,
+    pub req: Box<dyn Payload>,
+}
+
+impl std::fmt::Debug for CallMsg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "call {:?}", self.req)
+    }
 }
 
 /// A cast on the wire.
-#[derive(Debug)]
 pub struct CastMsg<C>(pub C);
 
+impl<C: std::fmt::Debug> std::fmt::Debug for CastMsg<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cast {:?}", self.0)
+    }
+}
+
 /// A reply on the wire (sent to the caller's alias).
-#[derive(Debug)]
 pub struct ReplyMsg<R>(pub R);
+
+impl<R: std::fmt::Debug> std::fmt::Debug for ReplyMsg<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "reply {:?}", self.0)
+    }
+}
+
+/// A server's answer to a call whose request is not of its `Call` type.
+#[derive(Debug)]
+struct WrongCall {
+    server: &'static str,
+    takes: &'static str,
+    sent: &'static str,
+}
 
 /// `GenServer.stop/3`'s system message.
 #[derive(Debug)]
@@ -171,6 +196,89 @@ impl ServerRef {
             ServerRef::Name(n) => Some(n.clone()),
             ServerRef::Via { key, .. } => Some(key.clone()),
         }
+    }
+}
+
+/// A running server whose callbacks are `S`: its calls and casts are checked by the
+/// compiler (a request of the wrong type does not build). Get one from
+/// [`Server::start_link`] or [`Server::start`], or [`Server::from_pid`] for a pid known to
+/// run `S` (a supervisor's child).
+pub struct Server<S> {
+    pid: Pid,
+    _callbacks: std::marker::PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for Server<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Server<S> {}
+impl<S> PartialEq for Server<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.pid == other.pid
+    }
+}
+impl<S> Eq for Server<S> {}
+impl<S> std::fmt::Debug for Server<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.pid)
+    }
+}
+
+impl<S> std::convert::From<Server<S>> for ServerRef {
+    fn from(s: Server<S>) -> Self {
+        ServerRef::Pid(s.pid)
+    }
+}
+
+impl<S: GenServer> Server<S> {
+    /// `GenServer.start_link/3` ([`start_link`]), typed.
+    pub async fn start_link(cx: &Cx, server: S, opts: StartOpts) -> Result<Self, StartError> {
+        start_link(cx, server, opts).await.map(Self::from_pid)
+    }
+
+    /// `GenServer.start/3` ([`start`]), typed.
+    pub async fn start(cx: &Cx, server: S, opts: StartOpts) -> Result<Self, StartError> {
+        start(cx, server, opts).await.map(Self::from_pid)
+    }
+
+    /// The server at `pid`, which the caller knows runs `S`'s callbacks.
+    pub fn from_pid(pid: Pid) -> Self {
+        Server {
+            pid,
+            _callbacks: std::marker::PhantomData,
+        }
+    }
+
+    /// Its pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// `GenServer.call(server, req, :infinity)`: on failure the caller exits (rule 28).
+    pub async fn call(&self, cx: &Cx, req: S::Call) -> S::Reply {
+        call(cx, self.pid, req, None).await
+    }
+
+    /// [`Server::call`] with a timeout (OTP's default is [`CALL_TIMEOUT_MS`]).
+    pub async fn call_timeout(&self, cx: &Cx, req: S::Call, timeout_ms: u64) -> S::Reply {
+        call(cx, self.pid, req, Some(timeout_ms)).await
+    }
+
+    /// [`try_call`], typed: the failure as a value (`catch :exit`).
+    pub async fn try_call(
+        &self,
+        cx: &Cx,
+        req: S::Call,
+        timeout_ms: Option<u64>,
+    ) -> Result<S::Reply, ExitReason> {
+        try_call(cx, self.pid, req, timeout_ms).await
+    }
+
+    /// `GenServer.cast/2`, typed.
+    pub async fn cast(&self, cx: &Cx, msg: S::Cast) {
+        cast(cx, self.pid, msg).await
     }
 }
 
@@ -390,9 +498,23 @@ async fn dispatch<S: GenServer>(
     {
         return Some(reason.clone()); // rule 30: a trapping server stops with its parent
     }
-    let env = match env.downcast::<CallMsg<S::Call>>() {
+    let env = match env.downcast::<CallMsg>() {
         Ok(CallMsg { from, req }) => {
-            return match state.handle_call(cx, req, from).await {
+            let sent = Payload::type_name(&*req);
+            let req: Box<dyn std::any::Any> = req;
+            let Ok(req) = req.downcast::<S::Call>() else {
+                reply(
+                    cx,
+                    from,
+                    WrongCall {
+                        server: std::any::type_name::<S>(),
+                        takes: std::any::type_name::<S::Call>(),
+                        sent,
+                    },
+                );
+                return None;
+            };
+            return match state.handle_call(cx, *req, from).await {
                 CallReply::Reply(r) => {
                     reply(cx, from, r);
                     None
@@ -426,7 +548,7 @@ fn next(n: Next) -> Option<ExitReason> {
 }
 
 /// `GenServer.reply/2`.
-pub fn reply<R: Payload>(cx: &Cx, from: From, r: R) {
+pub fn reply<R: Payload>(cx: &Cx, from: Caller, r: R) {
     cx.send_tagged(from.pid, from.tag, ReplyMsg(r));
 }
 
@@ -450,11 +572,11 @@ pub async fn try_call<Q: Payload, R: Payload>(
     cx.send(
         pid,
         CallMsg {
-            from: From {
+            from: Caller {
                 pid: cx.me(),
                 tag: mref,
             },
-            req,
+            req: Box::new(req),
         },
     );
     let got = match timeout_ms {
@@ -471,10 +593,20 @@ pub async fn try_call<Q: Payload, R: Payload>(
             Body::Down { reason, .. } => Err(reason),
             _ => {
                 cx.demonitor(mref, true);
-                let ReplyMsg(r) = env.downcast::<ReplyMsg<R>>().unwrap_or_else(|e| {
-                    panic!("call to {pid}: reply {e:?} is not of the expected type")
-                });
-                Ok(r)
+                let e = match env.downcast::<ReplyMsg<R>>() {
+                    Ok(ReplyMsg(r)) => return Ok(r),
+                    Err(e) => e,
+                };
+                match e.peek::<ReplyMsg<WrongCall>>() {
+                    Some(ReplyMsg(w)) => panic!(
+                        "call to {pid}: the server ({}) takes requests of type `{}`, not `{}`",
+                        w.server, w.takes, w.sent
+                    ),
+                    None => panic!(
+                        "call to {pid}: the reply {e:?} is not a `{}`",
+                        std::any::type_name::<R>()
+                    ),
+                }
             }
         },
     }

@@ -6,7 +6,7 @@
 //! the `EXIT`, so it is blocked during the new child's `init` (rule 38).
 
 use super::gen_server::{
-    self, CallReply, From, GenServer, Init, Next, ServerRef, StartError, StartOpts,
+    self, CallReply, Caller, GenServer, Init, Next, ServerRef, StartError, StartOpts,
 };
 use crate::sim::{Body, Cx, Envelope, ExitReason, Matcher, Pid};
 use std::future::Future;
@@ -409,7 +409,7 @@ impl GenServer for Supervisor {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, cx: &Cx, req: SupCall, _from: From) -> CallReply<SupReply> {
+    async fn handle_call(&mut self, cx: &Cx, req: SupCall, _from: Caller) -> CallReply<SupReply> {
         CallReply::Reply(match req {
             // supervisor.erl keeps children newest first: which_children lists them in
             // reverse start order, a dynamic child (started last) first. (Checked on

@@ -478,3 +478,49 @@ impl Diagram {
 fn short(t: &str) -> String {
     t.rsplit("::").next().unwrap_or(t).to_string()
 }
+
+/// `text` with every pid that has a label written as `label<0.N.0>`.
+pub fn with_labels(text: &str, report: &RunReport) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(i) = rest.find("<0.") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 3..];
+        let pid = tail.find(".0>").and_then(|j| {
+            let n = tail[..j].parse::<u32>().ok()?;
+            Some((Pid(n), j))
+        });
+        match pid {
+            Some((p, j)) => {
+                if let Some(l) = report.label(p) {
+                    out.push_str(l);
+                }
+                out.push_str(&rest[i..i + 3 + j + 3]);
+                rest = &tail[j + 3..];
+            }
+            None => {
+                out.push_str("<0.");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The steps of a traced run that its last step (the violation) causally depends on, one
+/// line each, processes named by label: the schedule a person reads. At most `max`
+/// lines: the last ones, after a line saying how many earlier steps are left out.
+pub fn schedule(report: &RunReport, max: usize) -> Vec<String> {
+    let slice = crate::explore::causal_slice(report);
+    let mut lines = Vec::new();
+    if slice.len() > max {
+        lines.push(format!("... {} earlier steps", slice.len() - max));
+    }
+    for e in slice.iter().skip(slice.len().saturating_sub(max)) {
+        let first = e.to_string();
+        let first = first.lines().next().unwrap_or("");
+        lines.push(with_labels(first.trim_start(), report));
+    }
+    lines
+}

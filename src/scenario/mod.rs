@@ -683,8 +683,12 @@ impl Scenario {
 
     fn run_with(&self, config: &Config, chooser: &mut dyn crate::sim::Chooser) -> RunReport {
         let mut sim = Sim::new(config.clone());
-        self.setup(&mut sim);
-        sim.run(chooser)
+        // A system's `build` is user code too: a panic there fails this run, reported,
+        // and never takes a sweep's worker down.
+        match crate::sim::exec::catch_quiet(|| self.setup(&mut sim)) {
+            Ok(()) => sim.run(chooser),
+            Err(payload) => RunReport::build_panicked(&*payload),
+        }
     }
 
     /// Did a run do what the scenario expects of a *single* run? For a `violation`

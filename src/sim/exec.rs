@@ -155,6 +155,52 @@ pub struct RunReport {
     pub recent: Vec<Event>,
     /// Every event, when `record_trace` was set.
     pub trace: Option<Vec<Event>>,
+    /// The labels of the processes, by pid, when the run failed or was traced (to name
+    /// processes in reports and diagrams).
+    #[serde(default)]
+    pub labels: Vec<(Pid, String)>,
+}
+
+impl RunReport {
+    /// The report of a world whose construction panicked (a system's `build`): no step
+    /// ran, and the outcome is that panic.
+    pub(crate) fn build_panicked(payload: &(dyn std::any::Any + Send)) -> RunReport {
+        let (message, location) = panic_site(payload);
+        let mut v = Violation::new(
+            crate::check::PANIC,
+            0,
+            format!(
+                "building the world panicked: {message}{}",
+                location
+                    .as_deref()
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default()
+            ),
+        );
+        v.location = location;
+        RunReport {
+            outcome: Outcome::Violation(v),
+            steps: 0,
+            trace_hash: 0,
+            tape: Tape::new(),
+            fallbacks: 0,
+            deviations: 0,
+            choice_steps: Vec::new(),
+            faults: 0,
+            time_ms: 0,
+            recent: Vec::new(),
+            trace: None,
+            labels: Vec::new(),
+        }
+    }
+
+    /// The label of `pid`, if it had one.
+    pub fn label(&self, pid: Pid) -> Option<&str> {
+        self.labels
+            .binary_search_by_key(&pid, |(p, _)| *p)
+            .ok()
+            .map(|i| self.labels[i].1.as_str())
+    }
 }
 
 /// A simulated world under construction, then run once.
@@ -400,6 +446,13 @@ impl Sim {
                 Vec::new()
             },
             trace: w.trace.full.clone(),
+            labels: if outcome.is_failure() || w.trace.recording() {
+                w.pids()
+                    .filter_map(|p| w.label(p).map(|l| (p, l.to_string())))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             outcome,
         };
         drop(w);

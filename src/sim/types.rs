@@ -120,9 +120,12 @@ impl IntoExitReason for Result<(), ExitReason> {
     }
 }
 
-/// Anything that can travel in a message: `'static` and printable for traces.
+/// Anything that can travel in a message: `'static` and printable. Its `Debug` text is
+/// what traces show and what the trace hash folds (so a value that prints differently
+/// from one run of a tape to the next is caught by the determinism self-check).
 pub trait Payload: Any + fmt::Debug {
-    /// The Rust type name, used in traces and folded into the trace hash.
+    /// The Rust type name, for error messages and traces of runs that do not record
+    /// values (never hashed: it is not stable across compiler versions).
     fn type_name(&self) -> &'static str;
 }
 

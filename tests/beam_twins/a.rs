@@ -3,7 +3,7 @@
 use super::{Go, Linked, Out, Ready, Server, Stop, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{
-    self, CallReply, From, GenServer, Init, ServerRef, StartError, StartOpts,
+    self, CallReply, Caller, GenServer, Init, ServerRef, StartError, StartOpts,
 };
 use fsim::otp::registry;
 use fsim::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
@@ -331,7 +331,7 @@ impl GenServer for W17 {
     type Reply = ();
     type Cast = ();
 
-    async fn handle_call(&mut self, cx: &Cx, (a, b): (Pid, Pid), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, cx: &Cx, (a, b): (Pid, Pid), _from: Caller) -> CallReply<()> {
         cx.link(a);
         cx.monitor(b);
         CallReply::Reply(())
@@ -449,7 +449,7 @@ impl GenServer for S19 {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
 }
@@ -509,7 +509,7 @@ impl GenServer for S22 {
     type Reply = Pid;
     type Cast = ();
 
-    async fn handle_call(&mut self, cx: &Cx, _req: (), _from: From) -> CallReply<Pid> {
+    async fn handle_call(&mut self, cx: &Cx, _req: (), _from: Caller) -> CallReply<Pid> {
         CallReply::Reply(cx.me())
     }
 }
@@ -581,7 +581,7 @@ impl GenServer for S23 {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
 }
@@ -632,7 +632,7 @@ impl GenServer for S24 {
         self.1.clone()
     }
 
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
 }

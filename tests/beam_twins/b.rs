@@ -2,7 +2,7 @@
 
 use super::{Go, Out, Ready, Server, Stop, down, ex};
 use crate::Case;
-use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next, StartOpts};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Init, Next, StartOpts};
 use fsim::otp::supervisor::{self, ChildSpec, Strategy, SupSpec};
 use fsim::sim::*;
 
@@ -67,7 +67,7 @@ impl GenServer for S26 {
     type Call = Req26;
     type Reply = &'static str;
     type Cast = ();
-    async fn handle_call(&mut self, cx: &Cx, req: Req26, from: From) -> CallReply<&'static str> {
+    async fn handle_call(&mut self, cx: &Cx, req: Req26, from: Caller) -> CallReply<&'static str> {
         match req {
             Req26::Ping => CallReply::Reply(":pong"),
             Req26::Die => CallReply::Stop(ExitReason::custom("boom"), None),
@@ -138,7 +138,7 @@ impl GenServer for S27 {
     type Call = Req27;
     type Reply = &'static str;
     type Cast = ();
-    async fn handle_call(&mut self, cx: &Cx, req: Req27, from: From) -> CallReply<&'static str> {
+    async fn handle_call(&mut self, cx: &Cx, req: Req27, from: Caller) -> CallReply<&'static str> {
         match req {
             Req27::Last => CallReply::Stop(ExitReason::custom("bye"), Some(":last_words")),
             Req27::LastReply => {
@@ -242,7 +242,7 @@ impl GenServer for S30 {
         cx.trap_exit(self.trap);
         Init::Ok
     }
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
     async fn handle_cast(&mut self, cx: &Cx, msg: Cast30) -> Next {
@@ -340,7 +340,7 @@ impl GenServer for S31 {
         cx.send(self.test, Inited(cx.me()));
         Init::Ok
     }
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
     async fn terminate(&mut self, cx: &Cx, reason: &ExitReason) {
@@ -420,7 +420,7 @@ impl GenServer for W32 {
         cx.send_named("r32_test", Init32(self.id)).await.unwrap();
         Init::Ok
     }
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Out, down, ex};
 use crate::Case;
-use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init, Next, StartError};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Init, Next, StartError};
 use fsim::otp::supervisor::{self, ChildSpec, Restart, Strategy, SupSpec};
 use fsim::sim::*;
 
@@ -105,7 +105,7 @@ impl GenServer for W {
         }
         Init::Ok
     }
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
     async fn handle_cast(&mut self, _cx: &Cx, StopWith(r): StopWith) -> Next {

@@ -2,7 +2,7 @@
 
 use super::{ExitWith, Go, Out, down, ex};
 use crate::Case;
-use fsim::otp::gen_server::{self, CallReply, From, GenServer, Init};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Init};
 use fsim::otp::supervisor::{self, ChildSpec, Shutdown, Strategy, SupSpec};
 use fsim::otp::task;
 use fsim::sim::*;
@@ -59,7 +59,7 @@ impl GenServer for W39 {
         cx.send(self.test, Init39(self.id, cx.me()));
         Init::Ok
     }
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
     async fn terminate(&mut self, cx: &Cx, reason: &ExitReason) {

@@ -229,7 +229,12 @@ impl GenServer for Worker {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, cx: &Cx, req: Req, _from: gen_server::From) -> CallReply<Pid> {
+    async fn handle_call(
+        &mut self,
+        cx: &Cx,
+        req: Req,
+        _from: gen_server::Caller,
+    ) -> CallReply<Pid> {
         match req {
             Req::WhoAmI => CallReply::Reply(cx.me()),
             Req::SpawnOrphan(key) => CallReply::Reply(spawn_orphan(cx, &self.pids, key).await),
@@ -261,7 +266,12 @@ impl GenServer for Looper {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: gen_server::From) -> CallReply<()> {
+    async fn handle_call(
+        &mut self,
+        _cx: &Cx,
+        _req: (),
+        _from: gen_server::Caller,
+    ) -> CallReply<()> {
         CallReply::Reply(())
     }
 

@@ -9,7 +9,7 @@
 
 use crate::common::*;
 use fsim::otp::gen_server::{
-    self, CallReply, From, GenServer, Init, Next, ServerRef, StartError, StartOpts,
+    self, CallReply, Caller, GenServer, Init, Next, ServerRef, StartError, StartOpts,
 };
 use fsim::otp::registry;
 use fsim::sim::*;
@@ -76,7 +76,7 @@ impl GenServer for Named {
         Init::Ok
     }
 
-    async fn handle_call(&mut self, cx: &Cx, _req: (), _from: From) -> CallReply<Pid> {
+    async fn handle_call(&mut self, cx: &Cx, _req: (), _from: Caller) -> CallReply<Pid> {
         self.log.push(format!("handled by {}", cx.me()));
         CallReply::Reply(cx.me())
     }
@@ -890,7 +890,7 @@ impl GenServer for Svc {
         &mut self,
         cx: &Cx,
         req: Req,
-        from: From,
+        from: Caller,
     ) -> CallReply<Result<u32, ExitReason>> {
         match req {
             Req::Ping(n) => CallReply::Reply(Ok(n)),
@@ -1190,7 +1190,7 @@ impl GenServer for Seq {
     type Reply = ();
     type Cast = (char, u32);
 
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: From) -> CallReply<()> {
+    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
 
@@ -1272,7 +1272,7 @@ impl GenServer for Counter {
     type Reply = u32;
     type Cast = ();
 
-    async fn handle_call(&mut self, cx: &Cx, _req: (), _from: From) -> CallReply<u32> {
+    async fn handle_call(&mut self, cx: &Cx, _req: (), _from: Caller) -> CallReply<u32> {
         let v = self.n;
         cx.yield_now().await;
         let _ = cx.whereis("nobody").await;

@@ -973,7 +973,12 @@ impl GenServer for Sink {
     type Reply = ();
     type Cast = SinkCast;
 
-    async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: gen_server::From) -> CallReply<()> {
+    async fn handle_call(
+        &mut self,
+        _cx: &Cx,
+        _req: (),
+        _from: gen_server::Caller,
+    ) -> CallReply<()> {
         CallReply::Reply(())
     }
 
@@ -2197,7 +2202,7 @@ impl GenServer for Watcher {
         &mut self,
         cx: &Cx,
         req: WatchCall,
-        _from: gen_server::From,
+        _from: gen_server::Caller,
     ) -> CallReply<()> {
         if let WatchCall::Watch(y, z) = req {
             cx.monitor(y);

@@ -154,7 +154,12 @@ impl GenServer for Worker {
         }
     }
 
-    async fn handle_call(&mut self, cx: &Cx, _req: (), _from: gen_server::From) -> CallReply<Pid> {
+    async fn handle_call(
+        &mut self,
+        cx: &Cx,
+        _req: (),
+        _from: gen_server::Caller,
+    ) -> CallReply<Pid> {
         CallReply::Reply(cx.me())
     }
 

@@ -1,0 +1,498 @@
+//! The cargo-test entry point: [`test`] builds a [`Test`] of a world, which runs it over
+//! many schedules and fails the test, shrunk and replayable, when one fails.
+//!
+//! ```
+//! use fsim::otp::gen_server::{self, Caller, CallReply, GenServer, Server};
+//! use fsim::sim::Cx;
+//!
+//! struct Counter(u64);
+//! impl GenServer for Counter {
+//!     type Call = ();
+//!     type Reply = u64;
+//!     type Cast = ();
+//!     async fn handle_call(&mut self, _cx: &Cx, _: (), _from: Caller) -> CallReply<u64> {
+//!         self.0 += 1;
+//!         CallReply::Reply(self.0)
+//!     }
+//! }
+//!
+//! fsim::test(|sim| {
+//!     sim.spawn("client", |cx| async move {
+//!         let counter = Server::start_link(&cx, Counter(0), Default::default()).await.unwrap();
+//!         assert_eq!(counter.call(&cx, ()).await, 1);
+//!     });
+//! })
+//! .runs(200)
+//! .check();
+//! ```
+//!
+//! On a failure [`Test::check`] shrinks the failing schedule, writes it to a regression
+//! file beside the crate (`fsim-regressions/<test>.json`, proptest's convention: check it
+//! in; it is replayed first on every later run, so a fixed bug stays fixed), and panics
+//! with the violation, the shrunk schedule in words and the command that replays it:
+//! `FSIM_REPLAY=fsim-regressions/<test>.json cargo test <test>`.
+//!
+//! The environment overrides the code, so a failure seen in CI can be chased locally:
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `FSIM_RUNS` | how many schedules ([`Test::runs`]) |
+//! | `FSIM_SEED` | the first seed ([`Test::seed`]); with `FSIM_RUNS=1`, exactly that seed |
+//! | `FSIM_STRATEGY` | `random`, `pct`, `pct:D`, `pos`, `swarm`, `portfolio` |
+//! | `FSIM_JOBS` | worker threads (default: every core) |
+//! | `FSIM_REPLAY` | replay this regression file only, print its trace, fail if it fails |
+//!
+//! The defaults are those of a scenario file and of `fsim run`: random strategy, faults at
+//! 2% of the decisions that offer one, time jumps at 1%, the default [`Limits`], panics
+//! fail the run.
+
+use crate::explore::{self, Shard, StopAt, Strategy, corpus, exhaustive, shrink};
+use crate::scenario::{Expect, Explore, Judgement, Scenario};
+use crate::sim::{FaultMenu, Limits, Panics, RunReport, Sim, Tape};
+use std::path::{Path, PathBuf};
+
+/// How many schedules [`Test::check`] runs unless told otherwise.
+pub const DEFAULT_RUNS: u64 = 1_000;
+
+/// A test of a world over many schedules. Built by [`test`].
+#[derive(Clone, Debug)]
+pub struct Test {
+    scenario: Scenario,
+    runs: u64,
+    seed: u64,
+    jobs: usize,
+    regressions: Option<PathBuf>,
+    caller: &'static std::panic::Location<'static>,
+}
+
+/// A test of the world `build` makes: it spawns the processes and adds the invariants.
+/// Run it with [`Test::check`] (seeded schedules), [`Test::check_exhaustive`] (every
+/// schedule within a bound) or [`Test::replay`].
+#[track_caller]
+pub fn test(build: impl Fn(&mut Sim) + Send + Sync + 'static) -> Test {
+    let caller = std::panic::Location::caller();
+    let name = test_name(caller);
+    Test {
+        scenario: Scenario::new(&name, build),
+        runs: DEFAULT_RUNS,
+        seed: 0,
+        jobs: explore::threads(),
+        regressions: None,
+        caller,
+    }
+}
+
+/// A test of a scenario (one loaded from a file with
+/// [`Scenario::load`], or built with [`Scenario::new`]): its faults, limits, strategy and
+/// expected outcome; its seed budget unless [`Test::runs`] says otherwise.
+#[track_caller]
+pub fn test_scenario(scenario: Scenario) -> Test {
+    let caller = std::panic::Location::caller();
+    let runs = scenario.explore.seeds;
+    Test {
+        scenario,
+        runs,
+        seed: 0,
+        jobs: explore::threads(),
+        regressions: None,
+        caller,
+    }
+}
+
+/// The running test's name: libtest names each test's thread after it.
+fn test_name(caller: &std::panic::Location<'_>) -> String {
+    match std::thread::current().name() {
+        Some(n) if n != "main" => n.to_string(),
+        _ => format!(
+            "{}_{}",
+            Path::new(caller.file())
+                .file_stem()
+                .map_or("test".into(), |s| s.to_string_lossy()),
+            caller.line()
+        ),
+    }
+}
+
+/// What a passing [`Test::check`] saw.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Schedules run.
+    pub runs: u64,
+    /// Steps over all of them.
+    pub steps: u64,
+    /// For a test that expects a violation: the 1-based run that found it, its seed, and
+    /// the shrunk failing run.
+    pub found: Option<Found>,
+}
+
+/// The expected violation, found.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// Runs until it was found (1 = the first).
+    pub runs: u64,
+    /// The seed.
+    pub seed: u64,
+    /// The shrunk schedule's run (traced).
+    pub shrunk: RunReport,
+}
+
+impl Test {
+    /// Names the test (its regression file is `<name>.json`); by default the name cargo
+    /// test gives it.
+    pub fn name(mut self, name: &str) -> Self {
+        self.scenario.name = name.to_string();
+        self
+    }
+
+    /// Runs this many schedules (default [`DEFAULT_RUNS`]; `FSIM_RUNS` overrides).
+    pub fn runs(mut self, runs: u64) -> Self {
+        self.runs = runs;
+        self
+    }
+
+    /// Starts at this seed (default 0; `FSIM_SEED` overrides).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Drives the schedules with this strategy (default random; `FSIM_STRATEGY`
+    /// overrides).
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.scenario.explore.strategy = strategy;
+        self
+    }
+
+    /// Injects faults from this menu.
+    pub fn faults(mut self, faults: FaultMenu) -> Self {
+        self.scenario = self.scenario.with_faults(faults);
+        self
+    }
+
+    /// Fault and time-jump rates of the random strategies, in parts per million.
+    pub fn rates(mut self, fault_ppm: u32, jump_ppm: u32) -> Self {
+        let explore = Explore {
+            fault_ppm,
+            jump_ppm,
+            ..self.scenario.explore.clone()
+        };
+        self.scenario = self.scenario.with_explore(explore);
+        self
+    }
+
+    /// Limits on every run.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.scenario = self.scenario.with_limits(limits);
+        self
+    }
+
+    /// What a panic in a process means (default: the run fails).
+    pub fn panics(mut self, panics: Panics) -> Self {
+        self.scenario = self.scenario.with_panics(panics);
+        self
+    }
+
+    /// Worker threads (default: every core; `FSIM_JOBS` overrides). The result does not
+    /// depend on it.
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// Where regression files go (default: `fsim-regressions/` in the crate's directory).
+    pub fn regressions(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.regressions = Some(dir.into());
+        self
+    }
+
+    /// Expects some schedule to violate `invariant` (use [`crate::check::PANIC`] for a
+    /// panic): the test then fails if none of its runs does, and passes when one does
+    /// (a test that a checker catches a planted bug). Nothing is written.
+    pub fn expect_violation(mut self, invariant: &str) -> Self {
+        self.scenario.expect = Expect::Violation(invariant.to_string());
+        self
+    }
+
+    /// The scenario under test.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    fn regression_file(&self) -> PathBuf {
+        let dir = self.regressions.clone().unwrap_or_else(|| {
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join("fsim-regressions")
+        });
+        let file: String = self
+            .scenario
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        dir.join(format!("{file}.json"))
+    }
+
+    /// Applies `FSIM_RUNS`, `FSIM_SEED`, `FSIM_STRATEGY`, `FSIM_JOBS`.
+    fn with_env(mut self) -> Self {
+        fn var<T: std::str::FromStr>(name: &str) -> Option<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            let v = std::env::var(name).ok()?;
+            Some(
+                v.parse()
+                    .unwrap_or_else(|e| panic!("fsim: {name}={v:?} is not valid: {e}")),
+            )
+        }
+        if let Some(n) = var("FSIM_RUNS") {
+            self.runs = n;
+        }
+        if let Some(s) = var("FSIM_SEED") {
+            self.seed = s;
+        }
+        if let Some(s) = var::<Strategy>("FSIM_STRATEGY") {
+            self.scenario.explore.strategy = s;
+        }
+        if let Some(j) = var::<usize>("FSIM_JOBS") {
+            self.jobs = j.max(1);
+        }
+        self
+    }
+
+    /// Runs the schedules: first the regression file, if there is one (a failure that
+    /// was found before must stay fixed), then `runs` seeded schedules. Panics on a
+    /// failure with the shrunk schedule, after writing it to the regression file; for a
+    /// test that [expects a violation](Test::expect_violation), panics if none is found.
+    pub fn check(self) -> Checked {
+        let t = self.with_env();
+        if let Some(file) = std::env::var_os("FSIM_REPLAY") {
+            t.replay(Path::new(&file));
+            return Checked {
+                runs: 1,
+                steps: 0,
+                found: None,
+            };
+        }
+        let expecting = matches!(t.scenario.expect, Expect::Violation(_));
+        let file = t.regression_file();
+        if !expecting && file.exists() {
+            t.replay_regression(&file);
+        }
+        let s = &t.scenario;
+        let strategy = s.explore.strategy;
+        let seeds = t.seed..t.seed.saturating_add(t.runs);
+        let sweep = explore::sweep_with(
+            s,
+            strategy,
+            seeds,
+            Shard::ALL,
+            t.jobs,
+            StopAt::FirstFailure,
+            None,
+        );
+        if let Some(k) = &sweep.first_unexpected {
+            t.fail_with(
+                &strategy.to_string(),
+                Some(k.seed),
+                &k.report.tape,
+                &k.report,
+                k.seed - t.seed + 1,
+            );
+        }
+        match (&s.expect, sweep.first_found) {
+            (Expect::Violation(inv), None) => panic!(
+                "fsim: {}: no schedule violated `{inv}` in {} runs (seeds {}..{}, {strategy})",
+                s.name,
+                sweep.runs,
+                t.seed,
+                t.seed.saturating_add(t.runs)
+            ),
+            (_, Some(k)) => {
+                let shrunk = shrink::shrink(s, &k.report.tape, shrink::Options::default())
+                    .map(|sh| s.run_tape(&sh.tape, true))
+                    .unwrap_or_else(|_| s.run_tape(&k.report.tape, true));
+                Checked {
+                    runs: sweep.runs,
+                    steps: sweep.steps,
+                    found: Some(Found {
+                        runs: k.seed - t.seed + 1,
+                        seed: k.seed,
+                        shrunk,
+                    }),
+                }
+            }
+            (Expect::Pass, None) => Checked {
+                runs: sweep.runs,
+                steps: sweep.steps,
+                found: None,
+            },
+        }
+    }
+
+    /// Runs every schedule within `bound` deviations from the default one (faults
+    /// count as deviations), up to 200,000 runs; fails like [`Test::check`] on a failing
+    /// schedule. Returns the number of schedules run and whether the search was complete.
+    pub fn check_exhaustive(self, bound: u32) -> (u64, bool) {
+        let t = self.with_env();
+        let s = &t.scenario;
+        let expected = |r: &RunReport| s.judge(&r.outcome) == Judgement::Found;
+        let search = exhaustive::search(
+            |c| s.run_chooser(c),
+            |r| r.outcome.is_failure(),
+            exhaustive::Bound {
+                deviations: bound,
+                max_runs: 200_000,
+            },
+        );
+        match (&s.expect, search.found) {
+            (Expect::Violation(_), Some((_, r))) if expected(&r) => (search.runs, search.complete),
+            (Expect::Violation(inv), None) => panic!(
+                "fsim: {}: no schedule within {bound} deviation(s) violated `{inv}` ({} schedules{})",
+                s.name,
+                search.runs,
+                if search.complete {
+                    ", complete"
+                } else {
+                    ", search incomplete"
+                }
+            ),
+            (_, Some((tape, r))) => {
+                let name = format!("exhaustive:{bound}");
+                t.fail_with(&name, None, &tape, &r, search.runs)
+            }
+            (Expect::Pass, None) => (search.runs, search.complete),
+        }
+    }
+
+    /// Replays a regression file: prints its trace, processes named, and panics if the
+    /// run fails (the bug is still there).
+    pub fn replay(&self, file: &Path) {
+        let entry = corpus::Entry::load(file).unwrap_or_else(|e| panic!("fsim: {e}"));
+        let r = self.scenario.run_tape(&entry.tape, true);
+        for e in r.trace.as_deref().unwrap_or(&[]) {
+            println!("{}", crate::report::with_labels(&e.to_string(), &r));
+        }
+        println!("fsim: {}", explore::describe(&r.outcome));
+        if r.outcome.is_failure() {
+            panic!(
+                "fsim: {}: {} replays to a failure: {}",
+                self.scenario.name,
+                file.display(),
+                explore::describe(&r.outcome)
+            );
+        }
+    }
+
+    /// The regression file, replayed before anything else: a failure is reported as it
+    /// was recorded; a pass means the bug is fixed, and the file stays as its guard.
+    fn replay_regression(&self, file: &Path) {
+        let entry = match corpus::Entry::load(file) {
+            Ok(e) => e,
+            Err(e) => panic!("fsim: unreadable regression file: {e}"),
+        };
+        let r = self.scenario.run_tape(&entry.tape, true);
+        if r.outcome.is_failure() {
+            panic!(
+                "{}",
+                self.failure_text(&entry.strategy, Some(entry.seed), &r, file, true, 0)
+            );
+        }
+    }
+
+    /// Shrinks a failing schedule, writes the regression file, panics with the report.
+    fn fail_with(
+        &self,
+        strategy: &str,
+        seed: Option<u64>,
+        tape: &Tape,
+        original: &RunReport,
+        runs: u64,
+    ) -> ! {
+        let s = &self.scenario;
+        let tape = match shrink::shrink(s, tape, shrink::Options::default()) {
+            Ok(sh) => sh.tape,
+            Err(_) => tape.clone(), // a bound hit, not a violation: kept whole
+        };
+        let r = s.run_tape(&tape, true);
+        let r = if r.outcome.is_failure() {
+            r
+        } else {
+            original.clone()
+        };
+        let file = self.regression_file();
+        let entry = corpus::Entry::record(s, strategy, seed.unwrap_or(0), &tape);
+        let written = file
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                let json = serde_json::to_string_pretty(&entry).expect("an entry serializes");
+                std::fs::write(&file, json + "\n")
+            });
+        let mut text = self.failure_text(strategy, seed, &r, &file, false, runs);
+        if let Err(e) = written {
+            text += &format!("\n(could not write the regression file: {e})");
+        }
+        panic!("{text}");
+    }
+
+    fn failure_text(
+        &self,
+        strategy: &str,
+        seed: Option<u64>,
+        r: &RunReport,
+        file: &Path,
+        from_regression: bool,
+        runs: u64,
+    ) -> String {
+        let s = &self.scenario;
+        let mut t = String::new();
+        if from_regression {
+            t += &format!(
+                "fsim: {} still fails its recorded regression {}\n",
+                s.name,
+                file.display()
+            );
+        } else {
+            t += &format!(
+                "fsim: {} failed after {runs} run(s) ({strategy}{})\n",
+                s.name,
+                seed.map(|x| format!(", seed {x}")).unwrap_or_default()
+            );
+        }
+        t += &format!(
+            "  {}\n",
+            crate::report::with_labels(&explore::describe(&r.outcome), r)
+        );
+        t += &format!(
+            "  shrunk schedule: {} steps, {} fault(s), {} deviation(s) from the default; the steps the failure depends on:\n",
+            r.steps, r.faults, r.deviations
+        );
+        if r.faults == 0 && r.deviations == 0 {
+            t += "  (it fails on the default schedule, with no fault: a deterministic bug, not a race)\n";
+        }
+        for line in crate::report::schedule(r, 20) {
+            t += &format!("    {line}\n");
+        }
+        let test = s.name.rsplit("::").next().unwrap_or(&s.name);
+        t += &format!(
+            "  regression file: {}{}\n  replay: FSIM_REPLAY={} cargo test {test}\n",
+            file.display(),
+            if from_regression {
+                ""
+            } else {
+                " (written; check it in)"
+            },
+            file.display()
+        );
+        t += &format!("  defined at {}", self.caller);
+        t
+    }
+}

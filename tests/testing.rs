@@ -1,0 +1,309 @@
+//! The cargo-test entry point: a failure fails the test, shrunk, with a regression file
+//! that is replayed first next time and a command that replays it; the environment
+//! overrides the code.
+
+use fsim::check::{PANIC, When, invariant};
+use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Server};
+use fsim::sim::*;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A counter whose increment is a read then a write: two clients can lose an update.
+struct Counter(u64);
+impl GenServer for Counter {
+    type Call = Op;
+    type Reply = u64;
+    type Cast = ();
+    async fn handle_call(&mut self, _cx: &Cx, op: Op, _: Caller) -> CallReply<u64> {
+        match op {
+            Op::Get => CallReply::Reply(self.0),
+            Op::Set(n) => {
+                self.0 = n;
+                CallReply::Reply(n)
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Op {
+    Get,
+    Set(u64),
+}
+
+/// Two clients increment by read-then-write; a third checks the total at the end.
+fn lost_update(sim: &mut Sim) {
+    sim.spawn("main", |cx| async move {
+        let c = Server::start_link(&cx, Counter(0), Default::default())
+            .await
+            .unwrap();
+        let mut clients = Vec::new();
+        for _ in 0..2 {
+            let p = cx
+                .spawn(move |cx: Cx| async move {
+                    let n = c.call(&cx, Op::Get).await;
+                    c.call(&cx, Op::Set(n + 1)).await;
+                })
+                .await;
+            clients.push(cx.monitor(p));
+        }
+        for m in clients {
+            cx.recv_match(Matcher::Tag(m)).await;
+        }
+        assert_eq!(c.call(&cx, Op::Get).await, 2, "an increment was lost");
+    });
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("fsim-testing-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn panic_text(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let err = std::panic::catch_unwind(f).expect_err("the test must fail");
+    err.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap()
+}
+
+#[test]
+fn a_failed_assert_fails_the_test_shrunk_with_a_regression_file_and_a_replay_line() {
+    let dir = scratch("assert");
+    let d = dir.clone();
+    let text = panic_text(move || {
+        fsim::test(lost_update)
+            .name("lost_update")
+            .regressions(d)
+            .runs(500)
+            .check();
+    });
+    assert!(text.contains("an increment was lost"), "{text}");
+    assert!(text.contains("panic at step"), "{text}");
+    assert!(
+        text.contains("tests/testing.rs:"),
+        "the assert's location: {text}"
+    );
+    assert!(text.contains("shrunk schedule:"), "{text}");
+    assert!(
+        text.contains("main<0.0.0>"),
+        "processes named by label: {text}"
+    );
+    assert!(text.contains("call Set(1)"), "message values: {text}");
+    let file = dir.join("lost_update.json");
+    assert!(
+        text.contains(&format!("FSIM_REPLAY={}", file.display())),
+        "{text}"
+    );
+    assert!(file.exists(), "the regression file is written");
+
+    // The next run replays the regression first and fails on it before any seed.
+    let d = dir.clone();
+    let again = panic_text(move || {
+        fsim::test(lost_update)
+            .name("lost_update")
+            .regressions(d)
+            .runs(0)
+            .check();
+    });
+    assert!(
+        again.contains("still fails its recorded regression"),
+        "{again}"
+    );
+
+    // Fixed (an atomic increment would be; here: nothing to race), the regression passes
+    // and the seeds run.
+    let fixed = fsim::test(|sim| {
+        sim.spawn("main", |_cx| async {});
+    })
+    .name("lost_update")
+    .regressions(dir.clone())
+    .runs(50)
+    .check();
+    assert_eq!(fixed.runs, 50);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_correct_world_passes_every_run() {
+    let checked = fsim::test(|sim| {
+        sim.spawn("main", |cx| async move {
+            let c = Server::start_link(&cx, Counter(0), Default::default())
+                .await
+                .unwrap();
+            c.call(&cx, Op::Set(7)).await;
+            assert_eq!(c.call(&cx, Op::Get).await, 7);
+        });
+    })
+    .regressions(scratch("pass"))
+    .runs(300)
+    .check();
+    assert_eq!(checked.runs, 300);
+    assert!(checked.steps > 300);
+}
+
+#[test]
+fn expect_violation_reports_the_runs_to_find_it_and_fails_when_nothing_is_found() {
+    let found = fsim::test(lost_update)
+        .expect_violation(PANIC)
+        .runs(1_000)
+        .check()
+        .found
+        .expect("found");
+    assert!(found.runs >= 1 && found.runs <= 1_000);
+    assert!(found.shrunk.outcome.is_failure());
+
+    let text = panic_text(|| {
+        fsim::test(|sim| {
+            sim.spawn("quiet", |_cx| async {});
+        })
+        .expect_violation(PANIC)
+        .runs(20)
+        .check();
+    });
+    assert!(
+        text.contains("no schedule violated `panic` in 20 runs"),
+        "{text}"
+    );
+}
+
+#[test]
+fn invariants_added_by_the_world_are_checked() {
+    let dir = scratch("inv");
+    let d = dir.clone();
+    let text = panic_text(move || {
+        fsim::test(|sim| {
+            sim.spawn("a", |cx| async move {
+                cx.spawn(|_c: Cx| async {}).await;
+                cx.sleep(10).await;
+            });
+            sim.invariant(invariant("one_process", When::Always, |w| {
+                if w.live_count() <= 1 {
+                    Ok(())
+                } else {
+                    Err(format!("{} alive", w.live_count()))
+                }
+            }));
+        })
+        .name("inv")
+        .regressions(d)
+        .runs(5)
+        .check();
+    });
+    assert!(text.contains("invariant one_process violated"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn exhaustive_search_finds_the_lost_update_within_one_deviation() {
+    let dir = scratch("exh");
+    let d = dir.clone();
+    let text = panic_text(move || {
+        fsim::test(lost_update)
+            .name("exh")
+            .regressions(d)
+            .check_exhaustive(2);
+    });
+    assert!(text.contains("an increment was lost"), "{text}");
+    assert!(text.contains("exhaustive:2"), "{text}");
+    let (runs, complete) = fsim::test(|sim| {
+        sim.spawn("main", |_cx| async {});
+    })
+    .check_exhaustive(3);
+    assert!(complete && runs >= 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_call_of_the_wrong_type_fails_at_once_naming_both_types() {
+    let r = fsim::scenario::Scenario::new("wrong", |sim: &mut Sim| {
+        sim.spawn("client", |cx| async move {
+            let c = Server::start_link(&cx, Counter(0), Default::default())
+                .await
+                .unwrap();
+            // Untyped, the wrong request compiles; it must not hang the caller.
+            let _: u64 = gen_server::call(&cx, c, "get".to_string(), None).await;
+        });
+    })
+    .run_seed(0);
+    match &r.outcome {
+        Outcome::Violation(v) => {
+            assert_eq!(v.invariant, PANIC);
+            assert!(
+                v.message.contains("takes requests of type")
+                    && v.message.contains("Op")
+                    && v.message.contains("String"),
+                "{}",
+                v.message
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_panic_while_building_the_world_fails_that_run_and_not_the_sweep() {
+    static BUILDS: AtomicU64 = AtomicU64::new(0);
+    let text = panic_text(|| {
+        fsim::test(|sim| {
+            if BUILDS.fetch_add(1, Ordering::Relaxed) == 3 {
+                panic!("no config for the fourth world");
+            }
+            sim.spawn("p", |_cx| async {});
+        })
+        .regressions(scratch("build"))
+        .jobs(1)
+        .runs(10)
+        .check();
+    });
+    assert!(
+        text.contains("building the world panicked: no config"),
+        "{text}"
+    );
+}
+
+/// Run only in a child process by the test below, with the environment it sets.
+#[test]
+#[ignore]
+fn child_counts_its_runs() {
+    let runs = fsim::test(|sim| {
+        sim.spawn("p", |_cx| async {});
+    })
+    .runs(5)
+    .check()
+    .runs;
+    println!("RUNS={runs}");
+}
+
+#[test]
+fn the_environment_overrides_the_code() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_counts_its_runs",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("FSIM_RUNS", "17")
+        .env("FSIM_SEED", "1000")
+        .env("FSIM_STRATEGY", "pct:2")
+        .env("FSIM_JOBS", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("RUNS=17"), "{text}");
+
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_counts_its_runs", "--ignored"])
+        .env("FSIM_STRATEGY", "sideways")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FSIM_STRATEGY=\"sideways\" is not valid"),
+        "{text}"
+    );
+}
