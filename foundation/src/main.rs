@@ -2,5 +2,9 @@
 //! `fsim::cli::main(their_systems)`.
 
 fn main() -> std::process::ExitCode {
-    fsim::cli::main(fsim_foundation::systems())
+    let layout = fsim::cli::Layout {
+        scenarios: "sim-scenarios".into(),
+        ..Default::default()
+    };
+    fsim::cli::run(std::env::args_os(), fsim_foundation::systems(), &layout)
 }

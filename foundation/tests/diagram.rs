@@ -67,9 +67,27 @@ fn the_diagram_holds_every_delivery_exit_spawn_and_the_fault() {
     let m = d.mermaid();
     assert!(m.starts_with("sequenceDiagram\n"));
     assert_eq!(m.matches("participant ").count(), d.lanes.len());
+    let spawns = d
+        .rows
+        .iter()
+        .filter(|(_, _, r)| matches!(r, Row::Spawn { .. }))
+        .count();
     assert_eq!(
-        m.matches("->>").count() + m.matches("-x").count() - m.matches("-->>").count(),
+        m.matches("->>").count() + m.matches("-x").count() - spawns,
         deliveries
+    );
+    // A call and its reply read as one exchange: the reply names the call it answers,
+    // and both show their values.
+    let exchange = d.rows.iter().find_map(|(_, _, r)| match r {
+        Row::Deliver {
+            text, reply: true, ..
+        } => Some(text.clone()),
+        _ => None,
+    });
+    let exchange = exchange.expect("a reply row");
+    assert!(
+        exchange.starts_with("reply ") && exchange.contains(" to call "),
+        "{exchange}"
     );
     assert!(m.contains("FAULT kill") && m.contains("VIOLATION"));
 }

@@ -36,14 +36,14 @@ enum Command {
     /// Lists the scenarios in a directory: flaws, expected outcome, invariants, budget.
     List {
         /// The scenario directory.
-        #[arg(default_value = "sim-scenarios")]
+        #[arg(default_value = "scenarios")]
         dir: std::path::PathBuf,
     },
     /// The verdict on the report's claims: each flaw reproduced (runs to find it, shrunk
     /// schedule) or refuted (schedules explored, exhaustive bound), and each fix verified.
     Explain {
         /// The scenario directory.
-        #[arg(default_value = "sim-scenarios")]
+        #[arg(default_value = "scenarios")]
         dir: std::path::PathBuf,
         /// Base seeds for the runs-to-find median.
         #[arg(long, default_value_t = 20)]
@@ -108,7 +108,7 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         seeds: u64,
         /// The scenario directory.
-        #[arg(long, default_value = "sim-scenarios")]
+        #[arg(long, default_value = "scenarios")]
         scenarios: std::path::PathBuf,
         /// Each scenario's full budget instead of its CI budget.
         #[arg(long)]
@@ -158,7 +158,7 @@ enum Command {
         /// (`seeds/<scenario>/<id>.json`), whose trace hash is then asserted.
         scenario: std::path::PathBuf,
         /// Where a corpus entry's scenario is looked up by name.
-        #[arg(long, default_value = "sim-scenarios")]
+        #[arg(long, default_value = "scenarios")]
         scenarios: std::path::PathBuf,
         /// The seed.
         #[arg(long, conflicts_with = "tape")]
@@ -241,20 +241,59 @@ thread_local! {
 /// out). The exit code says how it went: 0 as expected, 1 a violation or an unexpected
 /// outcome, 2 bad input or usage.
 pub fn main(systems: Systems) -> ExitCode {
-    run(std::env::args_os(), systems)
+    run(std::env::args_os(), systems, &Layout::default())
 }
 
-/// [`main`] with explicit arguments (the first is the program name).
-pub fn run<I, T>(args: I, systems: Systems) -> ExitCode
+/// Where a crate keeps its scenario files and its regression corpus: the defaults of the
+/// commands' `--scenarios`/`--corpus` options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The scenario directory (default `scenarios`).
+    pub scenarios: std::path::PathBuf,
+    /// The regression corpus (default `seeds`).
+    pub corpus: std::path::PathBuf,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            scenarios: "scenarios".into(),
+            corpus: "seeds".into(),
+        }
+    }
+}
+
+/// [`main`] with explicit arguments (the first is the program name) and directories.
+pub fn run<I, T>(args: I, systems: Systems, layout: &Layout) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    use clap::{CommandFactory, FromArgMatches};
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .try_init();
-    let cli = match Cli::try_parse_from(args) {
+    let scenarios = layout.scenarios.display().to_string();
+    let corpus = layout.corpus.display().to_string();
+    let mut cmd = Cli::command();
+    for (sub, arg, value) in [
+        ("list", "dir", &scenarios),
+        ("explain", "dir", &scenarios),
+        ("check", "scenarios", &scenarios),
+        ("replay", "scenarios", &scenarios),
+        ("run", "corpus", &corpus),
+        ("check", "corpus", &corpus),
+        ("shrink", "corpus", &corpus),
+    ] {
+        // clap keeps defaults as `&'static str`; a command line is parsed once per process.
+        let value: &'static str = Box::leak(value.clone().into_boxed_str());
+        cmd = cmd.mut_subcommand(sub, |c| c.mut_arg(arg, |a| a.default_value(value)));
+    }
+    let cli = match cmd
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

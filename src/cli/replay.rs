@@ -91,8 +91,15 @@ pub(super) fn replay(
 pub(super) fn print_run(s: &Scenario, r: &crate::sim::RunReport, last: Option<usize>) {
     let trace = r.trace.as_deref().unwrap_or(&[]);
     let from = last.map_or(0, |n| trace.len().saturating_sub(n));
+    let replies = crate::report::exchanges(trace);
     for e in &trace[from..] {
-        println!("{e}");
+        let mut text = e.to_string();
+        if let (Some(reply), crate::sim::StepKind::Deliver { signal, .. }) =
+            (replies.get(&e.step), &e.kind)
+        {
+            text = text.replacen(&crate::sim::trace::signal_text(signal), reply, 1);
+        }
+        println!("{}", crate::report::with_labels(&text, r));
     }
     println!(
         "{}: {} steps, {} choices, {} faults, {} deviations, trace hash {:016x}",
@@ -103,7 +110,10 @@ pub(super) fn print_run(s: &Scenario, r: &crate::sim::RunReport, last: Option<us
         r.deviations,
         r.trace_hash
     );
-    println!("{}", explore::describe(&r.outcome));
+    println!(
+        "{}",
+        crate::report::with_labels(&explore::describe(&r.outcome), r)
+    );
 }
 
 /// `fsim replay seeds/<scenario>/<id>.json`: the recorded run, asserted.

@@ -56,13 +56,20 @@ pub(super) fn report_new_failure(
     let Ok(shrunk) = shrink::shrink(s, tape, shrink::Options::default()) else {
         return; // not a violation (a bound): the recent events above are the report
     };
-    let slice = explore::causal_slice(&s.run_tape(&shrunk.tape, true));
+    let traced = s.run_tape(&shrunk.tape, true);
     println!(
-        "       shrunk: {} steps, {} fault(s), {} deviation(s); the violation's causal past:",
-        shrunk.report.steps, shrunk.report.faults, shrunk.report.deviations
+        "       shrunk: {} steps, {} fault(s), {} deviation(s){}; the steps the violation depends on:",
+        shrunk.report.steps,
+        shrunk.report.faults,
+        shrunk.report.deviations,
+        if shrunk.report.faults == 0 && shrunk.report.deviations == 0 {
+            " (it fails on the default schedule: a deterministic bug, not a race)"
+        } else {
+            ""
+        }
     );
-    for e in slice.iter().rev().take(12).rev() {
-        println!("         {}", e.to_string().lines().next().unwrap_or(""));
+    for line in crate::report::schedule(&traced, 12) {
+        println!("         {line}");
     }
     let file = s
         .path

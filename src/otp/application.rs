@@ -19,7 +19,7 @@ struct StopApp;
 pub struct App {
     /// The application master (group leader).
     pub master: Pid,
-    /// The Foundation supervisor.
+    /// The application's top supervisor.
     pub supervisor: Pid,
 }
 

@@ -11,6 +11,32 @@ use crate::sim::{Event, Outcome, Pid, RunReport};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// Calls and their replies, paired: for each step that delivers a reply, the text that
+/// reads the call and the reply as one exchange (`reply 20 to call Balance`). A reply
+/// answers the oldest unanswered call its receiver sent to its sender.
+pub fn exchanges(events: &[Event]) -> BTreeMap<u32, String> {
+    let mut open: BTreeMap<(Pid, Pid), std::collections::VecDeque<String>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for e in events {
+        if let StepKind::Deliver {
+            from, to, signal, ..
+        } = &e.kind
+        {
+            let text = signal_text(signal);
+            if let Some(req) = text.strip_prefix("call ") {
+                open.entry((*from, *to))
+                    .or_default()
+                    .push_back(req.to_string());
+            } else if let Some(value) = text.strip_prefix("reply ")
+                && let Some(req) = open.get_mut(&(*to, *from)).and_then(|q| q.pop_front())
+            {
+                out.insert(e.step, format!("reply {value} to call {req}"));
+            }
+        }
+    }
+    out
+}
+
 /// What a row of the diagram shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Row {
@@ -24,6 +50,8 @@ pub enum Row {
         text: String,
         /// The receiver was dead.
         dropped: bool,
+        /// A call's reply (drawn dashed, as the second half of one exchange).
+        reply: bool,
     },
     /// A spawn.
     Spawn {
@@ -75,6 +103,7 @@ impl Diagram {
     pub fn of(title: &str, report: &RunReport) -> Diagram {
         let events: &[Event] = report.trace.as_deref().unwrap_or(&[]);
         let causal = crate::explore::causal_past(events);
+        let replies = exchanges(events);
         let mut names: BTreeMap<Pid, String> = BTreeMap::new();
         let mut order: Vec<Pid> = Vec::new();
         let mut labels_seen: BTreeMap<String, Pid> = BTreeMap::new();
@@ -95,14 +124,16 @@ impl Diagram {
                 } => {
                     see(*from, &mut order);
                     see(*to, &mut order);
+                    let reply = replies.get(&e.step);
                     rows.push((
                         e.step,
                         hot,
                         Row::Deliver {
                             from: *from,
                             to: *to,
-                            text: signal_text(signal),
+                            text: reply.cloned().unwrap_or_else(|| signal_text(signal)),
                             dropped: *dropped,
+                            reply: reply.is_some(),
                         },
                     ));
                 }
@@ -185,7 +216,7 @@ impl Diagram {
         let lanes = order
             .into_iter()
             .map(|p| {
-                let name = match names.get(&p) {
+                let name = match names.get(&p).map(String::as_str).or(report.label(p)) {
                     Some(l) => format!("{l} {p:?}"),
                     None => format!("{p:?}"),
                 };
@@ -224,11 +255,18 @@ impl Diagram {
                     to,
                     text,
                     dropped,
+                    reply,
                 } => writeln!(
                     m,
                     "    {}{}{}: {step} {}{}",
                     id(*from),
-                    if *dropped { "-x" } else { "->>" },
+                    if *dropped {
+                        "-x"
+                    } else if *reply {
+                        "-->>"
+                    } else {
+                        "->>"
+                    },
                     id(*to),
                     clean(text),
                     if *dropped { " (dropped)" } else { "" }
@@ -348,6 +386,7 @@ impl Diagram {
                     to,
                     text,
                     dropped,
+                    reply,
                 } => {
                     let (a, b) = (x(self.lane(*from)), x(self.lane(*to)));
                     let colour = if text.starts_with("exit") || text.starts_with("DOWN") {
@@ -367,6 +406,8 @@ impl Diagram {
                             "<line class=\"signal\" x1=\"{a}\" y1=\"{y}\" x2=\"{b}\" y2=\"{y}\" stroke=\"{colour}\" marker-end=\"url(#arrow)\"{}/>",
                             if *dropped {
                                 " stroke-dasharray=\"2 2\""
+                            } else if *reply {
+                                " stroke-dasharray=\"6 3\""
                             } else {
                                 ""
                             }
@@ -513,14 +554,18 @@ pub fn with_labels(text: &str, report: &RunReport) -> String {
 /// lines: the last ones, after a line saying how many earlier steps are left out.
 pub fn schedule(report: &RunReport, max: usize) -> Vec<String> {
     let slice = crate::explore::causal_slice(report);
+    let replies = exchanges(report.trace.as_deref().unwrap_or(&[]));
     let mut lines = Vec::new();
     if slice.len() > max {
         lines.push(format!("... {} earlier steps", slice.len() - max));
     }
     for e in slice.iter().skip(slice.len().saturating_sub(max)) {
         let first = e.to_string();
-        let first = first.lines().next().unwrap_or("");
-        lines.push(with_labels(first.trim_start(), report));
+        let mut first = first.lines().next().unwrap_or("").trim_start().to_string();
+        if let (Some(r), StepKind::Deliver { signal, .. }) = (replies.get(&e.step), &e.kind) {
+            first = first.replace(&signal_text(signal), r);
+        }
+        lines.push(with_labels(&first, report));
     }
     lines
 }

@@ -1,0 +1,48 @@
+//! What invariants can read: pending timers (owner, destination, message, due time),
+//! mailbox contents, and values the system shares with them.
+
+use fsim::check::{When, invariant};
+use fsim::sim::*;
+use std::cell::Cell;
+use std::rc::Rc;
+
+#[derive(Debug, PartialEq)]
+struct Tick(u32);
+
+#[test]
+fn invariants_read_timers_mailboxes_and_shared_values() {
+    let mut sim = Sim::new(Config::default());
+    let sink = sim.spawn("sink", |cx| async move {
+        cx.sleep(100).await; // leaves what arrives meanwhile in the mailbox
+        cx.recv().await;
+    });
+    sim.spawn("ticker", move |cx| async move {
+        cx.send_after(sink, Tick(7), 30);
+        cx.send(sink, Tick(1));
+    });
+    // A value the system shares: here a cell the invariant writes what it saw into.
+    let seen: Rc<Cell<(bool, bool)>> = Rc::default();
+    sim.share(seen.clone());
+    sim.invariant(invariant("looks", When::Always, |w| {
+        let timer = w.timers().any(|t| {
+            t.due_ms == 30
+                && t.dest == Some(&Dest::Pid(Pid(0)))
+                && t.message.is_some_and(|m| format!("{m:?}") == "Tick(7)")
+        });
+        let queued = w
+            .mailbox(Pid(0))
+            .any(|e| e.peek::<Tick>() == Some(&Tick(1)));
+        let cell = w.get::<Rc<Cell<(bool, bool)>>>().expect("shared");
+        let (t, q) = cell.get();
+        cell.set((t || timer, q || queued));
+        Ok(())
+    }));
+    let r = sim.run(&mut DefaultChooser);
+    assert!(!r.outcome.is_failure(), "{:?}", r.outcome);
+    assert_eq!(
+        seen.get(),
+        (true, true),
+        "the timer and the queued message were visible"
+    );
+    assert!(sim.world().get::<String>().is_none());
+}
