@@ -129,6 +129,13 @@ fn pct_finds_the_race_at_every_m() {
                         seed,
                         1_000,
                     )
+                    .map(|(n, kept)| {
+                        // The failing run comes back with its seed: it replays.
+                        assert!(violated(&kept.report));
+                        let again = race(m, crash, &mut fsim::sim::ReplayChooser::new(kept.report.tape.clone()));
+                        assert_eq!(again.trace_hash, kept.report.trace_hash);
+                        n
+                    })
                     .unwrap_or_else(|| panic!("{crash:?} M={m} seed {seed}: not in 1,000"))
                 })
                 .collect();

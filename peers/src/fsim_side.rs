@@ -60,6 +60,7 @@ pub fn race(m: u32, crash: RaceCrash, strategy: Strategy) -> Found {
             seed,
             limit,
         )
+        .map(|(n, _)| n)
     })
 }
 
@@ -74,7 +75,8 @@ pub fn race_exhaustive(m: u32, crash: RaceCrash) -> Found {
 /// The Foundation scenario with the fewest decisions in its default run, among those
 /// expected to pass (a full sweep of a flawed one measures failure reporting, not runs).
 pub fn smallest_scenario(dir: &Path) -> Scenario {
-    let all = fsim::scenario::load_dir(dir).unwrap_or_else(|e| panic!("{e}"));
+    let all = fsim::scenario::load_dir(dir, &fsim_foundation::systems())
+        .unwrap_or_else(|e| panic!("{e}"));
     all.into_iter()
         .filter(|s| s.expect == Expect::Pass)
         .min_by_key(|s| s.shape().decisions)

@@ -64,7 +64,8 @@ pub(super) fn bench_explore() {
         let median_runs = |st: Strategy| {
             let mut v: Vec<u64> = (0..20u64)
                 .map(|base| {
-                    explore::runs_to_failure(run, found, st, shape, base, 5_000).unwrap_or(u64::MAX)
+                    explore::runs_to_failure(run, found, st, shape, base, 5_000)
+                        .map_or(u64::MAX, |(n, _)| n)
                 })
                 .collect();
             v.sort();

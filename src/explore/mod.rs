@@ -82,8 +82,10 @@ pub fn sweep(scenario: &Scenario, strategy: Strategy, seeds: Range<u64>, stop: S
 
 /// Executions until the first failing run of a world, driven by `strategy` from seed
 /// `(base << 32) + i` for the i-th execution (the sequence `fsim run --bases` uses): the
-/// count, 1-based, or `None` if none of the first `limit` fails. For worlds built in code
-/// (benchmarks, tests); `run` builds and runs one world with the chooser it is given.
+/// count, 1-based, with the failing run's seed and report (its tape replays it), or `None`
+/// if none of the first `limit` fails. For worlds built in code (benchmarks, tests); `run`
+/// builds and runs one world with the chooser it is given. (A whole test with shrinking
+/// and regression files is [`crate::test`].)
 pub fn runs_to_failure(
     mut run: impl FnMut(&mut dyn crate::sim::Chooser) -> RunReport,
     fails: impl Fn(&RunReport) -> bool,
@@ -91,10 +93,12 @@ pub fn runs_to_failure(
     shape: strategy::Shape,
     base: u64,
     limit: u64,
-) -> Option<u64> {
-    (0..limit)
-        .position(|i| fails(&run(&mut *strategy.chooser((base << 32) + i, shape))))
-        .map(|p| p as u64 + 1)
+) -> Option<(u64, Kept)> {
+    (0..limit).find_map(|i| {
+        let seed = (base << 32) + i;
+        let report = run(&mut *strategy.chooser(seed, shape));
+        fails(&report).then_some((i + 1, Kept { seed, report }))
+    })
 }
 
 /// The cores to use.
