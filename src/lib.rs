@@ -46,7 +46,7 @@
 //! - [`explore`]: strategies (random, PCT, POS, swarm), the parallel sharded seed runner,
 //!   exhaustive search, the shrinker, the regression corpus;
 //! - [`report`]: schedules in words and sequence diagrams (SVG, HTML, Mermaid);
-//! - [`testing`]: the cargo-test entry point, [`test`];
+//! - [`testing`]: the cargo-test entry point, [`test()`];
 //! - [`cli`]: the `fsim` command line over your systems, [`cli::main`].
 //!
 //! fsim's own system under test, the seed report's Foundation layer, is a separate crate

@@ -5,7 +5,7 @@
 //! [`Scenario`](crate::scenario::Scenario) (a name, a fault menu, limits, an exploration
 //! budget and an expected outcome), a system is what the seed sweep, exhaustive search,
 //! the shrinker, the corpus, replay, diagrams, `fsim explain` and the cargo-test entry
-//! point ([`crate::test`]) run.
+//! point ([`crate::test()`]) run.
 //!
 //! For the command line, a [`SystemDef`] names a system and says how to configure it from
 //! the parameters of a scenario file, and which invariants a file may name. A set of

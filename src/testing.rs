@@ -1,4 +1,4 @@
-//! The cargo-test entry point: [`test`] builds a [`Test`] of a world, which runs it over
+//! The cargo-test entry point: [`test()`] builds a [`Test`] of a world, which runs it over
 //! many schedules and fails the test, shrunk and replayable, when one fails.
 //!
 //! ```
@@ -54,7 +54,7 @@ use std::path::{Path, PathBuf};
 /// How many schedules [`Test::check`] runs unless told otherwise.
 pub const DEFAULT_RUNS: u64 = 1_000;
 
-/// A test of a world over many schedules. Built by [`test`].
+/// A test of a world over many schedules. Built by [`test()`].
 #[derive(Clone, Debug)]
 pub struct Test {
     scenario: Scenario,

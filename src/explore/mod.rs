@@ -85,7 +85,7 @@ pub fn sweep(scenario: &Scenario, strategy: Strategy, seeds: Range<u64>, stop: S
 /// count, 1-based, with the failing run's seed and report (its tape replays it), or `None`
 /// if none of the first `limit` fails. For worlds built in code (benchmarks, tests); `run`
 /// builds and runs one world with the chooser it is given. (A whole test with shrinking
-/// and regression files is [`crate::test`].)
+/// and regression files is [`crate::test()`].)
 pub fn runs_to_failure(
     mut run: impl FnMut(&mut dyn crate::sim::Chooser) -> RunReport,
     fails: impl Fn(&RunReport) -> bool,

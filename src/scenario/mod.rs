@@ -100,7 +100,7 @@ pub struct Explore {
 }
 
 impl Default for Explore {
-    /// The defaults of every entry point (files, [`Scenario::new`], [`crate::test`]):
+    /// The defaults of every entry point (files, [`Scenario::new`], [`crate::test()`]):
     /// random, 10,000 seeds, faults at 2% of the decisions that offer one, time jumps at
     /// 1% of the decisions where a timer is pending.
     fn default() -> Self {

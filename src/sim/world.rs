@@ -443,7 +443,7 @@ impl fmt::Display for Bound {
 }
 
 /// Limits on a run. Hitting one ends the run with a reported outcome, never a hang. The
-/// defaults are the same for a [`crate::sim::Sim`], a scenario file and [`crate::test`].
+/// defaults are the same for a [`crate::sim::Sim`], a scenario file and [`crate::test()`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Limits {
