@@ -132,7 +132,11 @@ fn pct_finds_the_race_at_every_m() {
                     .map(|(n, kept)| {
                         // The failing run comes back with its seed: it replays.
                         assert!(violated(&kept.report));
-                        let again = race(m, crash, &mut fsim::sim::ReplayChooser::new(kept.report.tape.clone()));
+                        let again = race(
+                            m,
+                            crash,
+                            &mut fsim::sim::ReplayChooser::new(kept.report.tape.clone()),
+                        );
                         assert_eq!(again.trace_hash, kept.report.trace_hash);
                         n
                     })

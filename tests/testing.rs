@@ -4,6 +4,7 @@
 
 use fsim::check::{PANIC, When, invariant};
 use fsim::otp::gen_server::{self, CallReply, Caller, GenServer, Server};
+use fsim::scenario::Scenario;
 use fsim::sim::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -306,4 +307,69 @@ fn the_environment_overrides_the_code() {
         text.contains("FSIM_STRATEGY=\"sideways\" is not valid"),
         "{text}"
     );
+}
+
+/// A lease that expires while its holder still works: the bug needs virtual time to pass
+/// while other actions could run, i.e. a time jump.
+fn lease_expiry(sim: &mut Sim) {
+    sim.spawn("holder", |cx| async move {
+        let me = cx.me();
+        cx.send_after(me, "expired", 50);
+        for _ in 0..30 {
+            cx.yield_now().await; // work, without waiting on the clock
+        }
+        let early = cx.recv_timeout(Matcher::Any, 0).await;
+        assert!(
+            early.is_none(),
+            "the lease expired before the work was done"
+        );
+    });
+}
+
+#[test]
+fn a_timing_bug_is_found_with_the_default_shape_because_time_jumps_by_default() {
+    use fsim::explore::{Strategy, runs_to_failure, strategy::Shape};
+    let decisions = Scenario::new("lease", lease_expiry)
+        .run_tape(&Tape::new(), false)
+        .tape
+        .len() as u32;
+    for base in 0..10 {
+        let found = runs_to_failure(
+            |c| {
+                let mut sim = Sim::new(Config::default());
+                lease_expiry(&mut sim);
+                sim.run(c)
+            },
+            |r| r.outcome.is_failure(),
+            Strategy::Random,
+            Shape::new(decisions, 0),
+            base,
+            2_000,
+        );
+        let (runs, kept) = found.unwrap_or_else(|| panic!("base {base}: not found in 2,000 runs"));
+        assert!(runs >= 1);
+        assert!(kept.report.tape.choices.contains(&Choice::Jump));
+    }
+    // Without jumps, virtual time moves only when nothing else can run: never found.
+    let no_jumps = runs_to_failure(
+        |c| {
+            let mut sim = Sim::new(Config::default());
+            lease_expiry(&mut sim);
+            sim.run(c)
+        },
+        |r| r.outcome.is_failure(),
+        Strategy::Random,
+        Shape {
+            jump_ppm: 0,
+            ..Shape::new(decisions, 0)
+        },
+        0,
+        2_000,
+    );
+    assert!(no_jumps.is_none());
+    // fsim::test finds it too, with its defaults.
+    fsim::test(lease_expiry)
+        .expect_violation(PANIC)
+        .runs(2_000)
+        .check();
 }

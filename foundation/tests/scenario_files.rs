@@ -176,3 +176,26 @@ fn drawn_operations_parse_and_need_a_list() {
     let e = error(&text.replace("\"reset\"", "\"rest\""));
     assert_eq!((e.line, e.field.as_str()), (14, "client[0].draw[1]"));
 }
+
+#[test]
+fn a_fault_target_that_matches_no_process_is_an_error() {
+    let e = error(&GOOD.replace(
+        "targets = [\"config_server\"]",
+        "targets = [\"config_sever\"]",
+    ));
+    assert_eq!((e.line, e.field.as_str()), (10, "faults.targets[0]"), "{e}");
+    assert!(
+        e.message.contains("no process is labelled `config_sever`")
+            && e.message.contains("config_server"),
+        "the labels that exist are listed: {e}"
+    );
+}
+
+#[test]
+fn an_unknown_system_and_a_bad_panic_policy_are_reported() {
+    let e = error(&format!("system = \"foundaton\"\n{GOOD}"));
+    assert_eq!((e.line, e.field.as_str()), (1, "system"), "{e}");
+    assert!(e.message.contains("known: foundation"), "{e}");
+    let e = error(&format!("panics = \"maybe\"\n{GOOD}"));
+    assert_eq!((e.line, e.field.as_str()), (1, "panics"), "{e}");
+}
