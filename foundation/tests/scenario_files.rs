@@ -199,3 +199,37 @@ fn an_unknown_system_and_a_bad_panic_policy_are_reported() {
     let e = error(&format!("panics = \"maybe\"\n{GOOD}"));
     assert_eq!((e.line, e.field.as_str()), (1, "panics"), "{e}");
 }
+
+/// A check written outside the Foundation reads what the catalogue's checks read: the
+/// application's ServiceContext and its observer log, shared with the world.
+#[test]
+fn a_custom_invariant_over_a_foundation_scenario_sees_the_observer() {
+    use fsim::check::{When, invariant};
+    use fsim::sim::{RandomChooser, Sim};
+    use fsim_foundation::{ServiceContext, label};
+    let s = parse(&GOOD.replace("flaws = [\"alive_check_then_act\"]", "flaws = []")).unwrap();
+    let mut sim = Sim::new(s.config());
+    s.setup(&mut sim);
+    sim.invariant(invariant("one_config_server", When::Always, |w| {
+        let app = w.get::<ServiceContext>().ok_or("no ServiceContext")?;
+        let running = app.observer.log().app_supervisor.is_some();
+        let n = w
+            .live_pids()
+            .filter(|p| w.label(*p) == Some(label::CONFIG))
+            .count();
+        if n <= 1 || !running {
+            Ok(())
+        } else {
+            Err(format!("{n} ConfigServers alive"))
+        }
+    }));
+    sim.invariant(invariant("saw_the_app_run", When::End, |w| {
+        let app = w.get::<ServiceContext>().ok_or("no ServiceContext")?;
+        match app.observer.log().app_supervisor {
+            Some(_) => Ok(()),
+            None => Err("the observer never recorded the application".into()),
+        }
+    }));
+    let r = sim.run(&mut RandomChooser::new(7));
+    assert!(!r.outcome.is_failure(), "{:?}", r.outcome);
+}
