@@ -1,0 +1,132 @@
+//! The crate's command line (`fsim::cli::main` over the work queue), end to end, by its
+//! exit codes: 0 as expected, 1 a violation or an unexpected outcome, 2 bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The crate's directory, where `scenarios/` and `seeds/` are.
+fn dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_work-queue"))
+        .current_dir(dir())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A fresh scratch directory for this test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("work-queue-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn run_finds_the_flaw_and_passes_the_fix() {
+    for budget in [&["--seeds", "300"][..], &["--ci"]] {
+        let o = cli(&[&["run", "scenarios/"], budget].concat());
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(
+            out.contains("ok   work_queue_flawed") && out.contains("applied_once violated"),
+            "{out}"
+        );
+        assert!(out.contains("ok   work_queue_fixed"), "{out}");
+        assert!(out.contains("2 scenarios: 2 as expected, 0 not"), "{out}");
+    }
+}
+
+#[test]
+fn check_replays_the_corpus_and_runs_every_scenario() {
+    let o = cli(&[
+        "check",
+        "--scenarios",
+        "scenarios",
+        "--corpus",
+        "seeds",
+        "--seeds",
+        "100",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("ok   corpus seeds/work_queue_flawed/"),
+        "{out}"
+    );
+    assert!(out.contains("replay as recorded, 0 do not"), "{out}");
+}
+
+#[test]
+fn the_flawed_variant_expected_to_pass_exits_1() {
+    let d = scratch("unexpected");
+    let flawed = std::fs::read_to_string(dir().join("scenarios/flawed.toml")).unwrap();
+    let file = d.join("flawed_expecting_pass.toml");
+    std::fs::write(
+        &file,
+        flawed
+            .replace("expect = \"violation\"", "expect = \"pass\"")
+            .replace("expect_invariant = \"applied_once\"\n", ""),
+    )
+    .unwrap();
+    let o = cli(&["run", file.to_str().unwrap(), "--seeds", "300"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("FAIL work_queue_flawed") && out.contains("applied_once"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn a_malformed_file_exits_2_naming_file_and_line() {
+    let d = scratch("malformed");
+    let file = d.join("malformed.toml");
+    let flawed = std::fs::read_to_string(dir().join("scenarios/flawed.toml")).unwrap();
+    std::fs::write(&file, flawed.replace("workers = 2", "workerz = 2")).unwrap();
+    let line = flawed
+        .lines()
+        .position(|l| l.starts_with("workers ="))
+        .unwrap()
+        + 1;
+    let o = cli(&["run", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        err.contains(&format!("{}:{line}:", file.display())) && err.contains("workerz"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&d).ok();
+}
+
+#[test]
+fn the_corpus_entry_replays_as_recorded() {
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir().join("seeds/work_queue_flawed"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert!(!entries.is_empty(), "no corpus entry");
+    for e in entries {
+        let rel = e.strip_prefix(dir()).unwrap();
+        let o = cli(&["replay", rel.to_str().unwrap(), "--scenarios", "scenarios"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(
+            out.contains("replays as recorded") && out.contains("applied_once violated"),
+            "{out}"
+        );
+    }
+}
