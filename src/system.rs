@@ -176,7 +176,11 @@ impl SystemDef {
     }
 
     /// Registers an invariant a scenario file may name (by the invariant's own name);
-    /// `doc` says what it states.
+    /// `doc` says what it states. `make` takes no parameters: an invariant that needs
+    /// to know the system's configuration (or its processes) reads what the system's
+    /// `build` shared with [`Sim::share`], through
+    /// [`World::get`](crate::sim::World::get). A file that names an invariant the system
+    /// already adds in `build` does not check it twice.
     pub fn invariant<I, F>(mut self, doc: &str, make: F) -> Self
     where
         I: Invariant + 'static,

@@ -63,6 +63,8 @@ pub struct Test {
     jobs: usize,
     regressions: Option<PathBuf>,
     caller: &'static std::panic::Location<'static>,
+    /// The name libtest runs this test under (its thread's name), for the replay line.
+    libtest: Option<String>,
 }
 
 /// A test of the world `build` makes: it spawns the processes and adds the invariants.
@@ -79,6 +81,7 @@ pub fn test(build: impl Fn(&mut Sim) + Send + Sync + 'static) -> Test {
         jobs: explore::threads(),
         regressions: None,
         caller,
+        libtest: libtest_name(),
     }
 }
 
@@ -96,7 +99,15 @@ pub fn test_scenario(scenario: Scenario) -> Test {
         jobs: explore::threads(),
         regressions: None,
         caller,
+        libtest: libtest_name(),
     }
+}
+
+fn libtest_name() -> Option<String> {
+    std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .map(str::to_string)
 }
 
 /// The running test's name: libtest names each test's thread after it.
@@ -273,7 +284,11 @@ impl Test {
     /// test that [expects a violation](Test::expect_violation), panics if none is found.
     pub fn check(self) -> Checked {
         let t = self.with_env();
-        if let Some(file) = std::env::var_os("FSIM_REPLAY") {
+        // FSIM_REPLAY replays the file in the test it was written for (its entry names
+        // the test); other tests the same `cargo test` runs go on as usual.
+        if let Some(file) = std::env::var_os("FSIM_REPLAY")
+            && corpus::Entry::load(Path::new(&file)).map_or(true, |e| e.scenario == t.scenario.name)
+        {
             t.replay(Path::new(&file));
             return Checked {
                 runs: 1,
@@ -481,9 +496,15 @@ impl Test {
         for line in crate::report::schedule(r, 20) {
             t += &format!("    {line}\n");
         }
-        let test = s.name.rsplit("::").next().unwrap_or(&s.name);
+        let package = std::env::var("CARGO_PKG_NAME")
+            .map(|p| format!(" -p {p}"))
+            .unwrap_or_default();
+        let filter = match &self.libtest {
+            Some(n) => format!(" -- --exact {n}"),
+            None => format!(" {}", s.name),
+        };
         t += &format!(
-            "  regression file: {}{}\n  replay: FSIM_REPLAY={} cargo test {test}\n",
+            "  regression file: {}{}\n  replay: FSIM_REPLAY={} cargo test{package}{filter}\n",
             file.display(),
             if from_regression {
                 ""

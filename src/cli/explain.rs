@@ -253,7 +253,8 @@ pub(super) fn shrink_cmd(
             }
         };
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        let slice = explore::causal_slice(&s.run_tape(&shrunk.tape, true));
+        let traced = s.run_tape(&shrunk.tape, true);
+        let slice = explore::causal_slice(&traced);
         println!(
             "{}: seed {seed} ({strategy}): {} steps -> {} steps ({} in the violation's causal past), \
              {} faults, {} deviations, {} choices; {} replays, {} rounds, {ms:.0} ms",
@@ -267,9 +268,17 @@ pub(super) fn shrink_cmd(
             shrunk.replays,
             shrunk.rounds,
         );
-        println!("  {}", explore::describe(&shrunk.report.outcome));
-        for e in &slice {
-            println!("    {}", e.to_string().lines().next().unwrap_or(""));
+        println!(
+            "  {}",
+            crate::report::with_labels(&explore::describe(&traced.outcome), &traced)
+        );
+        if traced.faults == 0 && traced.deviations == 0 {
+            println!(
+                "  (it fails on the default schedule, with no fault: a deterministic bug, not a race)"
+            );
+        }
+        for line in crate::report::schedule(&traced, usize::MAX) {
+            println!("    {line}");
         }
         if let Some(root) = save {
             let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);

@@ -39,8 +39,8 @@ enum Command {
         #[arg(default_value = "scenarios")]
         dir: std::path::PathBuf,
     },
-    /// The verdict on the report's claims: each flaw reproduced (runs to find it, shrunk
-    /// schedule) or refuted (schedules explored, exhaustive bound), and each fix verified.
+    /// The verdict on every scenario: each expected violation reproduced (runs to find it,
+    /// shrunk schedule), each expected pass checked (schedules run, exhaustive bound).
     Explain {
         /// The scenario directory.
         #[arg(default_value = "scenarios")]
@@ -99,14 +99,18 @@ enum Command {
         #[arg(long)]
         bases: Option<u64>,
     },
-    /// The CI gate: the determinism self-check (the built-in workload over a seed budget,
-    /// every run twice, same trace hash), then every scenario over its CI seed budget (a
-    /// flawed one must find its violation, a fixed one pass every seed). Exits 1 on any
-    /// failure, 2 on a malformed scenario.
+    /// The CI gate: the determinism self-check (the built-in workload over a seed budget
+    /// and each scenario over a few seeds, every run twice, same trace hash), the
+    /// regression corpus (every entry replays as recorded), then every scenario over its
+    /// CI seed budget (a flawed one must find its violation, a fixed one pass every seed).
+    /// Exits 1 on any failure, 2 on a malformed scenario.
     Check {
-        /// Seeds of the determinism self-check.
+        /// Seeds of the determinism self-check on fsim's built-in mixed workload.
         #[arg(long, default_value_t = 10_000)]
         seeds: u64,
+        /// Seeds of the determinism self-check on each scenario (each run twice).
+        #[arg(long, default_value_t = 100)]
+        determinism_seeds: u64,
         /// The scenario directory.
         #[arg(long, default_value = "scenarios")]
         scenarios: std::path::PathBuf,
@@ -206,6 +210,7 @@ enum Command {
         budget: u32,
     },
     /// Measures the kernel: ping-pong, a three-actor model over many seeds, spawn churn.
+    #[command(hide = true)]
     Bench {
         /// Ping-pong messages.
         #[arg(long, default_value_t = 1_000_000)]
@@ -386,6 +391,7 @@ fn dispatch(cli: Cli) -> ExitCode {
         }
         Command::Check {
             seeds,
+            determinism_seeds,
             scenarios,
             full,
             corpus,
@@ -393,7 +399,10 @@ fn dispatch(cli: Cli) -> ExitCode {
             junit,
             artifacts,
         } => {
-            let determinism = check(seeds);
+            let determinism = match load_or_report(std::slice::from_ref(&scenarios)) {
+                Ok(all) => check_determinism(seeds, &all, determinism_seeds),
+                Err(code) => return code,
+            };
             let regressions = check_corpus(&corpus, &scenarios);
             let races = run::run(
                 &[scenarios],

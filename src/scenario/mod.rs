@@ -366,10 +366,14 @@ impl Scenario {
         let span = doc.span();
         let mut common = toml::de::DeTable::new();
         let mut params = toml::de::DeTable::new();
+        // Where each of the system's parameters is, for errors its `configure` reports
+        // without a position.
+        let mut param_spans: Vec<(String, Range<usize>)> = Vec::new();
         for (k, v) in doc.into_inner() {
             if COMMON_KEYS.contains(&k.get_ref().as_ref()) {
                 common.insert(k, v);
             } else {
+                param_spans.push((k.get_ref().to_string(), v.span()));
                 params.insert(k, v);
             }
         }
@@ -410,7 +414,16 @@ impl Scenario {
         };
         let built = def
             .configure(toml::de::Deserializer::from(Spanned::new(span, params)))
-            .map_err(|e: ParamError| err(e.span, &e.field, e.message))?;
+            .map_err(|e: ParamError| {
+                let span = e.span.or_else(|| {
+                    let key = e.field.split(['.', '[']).next().unwrap_or("");
+                    param_spans
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, s)| s.clone())
+                });
+                err(span, &e.field, e.message)
+            })?;
         let known: Vec<&str> = def.invariants().iter().map(|i| i.name.as_str()).collect();
         let check_inv = |s: &Spanned<String>, field: &str| {
             if known.contains(&s.get_ref().as_str()) {
@@ -614,11 +627,15 @@ impl Scenario {
         }
     }
 
-    /// Builds the world: the system, then the named invariants.
+    /// Builds the world: the system, then the named invariants it did not add itself (a
+    /// system may add its invariants in `build`; a file that names them again does not
+    /// check them twice).
     pub fn setup(&self, sim: &mut Sim) {
         self.built.build(sim);
         for c in &self.checks {
-            sim.invariant((c.make)());
+            if !sim.has_invariant(&c.name) {
+                sim.invariant((c.make)());
+            }
         }
     }
 

@@ -272,6 +272,11 @@ impl Sim {
         self
     }
 
+    /// Has an invariant of this name been added?
+    pub fn has_invariant(&self, name: &str) -> bool {
+        self.invariants.iter().any(|i| i.name() == name)
+    }
+
     /// The world, for inspection after (or before) the run.
     pub fn world(&self) -> std::cell::Ref<'_, World> {
         self.sh.world.borrow()
