@@ -455,6 +455,16 @@ impl Test {
         if let Err(e) = written {
             text += &format!("\n(could not write the regression file: {e})");
         }
+        // The sequence diagram, outside the source tree.
+        let html = std::env::temp_dir().join(format!(
+            "fsim-{}.html",
+            file.file_stem()
+                .map_or("run".into(), |s| s.to_string_lossy())
+        ));
+        let diagram = crate::report::Diagram::of(&s.name, &r).html();
+        if std::fs::write(&html, diagram).is_ok() {
+            text += &format!("\n  sequence diagram: {}", html.display());
+        }
         panic!("{text}");
     }
 

@@ -98,6 +98,16 @@ fn a_failed_assert_fails_the_test_shrunk_with_a_regression_file_and_a_replay_lin
         "{text}"
     );
     assert!(file.exists(), "the regression file is written");
+    let html = text
+        .split("sequence diagram: ")
+        .nth(1)
+        .expect("the diagram's path")
+        .trim();
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(
+        page.starts_with("<!doctype html>") && page.contains("Set(1)"),
+        "{html}"
+    );
 
     // The next run replays the regression first and fails on it before any seed.
     let d = dir.clone();
