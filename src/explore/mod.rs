@@ -125,23 +125,35 @@ pub fn sweep_with(
     let seed_of = |i: u64| seeds.start + shard.index + i * shard.count;
     let next = AtomicU64::new(0);
     let limit = AtomicU64::new(u64::MAX);
-    // (index, steps, judgement, report of a failing run)
-    // Every run leaves (index, steps, judgement); a worker keeps the report only of its
-    // first found and first unexpected failure (its lowest indices: a worker's chunks
-    // ascend), so a long sweep of a failing scenario holds two reports per worker, not one
-    // per failing run.
-    type Rec = (u64, u32, Judgement);
+    // A worker keeps, per chunk it ran, only counts (runs, steps, found): a sweep's memory
+    // grows by a few bytes per 16 runs, not per run. With `FirstFailure` the chunk holding
+    // the lowest failing index is cut right after it (its worker stops there, limits only
+    // fall), chunks before it ran whole, and chunks after it are dropped. A worker keeps
+    // the report only of its first found and first unexpected failure (its lowest indices:
+    // a worker's chunks ascend), so a long sweep of a failing scenario holds two reports
+    // per worker, not one per failing run.
+    #[derive(Default)]
+    struct Tally {
+        chunk: u64,
+        runs: u64,
+        steps: u64,
+        found: u64,
+    }
     type Firsts = [Option<(u64, RunReport)>; 2];
     let work = || {
-        let mut out: Vec<Rec> = Vec::new();
+        let mut out: Vec<Tally> = Vec::new();
         let mut firsts: Firsts = [None, None];
         loop {
             let c = next.fetch_add(1, Ordering::Relaxed);
-            let first = c * CHUNK;
+            let first = c.saturating_mul(CHUNK);
             if first >= n || first > limit.load(Ordering::Relaxed) {
                 return (out, firsts);
             }
-            for i in first..(first + CHUNK).min(n) {
+            let mut tally = Tally {
+                chunk: c,
+                ..Tally::default()
+            };
+            for i in first..first.saturating_add(CHUNK).min(n) {
                 if i > limit.load(Ordering::Relaxed) {
                     break;
                 }
@@ -150,7 +162,9 @@ pub fn sweep_with(
                     p.fetch_add(1, Ordering::Relaxed);
                 }
                 let j = scenario.judge(&report.outcome);
-                out.push((i, report.steps, j));
+                tally.runs += 1;
+                tally.steps += report.steps as u64;
+                tally.found += (j == Judgement::Found) as u64;
                 let slot = match j {
                     Judgement::Passed => continue,
                     Judgement::Found => 0,
@@ -163,9 +177,10 @@ pub fn sweep_with(
                     firsts[slot] = Some((i, report));
                 }
             }
+            out.push(tally);
         }
     };
-    let parts: Vec<(Vec<Rec>, Firsts)> = if threads <= 1 {
+    let parts: Vec<(Vec<Tally>, Firsts)> = if threads <= 1 {
         vec![work()]
     } else {
         std::thread::scope(|sc| {
@@ -176,13 +191,14 @@ pub fn sweep_with(
         })
     };
     let cut = limit.load(Ordering::Relaxed);
+    let cut_chunk = cut / CHUNK;
     let mut s = Sweep::default();
     let mut firsts: Firsts = [None, None];
-    for (recs, worker_firsts) in parts {
-        for (_, steps, j) in recs.into_iter().filter(|r| r.0 <= cut) {
-            s.runs += 1;
-            s.steps += steps as u64;
-            s.found += (j == Judgement::Found) as u64;
+    for (tallies, worker_firsts) in parts {
+        for t in tallies.into_iter().filter(|t| t.chunk <= cut_chunk) {
+            s.runs += t.runs;
+            s.steps += t.steps;
+            s.found += t.found;
         }
         for (slot, kept) in worker_firsts.into_iter().enumerate() {
             if let Some((i, report)) = kept.filter(|(i, _)| *i <= cut)
