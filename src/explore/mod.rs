@@ -125,33 +125,60 @@ pub fn sweep_with(
     let seed_of = |i: u64| seeds.start + shard.index + i * shard.count;
     let next = AtomicU64::new(0);
     let limit = AtomicU64::new(u64::MAX);
-    // A worker keeps, per chunk it ran, only counts (runs, steps, found): a sweep's memory
-    // grows by a few bytes per 16 runs, not per run. With `FirstFailure` the chunk holding
-    // the lowest failing index is cut right after it (its worker stops there, limits only
-    // fall), chunks before it ran whole, and chunks after it are dropped. A worker keeps
-    // the report only of its first found and first unexpected failure (its lowest indices:
-    // a worker's chunks ascend), so a long sweep of a failing scenario holds two reports
-    // per worker, not one per failing run.
-    #[derive(Default)]
+    // Memory stays flat however long the sweep: chunks report counts (runs, steps, found)
+    // to a ledger that folds them into the totals in chunk order, holding only the chunks
+    // that finished ahead of a slower one. With `FirstFailure`, the first chunk (in order)
+    // with a failure is the last one counted: its worker stopped right after the failure
+    // (limits only fall), every chunk before it ran whole, and later ones are dropped. A
+    // worker keeps the report only of its first found and first unexpected failure (its
+    // lowest indices: a worker's chunks ascend).
     struct Tally {
-        chunk: u64,
+        runs: u64,
+        steps: u64,
+        found: u64,
+        failed: bool,
+    }
+    #[derive(Default)]
+    struct Ledger {
+        next: u64,
+        ahead: std::collections::BTreeMap<u64, Tally>,
+        closed: bool,
         runs: u64,
         steps: u64,
         found: u64,
     }
+    impl Ledger {
+        fn add(&mut self, chunk: u64, t: Tally, stop: StopAt) {
+            self.ahead.insert(chunk, t);
+            while !self.closed
+                && let Some(t) = self.ahead.remove(&self.next)
+            {
+                self.runs += t.runs;
+                self.steps += t.steps;
+                self.found += t.found;
+                self.next += 1;
+                self.closed = t.failed && stop == StopAt::FirstFailure;
+            }
+            if self.closed {
+                self.ahead.clear();
+            }
+        }
+    }
+    let ledger = std::sync::Mutex::new(Ledger::default());
     type Firsts = [Option<(u64, RunReport)>; 2];
     let work = || {
-        let mut out: Vec<Tally> = Vec::new();
         let mut firsts: Firsts = [None, None];
         loop {
             let c = next.fetch_add(1, Ordering::Relaxed);
             let first = c.saturating_mul(CHUNK);
             if first >= n || first > limit.load(Ordering::Relaxed) {
-                return (out, firsts);
+                return firsts;
             }
             let mut tally = Tally {
-                chunk: c,
-                ..Tally::default()
+                runs: 0,
+                steps: 0,
+                found: 0,
+                failed: false,
             };
             for i in first..first.saturating_add(CHUNK).min(n) {
                 if i > limit.load(Ordering::Relaxed) {
@@ -170,6 +197,7 @@ pub fn sweep_with(
                     Judgement::Found => 0,
                     Judgement::Unexpected => 1,
                 };
+                tally.failed = true;
                 if stop == StopAt::FirstFailure {
                     limit.fetch_min(i, Ordering::Relaxed);
                 }
@@ -177,10 +205,13 @@ pub fn sweep_with(
                     firsts[slot] = Some((i, report));
                 }
             }
-            out.push(tally);
+            ledger
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .add(c, tally, stop);
         }
     };
-    let parts: Vec<(Vec<Tally>, Firsts)> = if threads <= 1 {
+    let parts: Vec<Firsts> = if threads <= 1 {
         vec![work()]
     } else {
         std::thread::scope(|sc| {
@@ -191,15 +222,15 @@ pub fn sweep_with(
         })
     };
     let cut = limit.load(Ordering::Relaxed);
-    let cut_chunk = cut / CHUNK;
-    let mut s = Sweep::default();
+    let ledger = ledger.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut s = Sweep {
+        runs: ledger.runs,
+        steps: ledger.steps,
+        found: ledger.found,
+        ..Sweep::default()
+    };
     let mut firsts: Firsts = [None, None];
-    for (tallies, worker_firsts) in parts {
-        for t in tallies.into_iter().filter(|t| t.chunk <= cut_chunk) {
-            s.runs += t.runs;
-            s.steps += t.steps;
-            s.found += t.found;
-        }
+    for worker_firsts in parts {
         for (slot, kept) in worker_firsts.into_iter().enumerate() {
             if let Some((i, report)) = kept.filter(|(i, _)| *i <= cut)
                 && firsts[slot].as_ref().is_none_or(|(f, _)| i < *f)
