@@ -157,3 +157,76 @@ fn wrong_input_exits_2() {
     assert_eq!(fsim(&["frobnicate"], &at), ExitCode::from(2), "usage");
     std::fs::remove_dir_all(&at).ok();
 }
+
+#[test]
+fn bad_input_is_refused_before_any_run_with_exit_2() {
+    let at = dir("refused");
+    let empty = at.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert_eq!(
+        fsim(&["run", empty.to_str().unwrap()], &at),
+        ExitCode::from(2),
+        "an empty directory"
+    );
+    let fine = scenario(
+        &at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    for args in [
+        vec!["run", &fine, "--seeds", "0"],
+        vec!["run", &fine, "--seeds", "5..3"],
+        vec![
+            "run",
+            &fine,
+            "--strategy",
+            "exhaustive:1",
+            "--json",
+            "x.json",
+        ],
+        vec!["run", &fine, "--strategy", "exhaustive:1", "--shard", "1/2"],
+        vec!["run", &fine, "--bases", "2", "--json", "x.json"],
+        vec!["run", &fine, "--bases", "0"],
+        vec!["run", &fine, "--json", at.to_str().unwrap()],
+        vec!["run", &fine, "--junit", "/nonexistent-dir/junit.xml"],
+        vec!["run", &fine, "--save", "--corpus", "/proc/fsim-cannot"],
+    ] {
+        assert_eq!(fsim(&args, &at), ExitCode::from(2), "{args:?}");
+    }
+    // Numbers beyond their documented caps, and a name that would escape the corpus.
+    for (text, line, field) in [
+        ("name = \"../../escaped\"\nexpect = \"pass\"\n", 1, "name"),
+        (
+            "name = \"x\"\nexpect = \"pass\"\n[explore]\nfault_ppm = 2000000\n",
+            4,
+            "explore.fault_ppm",
+        ),
+        (
+            "name = \"x\"\nexpect = \"pass\"\n[explore]\njump_ppm = 4294967295\n",
+            4,
+            "explore.jump_ppm",
+        ),
+        (
+            "name = \"x\"\nexpect = \"pass\"\n[limits]\nprocesses_max = 0\n",
+            4,
+            "limits.processes_max",
+        ),
+        (
+            "name = \"x\"\nexpect = \"pass\"\n[faults]\nbudget = 4294967295\n",
+            4,
+            "faults.budget",
+        ),
+        (
+            "name = \"x\"\nexpect = \"pass\"\n[explore]\nseeds = 0\n",
+            4,
+            "explore.seeds",
+        ),
+    ] {
+        let text = &format!("workers = 1\n{text}");
+        let e = fsim::scenario::Scenario::parse("f.toml", text, &boom()).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (line + 1, field), "{e}");
+        let p = scenario(&at, "bad.toml", text);
+        assert_eq!(fsim(&["run", &p], &at), ExitCode::from(2), "{text}");
+    }
+    std::fs::remove_dir_all(&at).ok();
+}

@@ -333,24 +333,54 @@ fn dispatch(cli: Cli) -> ExitCode {
             junit,
             save,
             corpus,
-        } => match (bases, strategy) {
-            (_, Some(RunStrategy::Exhaustive(bound))) => explore_cmd(&paths, bound, 200_000),
-            (Some(n), strategy) => measure(&paths, n, strategy.map(RunStrategy::seeded)),
-            (None, strategy) => run::run(
-                &paths,
-                seeds.as_deref(),
-                ci,
-                all,
-                &RunOpts {
-                    strategy: strategy.map(RunStrategy::seeded),
-                    shard,
-                    threads: threads.unwrap_or_else(explore::threads),
-                    json,
-                    junit,
-                    save: save.then_some(corpus),
-                },
-            ),
-        },
+        } => {
+            // Options that a mode would silently ignore are refused by name.
+            let sweep_only = [
+                ("--json", json.is_some()),
+                ("--junit", junit.is_some()),
+                ("--seeds", seeds.is_some()),
+                ("--shard", shard != Shard::ALL),
+                ("--save", save),
+                ("--all", all),
+                ("--ci", ci),
+            ];
+            let mode = match (&bases, &strategy) {
+                (Some(_), Some(RunStrategy::Exhaustive(_))) => {
+                    eprintln!(
+                        "error: --bases measures seeded strategies; --strategy exhaustive does not take it"
+                    );
+                    return ExitCode::from(2);
+                }
+                (_, Some(RunStrategy::Exhaustive(_))) => Some("--strategy exhaustive"),
+                (Some(_), _) => Some("--bases"),
+                _ => None,
+            };
+            if let Some(mode) = mode
+                && let Some((flag, _)) = sweep_only.iter().find(|(_, on)| *on)
+            {
+                eprintln!("error: {flag} does not apply with {mode} (it would be ignored)");
+                return ExitCode::from(2);
+            }
+            if bases == Some(0) {
+                eprintln!("error: --bases 0 measures nothing");
+                return ExitCode::from(2);
+            }
+            for (flag, path) in [("--json", &json), ("--junit", &junit)] {
+                if let Some(p) = path
+                    && let Err(e) = writable(p)
+                {
+                    eprintln!("error: {flag} {}: {e}", p.display());
+                    return ExitCode::from(2);
+                }
+            }
+            if save && let Err(e) = std::fs::create_dir_all(&corpus) {
+                eprintln!("error: --corpus {}: {e}", corpus.display());
+                return ExitCode::from(2);
+            }
+            run_mode(
+                paths, seeds, ci, all, bases, strategy, shard, threads, json, junit, save, corpus,
+            )
+        }
         Command::Merge { files, out } => merge(&files, out.as_deref()),
         Command::Explore {
             paths,
@@ -439,15 +469,70 @@ fn dispatch(cli: Cli) -> ExitCode {
     }
 }
 
+/// `fsim run` once its options are checked: exhaustive search, the runs-to-failure
+/// measure, or the seed sweep.
+#[allow(clippy::too_many_arguments)]
+fn run_mode(
+    paths: Vec<std::path::PathBuf>,
+    seeds: Option<String>,
+    ci: bool,
+    all: bool,
+    bases: Option<u64>,
+    strategy: Option<RunStrategy>,
+    shard: Shard,
+    threads: Option<usize>,
+    json: Option<std::path::PathBuf>,
+    junit: Option<std::path::PathBuf>,
+    save: bool,
+    corpus: std::path::PathBuf,
+) -> ExitCode {
+    match (bases, strategy) {
+        (_, Some(RunStrategy::Exhaustive(bound))) => explore_cmd(&paths, bound, 200_000),
+        (Some(n), strategy) => measure(&paths, n, strategy.map(RunStrategy::seeded)),
+        (None, strategy) => run::run(
+            &paths,
+            seeds.as_deref(),
+            ci,
+            all,
+            &RunOpts {
+                strategy: strategy.map(RunStrategy::seeded),
+                shard,
+                threads: threads.unwrap_or_else(explore::threads),
+                json,
+                junit,
+                save: save.then_some(corpus),
+            },
+        ),
+    }
+}
+
+/// Can a file be written at `path`? Checked before a long sweep, so that its results are
+/// not lost to a bad path at the end.
+fn writable(path: &std::path::Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if path.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let probe = dir.join(format!(".fsim-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
-    let bad = || format!("--seeds `{s}`: expected N or A..B");
+    let bad = || format!("--seeds `{s}`: expected N (at least 1) or A..B with A < B");
     match s.split_once("..") {
         Some((a, b)) => {
             let a = a.parse().map_err(|_| bad())?;
             let b = b.parse().map_err(|_| bad())?;
             if a < b { Ok(a..b) } else { Err(bad()) }
         }
-        None => s.parse().map(|n| 0..n).map_err(|_| bad()),
+        None => match s.parse() {
+            Ok(n) if n > 0 => Ok(0..n),
+            _ => Err(bad()),
+        },
     }
 }
 
@@ -463,7 +548,17 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            out.extend(load_dir(p)?);
+            let found = load_dir(p)?;
+            if found.is_empty() {
+                return Err(ScenarioError {
+                    file: p.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    field: String::new(),
+                    message: "no scenario files (*.toml) in this directory".into(),
+                });
+            }
+            out.extend(found);
         } else {
             out.push(load_file(p)?);
         }

@@ -382,6 +382,7 @@ impl Scenario {
             common,
         )))
         .map_err(toml_err)?;
+        validate(&raw, text, &err)?;
         let def = match &raw.system {
             Some(sys) => systems.get(sys.get_ref()).ok_or_else(|| {
                 err(
@@ -730,6 +731,122 @@ pub enum Judgement {
     Passed,
     /// It failed in a way the scenario does not expect (another invariant, a bound).
     Unexpected,
+}
+
+/// The documented caps of a scenario file's numbers.
+pub mod caps {
+    /// A rate in parts per million is at most this.
+    pub const PPM_MAX: u32 = 1_000_000;
+    /// Faults in one run.
+    pub const FAULT_BUDGET_MAX: u32 = 1_000;
+    /// `limits.steps_max`.
+    pub const STEPS_MAX: u32 = 10_000_000;
+    /// `limits.processes_max`.
+    pub const PROCESSES_MAX: u32 = 1_000_000;
+    /// `limits.mailbox_max`.
+    pub const MAILBOX_MAX: u32 = 10_000_000;
+    /// A scenario's name (it names a corpus directory): this many characters.
+    pub const NAME_LEN_MAX: usize = 128;
+}
+
+/// Checks the numbers and the name against [`caps`]: a value out of range is an error
+/// naming its field, never a crash or a silently clamped run.
+fn validate(
+    raw: &Raw,
+    text: &str,
+    err: &impl Fn(Option<Range<usize>>, &str, String) -> ScenarioError,
+) -> Result<(), ScenarioError> {
+    let name = raw.name.get_ref();
+    let name_ok = !name.is_empty()
+        && name.len() <= caps::NAME_LEN_MAX
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !name_ok {
+        return Err(err(
+            Some(raw.name.span()),
+            "name",
+            format!(
+                "`{name}`: a name is 1 to {} of A-Z a-z 0-9 _ - . and does not start with `.` \
+                 (it names the scenario's corpus directory)",
+                caps::NAME_LEN_MAX
+            ),
+        ));
+    }
+    let range = |field: &str, v: u64, lo: u64, hi: u64| {
+        if (lo..=hi).contains(&v) {
+            Ok(())
+        } else {
+            let span = field
+                .split_once('.')
+                .and_then(|(table, key)| key_offset(text, table, key))
+                .map(|at| at..at);
+            Err(err(span, field, format!("{v} is out of range {lo}..={hi}")))
+        }
+    };
+    range(
+        "faults.budget",
+        raw.faults.budget as u64,
+        0,
+        caps::FAULT_BUDGET_MAX as u64,
+    )?;
+    range(
+        "explore.fault_ppm",
+        raw.explore.fault_ppm as u64,
+        0,
+        caps::PPM_MAX as u64,
+    )?;
+    range(
+        "explore.jump_ppm",
+        raw.explore.jump_ppm as u64,
+        0,
+        caps::PPM_MAX as u64,
+    )?;
+    range("explore.seeds", raw.explore.seeds, 1, u64::MAX >> 1)?;
+    range(
+        "limits.steps_max",
+        raw.limits.steps_max as u64,
+        1,
+        caps::STEPS_MAX as u64,
+    )?;
+    range(
+        "limits.processes_max",
+        raw.limits.processes_max as u64,
+        1,
+        caps::PROCESSES_MAX as u64,
+    )?;
+    range(
+        "limits.mailbox_max",
+        raw.limits.mailbox_max as u64,
+        1,
+        caps::MAILBOX_MAX as u64,
+    )?;
+    Ok(())
+}
+
+/// Where `key = ...` is written in the table `[table]`, as a byte offset.
+fn key_offset(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut inside = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            inside = t
+                .trim_end()
+                .trim_end_matches(']')
+                .trim_start_matches('[')
+                .trim()
+                == table;
+        } else if inside
+            && let Some(rest) = t.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(offset + (line.len() - t.len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Every scenario file in `dir`, sorted by file name.
