@@ -57,6 +57,7 @@
 pub mod check;
 pub mod cli;
 pub mod explore;
+pub mod files;
 pub mod otp;
 pub mod report;
 pub mod scenario;

@@ -449,7 +449,7 @@ impl Test {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| {
                 let json = serde_json::to_string_pretty(&entry).expect("an entry serializes");
-                std::fs::write(&file, json + "\n")
+                crate::files::write_atomic(&file, json + "\n")
             });
         let mut text = self.failure_text(strategy, seed, &r, &file, false, runs);
         if let Err(e) = written {
@@ -462,7 +462,7 @@ impl Test {
                 .map_or("run".into(), |s| s.to_string_lossy())
         ));
         let diagram = crate::report::Diagram::of(&s.name, &r).html();
-        if std::fs::write(&html, diagram).is_ok() {
+        if crate::files::write_atomic(&html, diagram).is_ok() {
             text += &format!("\n  sequence diagram: {}", html.display());
         }
         panic!("{text}");

@@ -29,7 +29,7 @@ fn boom() -> Systems {
                 for i in 0..p.workers {
                     sim.spawn(&format!("worker{i}"), move |cx| async move {
                         let n = cx.draw(3).await;
-                        assert!(!broken || n != 2, "worker{i} drew {n}");
+                        assert!(!broken || n != 2, "worker{i} drew {n}\u{1}\u{7}");
                     });
                 }
             })
@@ -228,5 +228,55 @@ fn bad_input_is_refused_before_any_run_with_exit_2() {
         let p = scenario(&at, "bad.toml", text);
         assert_eq!(fsim(&["run", &p], &at), ExitCode::from(2), "{text}");
     }
+    std::fs::remove_dir_all(&at).ok();
+}
+
+#[test]
+fn jobs_endless_files_and_control_characters() {
+    let at = dir("misc");
+    let fine = scenario(
+        &at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    assert_eq!(
+        fsim(&["run", &fine, "--jobs", "5000"], &at),
+        ExitCode::from(2)
+    );
+    assert_eq!(fsim(&["run", &fine, "--jobs", "0"], &at), ExitCode::from(2));
+    let zero = at.join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    assert_eq!(
+        fsim(&["run", zero.to_str().unwrap()], &at),
+        ExitCode::from(2)
+    );
+    // A panic message with control characters still gives valid XML characters.
+    let junit = at.join("junit.xml");
+    let broken = scenario(
+        &at,
+        "broken.toml",
+        "name = \"broken\"\nexpect = \"pass\"\nbroken = true\nworkers = 3\n",
+    );
+    assert_eq!(
+        fsim(
+            &[
+                "run",
+                &broken,
+                "--seeds",
+                "100",
+                "--junit",
+                junit.to_str().unwrap()
+            ],
+            &at
+        ),
+        ExitCode::from(1)
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<failure message="), "{xml}");
+    assert!(
+        xml.chars()
+            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')),
+        "{xml:?}"
+    );
     std::fs::remove_dir_all(&at).ok();
 }

@@ -217,3 +217,34 @@ fn an_out_of_range_draw_falls_back_to_zero_and_is_counted() {
         [Choice::Draw(3), Choice::Draw(0), Choice::Draw(0)]
     );
 }
+
+#[test]
+fn hostile_reasons_and_strategies_are_refused_not_crashed_on() {
+    // 200,000 nested `call:`s: an error, not a stack overflow.
+    let deep = format!("{}kill", "call:".repeat(200_000));
+    let e = fsim::sim::tape::parse_reason(&deep).unwrap_err();
+    assert!(e.contains("nested deeper"), "{e}");
+    let ok = format!("{}kill", "call:".repeat(fsim::sim::tape::REASON_DEPTH_MAX));
+    assert!(fsim::sim::tape::parse_reason(&ok).is_ok());
+    // A tape line of 50 MB is reported by its start only.
+    let huge = format!("kill <0.1.0> custom:{}", "x".repeat(50 << 20));
+    let e = Tape::from_lines(&[huge]).unwrap_err().to_string();
+    assert!(e.len() < 1_000, "{} bytes of error", e.len());
+    // PCT's depth and a huge fault budget are bounded.
+    assert!("pct:4294967295".parse::<fsim::explore::Strategy>().is_err());
+    let shape = fsim::explore::strategy::Shape {
+        fault_budget: u32::MAX,
+        ..fsim::explore::strategy::Shape::new(50, 0)
+    };
+    let mut c = fsim::explore::Strategy::Pct { depth: 100 }.chooser(1, shape);
+    let d = fsim::sim::Decision {
+        step: 0,
+        index: 0,
+        now_ms: 0,
+        actions: &[],
+        faults: &[],
+        can_jump: false,
+        draw: 0,
+    };
+    let _ = c.choose(&d); // built without allocating gigabytes
+}

@@ -6,5 +6,5 @@ fn main() -> std::process::ExitCode {
         scenarios: "sim-scenarios".into(),
         ..Default::default()
     };
-    fsim::cli::run(std::env::args_os(), fsim_foundation::systems(), &layout)
+    fsim::cli::main_with(fsim_foundation::systems(), &layout)
 }

@@ -212,3 +212,26 @@ fn bad_input_exits_2_and_shards_that_disagree_exit_1() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
+    use std::io::Read;
+    // A trace far larger than a pipe's buffer, so that writes meet the closed pipe.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fsim"))
+        .current_dir(root())
+        .args([
+            "replay",
+            "sim-scenarios/foundation_soak_fixed.toml",
+            "--seed",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then closed: `| head -c 1`
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

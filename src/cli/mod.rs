@@ -246,7 +246,20 @@ thread_local! {
 /// out). The exit code says how it went: 0 as expected, 1 a violation or an unexpected
 /// outcome, 2 bad input or usage.
 pub fn main(systems: Systems) -> ExitCode {
-    run(std::env::args_os(), systems, &Layout::default())
+    main_with(systems, &Layout::default())
+}
+
+/// [`main`] with the crate's own directories.
+pub fn main_with(systems: Systems, layout: &Layout) -> ExitCode {
+    // A command line whose output is piped into `head` stops quietly when the pipe
+    // closes, as other Unix tools do, instead of panicking on the failed write.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of SIGPIPE, at the start of the process's
+    // command line, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    run(std::env::args_os(), systems, layout)
 }
 
 /// Where a crate keeps its scenario files and its regression corpus: the defaults of the
@@ -361,8 +374,12 @@ fn dispatch(cli: Cli) -> ExitCode {
                 eprintln!("error: {flag} does not apply with {mode} (it would be ignored)");
                 return ExitCode::from(2);
             }
-            if bases == Some(0) {
-                eprintln!("error: --bases 0 measures nothing");
+            if threads.is_some_and(|t| t == 0 || t > THREADS_MAX) {
+                eprintln!("error: --jobs must be between 1 and {THREADS_MAX}");
+                return ExitCode::from(2);
+            }
+            if bases.is_some_and(|b| b == 0 || b > BASES_MAX) {
+                eprintln!("error: --bases must be between 1 and {BASES_MAX}");
                 return ExitCode::from(2);
             }
             for (flag, path) in [("--json", &json), ("--junit", &junit)] {
@@ -468,6 +485,12 @@ fn dispatch(cli: Cli) -> ExitCode {
         }
     }
 }
+
+/// `--bases` at most (base k starts at seed k * 2^32).
+const BASES_MAX: u64 = 10_000;
+
+/// `--jobs` at most: a world per thread, and nothing gains from more threads than this.
+const THREADS_MAX: usize = 1_024;
 
 /// `fsim run` once its options are checked: exhaustive search, the runs-to-failure
 /// measure, or the seed sweep.

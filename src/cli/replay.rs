@@ -18,7 +18,7 @@ impl Pictures {
             (&self.mermaid, d.mermaid()),
         ] {
             if let Some(p) = path {
-                std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
+                crate::files::write_atomic(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
                 println!("drew {}", p.display());
             }
         }
@@ -47,7 +47,7 @@ pub(super) fn replay(
                 .tape
         }
         (None, Some(t)) => {
-            let text = match std::fs::read_to_string(t) {
+            let text = match crate::files::read_capped(t) {
                 Ok(x) => x,
                 Err(e) => {
                     eprintln!("error: {}: {e}", t.display());

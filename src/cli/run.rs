@@ -91,8 +91,19 @@ pub(super) fn report_new_failure(
 
 /// JUnit XML: one test case per scenario.
 pub(super) fn junit(cases: &[(String, f64, Option<String>)]) -> String {
+    // XML 1.0 has no way to write most control characters, not even escaped: they
+    // become `?`.
     let esc = |t: &str| {
-        t.replace('&', "&amp;")
+        t.chars()
+            .map(|c| {
+                if c.is_control() && !matches!(c, '\t' | '\n' | '\r') {
+                    '?'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
             .replace('"', "&quot;")
@@ -118,7 +129,7 @@ pub(super) fn junit(cases: &[(String, f64, Option<String>)]) -> String {
 pub(super) fn merge(files: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
     let mut parts = Vec::new();
     for f in files {
-        let parsed = std::fs::read_to_string(f)
+        let parsed = crate::files::read_capped(f)
             .map_err(|e| e.to_string())
             .and_then(|t| {
                 serde_json::from_str::<Vec<Summary>>(&t)
@@ -142,7 +153,7 @@ pub(super) fn merge(files: &[std::path::PathBuf], out: Option<&std::path::Path>)
     let json = serde_json::to_string_pretty(&merged).expect("summaries serialize");
     match out {
         Some(p) => {
-            if let Err(e) = std::fs::write(p, json + "\n") {
+            if let Err(e) = crate::files::write_atomic(p, json + "\n") {
                 eprintln!("error: {}: {e}", p.display());
                 return ExitCode::from(2);
             }
@@ -251,14 +262,14 @@ pub(super) fn run(
         cases.push((s.name.clone(), started.elapsed().as_secs_f64(), failure));
     }
     if let Some(path) = &opts.junit
-        && let Err(e) = std::fs::write(path, junit(&cases))
+        && let Err(e) = crate::files::write_atomic(path, junit(&cases))
     {
         eprintln!("error: {}: {e}", path.display());
         return ExitCode::from(2);
     }
     if let Some(path) = &opts.json {
         let json = serde_json::to_string_pretty(&summaries).expect("summaries serialize");
-        if let Err(e) = std::fs::write(path, json + "\n") {
+        if let Err(e) = crate::files::write_atomic(path, json + "\n") {
             eprintln!("error: {}: {e}", path.display());
             return ExitCode::from(2);
         }
@@ -301,7 +312,7 @@ pub(super) fn measure(
             let sw = explore::sweep(
                 s,
                 strategy,
-                start..start + s.explore.seeds,
+                start..start.saturating_add(s.explore.seeds),
                 StopAt::FirstFailure,
             );
             match sw.first_found {

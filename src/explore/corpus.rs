@@ -91,13 +91,14 @@ impl Entry {
             std::fs::create_dir_all(dir)?;
         }
         let json = serde_json::to_string_pretty(self).expect("an entry serializes");
-        std::fs::write(&path, json + "\n")?;
+        crate::files::write_atomic(&path, json + "\n")?;
         Ok(path)
     }
 
     /// Reads one; the error names the file and, for JSON errors, line and column.
     pub fn load(path: &Path) -> Result<Entry, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            crate::files::read_capped(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let e: Entry = serde_json::from_str(&text)
             .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
         if e.format_version != FORMAT_VERSION {

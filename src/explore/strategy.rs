@@ -23,6 +23,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+/// PCT's depth at most (bugs of depth above a few are out of PCT's reach anyway).
+pub const PCT_DEPTH_MAX: u32 = 100;
+
 /// A way to produce tapes from seeds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -64,9 +67,12 @@ impl FromStr for Strategy {
             "swarm" => Ok(Strategy::Swarm),
             "portfolio" => Ok(Strategy::Portfolio),
             _ => match s.strip_prefix("pct:").map(str::parse::<u32>) {
-                Some(Ok(depth)) if depth >= 1 => Ok(Strategy::Pct { depth }),
+                Some(Ok(depth)) if (1..=PCT_DEPTH_MAX).contains(&depth) => {
+                    Ok(Strategy::Pct { depth })
+                }
                 _ => Err(format!(
-                    "unknown strategy `{s}` (known: random, pct, pct:D, pos, swarm, portfolio)"
+                    "unknown strategy `{s}` (known: random, pct, pct:D with 1 <= D <= \
+                     {PCT_DEPTH_MAX}, pos, swarm, portfolio)"
                 )),
             },
         }
@@ -155,8 +161,9 @@ struct FaultPlan {
 impl FaultPlan {
     fn new(r: &mut ChaCha8Rng, shape: Shape) -> Self {
         let k = shape.decisions.max(1) as usize;
-        // Between one fault and the whole budget.
-        let n = match shape.fault_budget {
+        // Between one fault and the whole budget (no more than there are decisions to
+        // land on: a run cannot inject more).
+        let n = match shape.fault_budget.min(shape.decisions.max(1)) {
             0 => 0,
             b => 1 + below(r, b as usize),
         };
@@ -221,6 +228,8 @@ impl Pct {
     pub fn new(seed: u64, depth: u32, shape: Shape) -> Self {
         let mut r = rng(seed, 0x9C7);
         let k = shape.decisions.max(1) as usize;
+        // More change points than decisions change nothing more.
+        let depth = depth.min(shape.decisions.saturating_add(1)).max(1);
         let mut changes: Vec<u32> = (1..depth).map(|_| below(&mut r, k) as u32).collect();
         changes.sort_unstable_by(|a, b| b.cmp(a));
         let faults = FaultPlan::new(&mut r, shape);

@@ -333,7 +333,7 @@ impl Scenario {
     /// Reads and validates a scenario file of one of `systems`.
     pub fn load(path: &Path, systems: &Systems) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        let text = crate::files::read_capped(path).map_err(|e| ScenarioError {
             file: file.clone(),
             line: 0,
             column: 0,
@@ -739,6 +739,8 @@ pub mod caps {
     pub const PPM_MAX: u32 = 1_000_000;
     /// Faults in one run.
     pub const FAULT_BUDGET_MAX: u32 = 1_000;
+    /// A scenario's seed budget (`--bases` starts base k at k * 2^32).
+    pub const SEEDS_MAX: u64 = 1 << 32;
     /// `limits.steps_max`.
     pub const STEPS_MAX: u32 = 10_000_000;
     /// `limits.processes_max`.
@@ -803,7 +805,10 @@ fn validate(
         0,
         caps::PPM_MAX as u64,
     )?;
-    range("explore.seeds", raw.explore.seeds, 1, u64::MAX >> 1)?;
+    range("explore.seeds", raw.explore.seeds, 1, caps::SEEDS_MAX)?;
+    if let Some(ci) = raw.explore.ci_seeds {
+        range("explore.ci_seeds", ci, 1, caps::SEEDS_MAX)?;
+    }
     range(
         "limits.steps_max",
         raw.limits.steps_max as u64,

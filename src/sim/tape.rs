@@ -138,6 +138,15 @@ pub enum TapeError {
 }
 
 const MAGIC: &[u8; 4] = b"FSTP";
+
+/// The first `n` characters of `s`, with `…` when it is longer.
+fn cut(s: &str, n: usize) -> String {
+    let mut out: String = s.chars().take(n).collect();
+    if s.chars().nth(n).is_some() {
+        out.push('…');
+    }
+    out
+}
 const VERSION: u8 = 1;
 
 impl Tape {
@@ -267,10 +276,11 @@ impl Tape {
         let mut choices = Vec::with_capacity(lines.len());
         for (index, line) in lines.iter().enumerate() {
             let text = line.as_ref();
-            let choice = text.parse().map_err(|why| TapeError::BadText {
+            let choice = text.parse().map_err(|why: String| TapeError::BadText {
                 index,
-                text: text.to_string(),
-                why,
+                // An entry is short; a huge bad one is shown by its start only.
+                text: cut(text, 80),
+                why: cut(&why, 200),
             })?;
             choices.push(choice);
         }
@@ -369,6 +379,30 @@ pub fn reason_text(r: &ExitReason) -> String {
 
 /// Reads [`reason_text`]'s form.
 pub fn parse_reason(s: &str) -> Result<ExitReason, String> {
+    // `call:` nests; a reason nested beyond the cap is refused (a deeper one is no
+    // reason any OTP process exits with, and would overflow the stack to build and drop).
+    let mut depth = 0usize;
+    let mut rest = s;
+    while let Some(t) = rest.strip_prefix("call:") {
+        depth += 1;
+        if depth > REASON_DEPTH_MAX {
+            return Err(format!(
+                "exit reason nested deeper than {REASON_DEPTH_MAX} `call:`s"
+            ));
+        }
+        rest = t;
+    }
+    let mut reason = parse_flat_reason(rest, s)?;
+    for _ in 0..depth {
+        reason = ExitReason::CallFailed(Box::new(reason));
+    }
+    Ok(reason)
+}
+
+/// How deeply `call:` reasons may nest in a tape, a scenario or a corpus entry.
+pub const REASON_DEPTH_MAX: usize = 8;
+
+fn parse_flat_reason(s: &str, whole: &str) -> Result<ExitReason, String> {
     Ok(match s {
         "normal" => ExitReason::Normal,
         "shutdown" => ExitReason::Shutdown,
@@ -381,10 +415,9 @@ pub fn parse_reason(s: &str) -> Result<ExitReason, String> {
                 ExitReason::ShutdownWith(t.into())
             } else if let Some(t) = s.strip_prefix("custom:") {
                 ExitReason::Custom(t.into())
-            } else if let Some(t) = s.strip_prefix("call:") {
-                ExitReason::CallFailed(Box::new(parse_reason(t)?))
             } else {
-                return Err(format!("unknown exit reason {s:?}"));
+                let shown: String = whole.chars().take(80).collect();
+                return Err(format!("unknown exit reason {shown:?}"));
             }
         }
     })
@@ -424,9 +457,6 @@ struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
-
-/// Nesting limit for `call:` reasons, so hostile input cannot recurse deeply.
-const REASON_DEPTH_MAX: u32 = 8;
 
 impl Reader<'_> {
     fn byte(&mut self, what: &'static str) -> Result<u8, TapeError> {
@@ -494,7 +524,7 @@ impl Reader<'_> {
             5 => ExitReason::NoProc,
             6 => ExitReason::Timeout,
             7 => ExitReason::Custom(self.string()?),
-            8 if depth < REASON_DEPTH_MAX => {
+            8 if (depth as usize) < REASON_DEPTH_MAX => {
                 ExitReason::CallFailed(Box::new(self.reason(depth + 1)?))
             }
             tag => {

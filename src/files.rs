@@ -1,0 +1,55 @@
+//! Reading input with a size cap and writing output atomically: every file fsim reads
+//! (scenarios, tapes, corpus entries, shard results) and writes (corpus entries,
+//! regression files, JSON, JUnit, diagrams) goes through here.
+//!
+//! A write goes to a temporary file in the same directory, is flushed to disk, then
+//! renamed over the target: a failed or interrupted write leaves the old file whole, never
+//! a truncated one.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// The largest input file fsim reads (16 MiB): a scenario, a tape or a corpus entry is
+/// far smaller; a path to `/dev/zero` or a runaway file is refused, not read forever.
+pub const READ_MAX_BYTES: u64 = 16 << 20;
+
+/// Reads a UTF-8 file of at most [`READ_MAX_BYTES`].
+pub fn read_capped(path: &Path) -> std::io::Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(READ_MAX_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > READ_MAX_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            READ_MAX_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, `fsync`, rename.
+pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file path"))?;
+    let tmp = dir.join(format!(
+        ".{}.fsim-tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes.as_ref())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
