@@ -134,3 +134,105 @@ fn recording_and_saving_round_trips() {
     assert!(e.verify(&s).is_ok());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn tampered_metadata_and_unknown_fields_are_refused() {
+    let all = scenarios();
+    let p = corpus::entries(&root().join("seeds"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("volatile_subscriptions"))
+        .unwrap();
+    let good = Entry::load(&p).unwrap();
+    let s = all.iter().find(|s| s.name == good.scenario).unwrap();
+    assert!(good.verify(s).is_ok());
+    let steps = Entry {
+        steps: good.steps + 1,
+        ..good.clone()
+    };
+    assert!(steps.verify(s).unwrap_err().contains("steps"));
+    let seed = Entry {
+        seed: 1 << 40,
+        ..good.clone()
+    };
+    assert!(seed.verify(s).unwrap_err().contains("does not violate"));
+    let system = Entry {
+        configuration: "none (fixed design)".into(),
+        ..good.clone()
+    };
+    assert!(
+        system
+            .verify(s)
+            .unwrap_err()
+            .contains("recorded for system")
+    );
+
+    let dir = std::env::temp_dir().join(format!("fsim-corpus-tamper-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("extra.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    json["flaws"] = serde_json::json!(["volatile_subscriptions"]);
+    std::fs::write(&f, json.to_string()).unwrap();
+    assert!(
+        Entry::load(&f)
+            .unwrap_err()
+            .contains("unknown field `flaws`")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_crlf_checkout_is_the_same_scenario() {
+    let path = root().join("sim-scenarios/startup_order.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let systems = fsim_foundation::systems();
+    let lf = Scenario::parse("a.toml", &text, &systems).unwrap();
+    let crlf = Scenario::parse("a.toml", &text.replace('\n', "\r\n"), &systems).unwrap();
+    assert_eq!(lf.content_hash, crlf.content_hash);
+}
+
+#[test]
+fn shrink_save_replaces_the_stale_entry_and_check_exits_2_on_a_truncated_one() {
+    let fsim = |args: &[&str], at: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fsim"))
+            .current_dir(at)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let at = std::env::temp_dir().join(format!("fsim-corpus-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&at);
+    std::fs::create_dir_all(at.join("sim-scenarios")).unwrap();
+    let file = at.join("sim-scenarios/startup_order.toml");
+    std::fs::copy(root().join("sim-scenarios/startup_order.toml"), &file).unwrap();
+    let shrink = |at: &Path| {
+        fsim(
+            &["shrink", "sim-scenarios/startup_order.toml", "--save"],
+            at,
+        )
+    };
+    assert_eq!(shrink(&at).status.code(), Some(0));
+    let entries = || corpus::entries(&at.join("seeds"));
+    assert_eq!(entries().len(), 1);
+    // The scenario is edited: its entry is stale, `check` fails, and following its
+    // advice leaves one entry that replays.
+    let edited = std::fs::read_to_string(&file).unwrap() + "\n# edited\n";
+    std::fs::write(&file, edited).unwrap();
+    let check = |at: &Path| fsim(&["check", "--seeds", "10", "--determinism-seeds", "2"], at);
+    assert_eq!(check(&at).status.code(), Some(1));
+    assert_eq!(shrink(&at).status.code(), Some(0));
+    assert_eq!(entries().len(), 1, "the stale entry was replaced");
+    assert_eq!(check(&at).status.code(), Some(0));
+    // A truncated entry is bad input.
+    let e = entries().remove(0);
+    let text = std::fs::read_to_string(&e).unwrap();
+    std::fs::write(&e, &text[..text.len() / 2]).unwrap();
+    let out = check(&at);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&at).ok();
+}

@@ -176,8 +176,19 @@ pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) 
     };
     let paths = corpus::entries(root);
     let mut bad = 0;
+    let mut malformed = 0;
     for p in &paths {
-        let verdict = corpus::Entry::load(p).and_then(|e| {
+        // An entry that does not read (truncated, unknown fields, wrong version) is bad
+        // input: exit 2, as a malformed scenario is.
+        let entry = match corpus::Entry::load(p) {
+            Ok(e) => e,
+            Err(why) => {
+                malformed += 1;
+                eprintln!("error: {why}");
+                continue;
+            }
+        };
+        let verdict = Ok(entry).and_then(|e| {
             let s = all
                 .iter()
                 .find(|s| s.name == e.scenario)
@@ -201,11 +212,13 @@ pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) 
         }
     }
     println!(
-        "corpus: {} entries, {} replay as recorded, {bad} do not",
+        "corpus: {} entries, {} replay as recorded, {bad} do not, {malformed} unreadable",
         paths.len(),
-        paths.len() - bad
+        paths.len() - bad - malformed
     );
-    if bad == 0 {
+    if malformed > 0 {
+        ExitCode::from(2)
+    } else if bad == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

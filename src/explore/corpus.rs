@@ -92,6 +92,21 @@ impl Entry {
         }
         let json = serde_json::to_string_pretty(self).expect("an entry serializes");
         crate::files::write_atomic(&path, json + "\n")?;
+        // It replaces the entries of the same scenario and failure recorded against an
+        // earlier version of the scenario: those can no longer replay, and would keep
+        // `fsim check` failing after the advice it prints was followed.
+        if let Some(dir) = path.parent() {
+            for old in std::fs::read_dir(dir)?.flatten().map(|e| e.path()) {
+                if old != path
+                    && let Ok(e) = Entry::load(&old)
+                    && e.scenario == self.scenario
+                    && e.expected == self.expected
+                    && e.scenario_hash != self.scenario_hash
+                {
+                    std::fs::remove_file(&old)?;
+                }
+            }
+        }
         Ok(path)
     }
 
@@ -121,6 +136,17 @@ impl Entry {
                 self.scenario, self.scenario_hash
             ));
         }
+        if (self.system.as_str(), self.configuration.as_str())
+            != (scenario.system.as_str(), scenario.describe().as_str())
+        {
+            return Err(format!(
+                "recorded for system {} ({}), but the scenario runs {} ({})",
+                self.system,
+                self.configuration,
+                scenario.system,
+                scenario.describe()
+            ));
+        }
         let r = scenario.run_tape(&self.tape, true);
         let got = format!("{:016x}", r.trace_hash);
         if got != self.trace_hash {
@@ -146,6 +172,24 @@ impl Entry {
         };
         if outcome != self.expected {
             return Err(format!("outcome {outcome:?}, recorded {:?}", self.expected));
+        }
+        if r.steps != self.steps {
+            return Err(format!(
+                "the replay takes {} steps, the entry says {}",
+                r.steps, self.steps
+            ));
+        }
+        // The seed it says found the failure must find it, with the strategy it names.
+        if let Ok(strategy) = self.strategy.parse::<crate::explore::Strategy>()
+            && let Expected::Violation { invariant } = &self.expected
+        {
+            let found = scenario.run_strategy(strategy, self.seed);
+            if !matches!(&found.outcome, Outcome::Violation(v) if &v.invariant == invariant) {
+                return Err(format!(
+                    "seed {} with strategy {} does not violate {invariant}, as the entry says",
+                    self.seed, self.strategy
+                ));
+            }
         }
         Ok(r)
     }

@@ -562,7 +562,9 @@ impl Scenario {
             name: raw.name.get_ref().clone(),
             about: raw.about.trim().to_string(),
             path: None,
-            content_hash: crate::sim::trace::hash_bytes(text.as_bytes()),
+            // Over the text with its line endings normalised: a CRLF checkout of the same
+            // file is the same scenario.
+            content_hash: crate::sim::trace::hash_bytes(text.replace("\r\n", "\n").as_bytes()),
             system: def.name().to_string(),
             invariants,
             expect,
