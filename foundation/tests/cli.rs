@@ -53,6 +53,23 @@ fn list_names_every_scenario() {
 }
 
 #[test]
+fn list_says_which_flaws_are_deterministic_bugs_and_which_are_races() {
+    let out = text(&fsim(&["list"]));
+    for (name, default) in [
+        ("unbounded_growth", "fails (deterministic)"),
+        ("reset_without_demonitor", "fails (deterministic)"),
+        ("volatile_subscriptions", "passes"),
+        ("startup_order", "passes"),
+    ] {
+        let row = out
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{out}"));
+        assert!(row.contains(&format!("| {default} |")), "{row}");
+    }
+}
+
+#[test]
 fn run_writes_junit_and_a_new_failure_is_shrunk_saved_and_replays() {
     let dir = tmp("run");
     let junit = dir.join("junit.xml");
@@ -151,7 +168,7 @@ fn explain_gives_a_verdict_per_claim() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("| unbounded_growth | reproduced: bounded_resources |"),
+        out.contains("| unbounded_growth | reproduced: bounded_resources; deterministic bug (fails on the default schedule, no fault) |"),
         "{out}"
     );
     assert!(

@@ -7,15 +7,22 @@ pub(super) fn list(dir: &std::path::Path) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    println!("| scenario | system | configuration | expect | invariants | seeds (CI) | strategy |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| scenario | system | configuration | expect | default schedule | invariants | seeds (CI) | strategy |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for s in &scenarios {
         let expect = match &s.expect {
             Expect::Pass => "pass".to_string(),
             Expect::Violation(inv) => format!("violation of {inv}"),
         };
+        let default = if default_schedule_fails(s) {
+            "fails (deterministic)"
+        } else {
+            "passes"
+        };
         println!(
-            "| {} | {} | {} | {expect} | {} | {} ({}) | {} |",
+            "| {} | {} | {} | {expect} | {default} | {} | {} ({}) | {} |",
             s.name,
             s.system,
             s.describe(),
@@ -94,8 +101,15 @@ pub(super) fn explain_flaw(
     let k = first.expect("at least one base");
     let shrunk =
         shrink::shrink(s, &k.report.tape, shrink::Options::default()).map_err(|e| e.to_string())?;
+    let kind = match default_schedule_fails(s) {
+        true => "deterministic bug (fails on the default schedule, no fault)".to_string(),
+        false => format!(
+            "race (the default schedule passes; the shrunk repro has {} deviation(s) and {} fault(s))",
+            shrunk.report.deviations, shrunk.report.faults
+        ),
+    };
     Ok((
-        format!("reproduced: {inv}"),
+        format!("reproduced: {inv}; {kind}"),
         format!(
             "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s); `fsim shrink {} --seed {}`",
             runs[runs.len() / 2],
@@ -110,6 +124,14 @@ pub(super) fn explain_flaw(
             k.seed
         ),
     ))
+}
+
+/// Does the run with every choice at its default (lowest action, no fault, no early time
+/// jump) fail? Then the failure is a deterministic bug, not a race.
+pub(super) fn default_schedule_fails(s: &Scenario) -> bool {
+    s.run_chooser(&mut crate::sim::DefaultChooser)
+        .outcome
+        .is_failure()
 }
 
 /// Refuted (a report claim that must pass) or fixed: seeds passed and the bound proven.
