@@ -280,3 +280,28 @@ fn jobs_endless_files_and_control_characters() {
     );
     std::fs::remove_dir_all(&at).ok();
 }
+
+#[test]
+fn explain_gives_no_verdict_over_no_schedules() {
+    let at = dir("explain");
+    scenario(
+        &at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    let d = at.join("scenarios");
+    let d = d.to_str().unwrap();
+    assert_eq!(
+        fsim(&["explain", d, "--seeds", "0", "--bound", "0"], &at),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        fsim(&["explain", d, "--bases", "0"], &at),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        fsim(&["explain", d, "--seeds", "20", "--bound", "1"], &at),
+        ExitCode::SUCCESS
+    );
+    std::fs::remove_dir_all(&at).ok();
+}

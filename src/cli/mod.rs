@@ -332,7 +332,16 @@ fn dispatch(cli: Cli) -> ExitCode {
             bases,
             bound,
             seeds,
-        } => explain(&dir, bases, bound, seeds),
+        } => {
+            // A verdict needs schedules behind it.
+            if seeds == Some(0) || bases == 0 || bases > BASES_MAX {
+                eprintln!(
+                    "error: explain needs --seeds of at least 1 and --bases between 1 and {BASES_MAX}"
+                );
+                return ExitCode::from(2);
+            }
+            explain(&dir, bases, bound, seeds)
+        }
         Command::Run {
             paths,
             seeds,

@@ -304,10 +304,31 @@ impl Summary {
         }
     }
 
-    /// Combines summaries of the same scenario, strategy and range (shards of one job).
+    /// Combines summaries of the same scenario, strategy and range (shards of one job):
+    /// all shards of one split (`K/N` for every K below the same N), each once, or an
+    /// error saying what is missing, overlapping or out of range.
     pub fn merge(parts: &[Summary]) -> Result<Vec<Summary>, String> {
         let mut out: Vec<Summary> = Vec::new();
         for p in parts {
+            for sh in &p.shards {
+                let parsed = sh
+                    .parse::<Shard>()
+                    .map_err(|e| format!("{}: {e}", p.scenario))?;
+                let first = out
+                    .iter()
+                    .find(|o| o.scenario == p.scenario)
+                    .or(Some(p))
+                    .and_then(|o| o.shards.first())
+                    .and_then(|s| s.parse::<Shard>().ok());
+                if let Some(f) = first
+                    && f.count != parsed.count
+                {
+                    return Err(format!(
+                        "{}: shard {sh} and shard {}/{} split the seeds differently (they overlap)",
+                        p.scenario, f.index, f.count
+                    ));
+                }
+            }
             match out.iter_mut().find(|o| o.scenario == p.scenario) {
                 None => out.push(p.clone()),
                 Some(o) => {
@@ -323,15 +344,33 @@ impl Summary {
                         return Err(format!("{}: shard {dup} appears twice", p.scenario));
                     }
                     o.shards.extend(p.shards.iter().cloned());
-                    o.runs += p.runs;
-                    o.found += p.found;
-                    o.steps += p.steps;
+                    let add = |a: u64, b: u64, what: &str| {
+                        a.checked_add(b)
+                            .ok_or_else(|| format!("{}: {what} overflows", p.scenario))
+                    };
+                    o.runs = add(o.runs, p.runs, "runs")?;
+                    o.found = add(o.found, p.found, "found")?;
+                    o.steps = add(o.steps, p.steps, "steps")?;
                     o.first_found = [o.first_found, p.first_found].into_iter().flatten().min();
                     o.first_unexpected = [o.first_unexpected.clone(), p.first_unexpected.clone()]
                         .into_iter()
                         .flatten()
                         .min();
                 }
+            }
+        }
+        for o in &out {
+            let count = o
+                .shards
+                .first()
+                .and_then(|s| s.parse::<Shard>().ok())
+                .map_or(1, |s| s.count);
+            if o.shards.len() as u64 != count {
+                return Err(format!(
+                    "{}: incomplete, shards {} of a split into {count}",
+                    o.scenario,
+                    o.shards.join(", ")
+                ));
             }
         }
         Ok(out)
