@@ -554,18 +554,25 @@ fn writable(path: &std::path::Path) -> std::io::Result<()> {
 }
 
 fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
-    let bad = || format!("--seeds `{s}`: expected N (at least 1) or A..B with A < B");
-    match s.split_once("..") {
+    let bad = || {
+        format!(
+            "--seeds `{s}`: expected N or A..B with A < B, at most {} seeds",
+            crate::scenario::caps::SEEDS_MAX
+        )
+    };
+    let range: std::ops::Range<u64> = match s.split_once("..") {
         Some((a, b)) => {
             let a = a.parse().map_err(|_| bad())?;
             let b = b.parse().map_err(|_| bad())?;
-            if a < b { Ok(a..b) } else { Err(bad()) }
+            a..b
         }
-        None => match s.parse() {
-            Ok(n) if n > 0 => Ok(0..n),
-            _ => Err(bad()),
-        },
+        None => 0..s.parse().map_err(|_| bad())?,
+    };
+    let len = range.end.saturating_sub(range.start);
+    if len == 0 || len > crate::scenario::caps::SEEDS_MAX {
+        return Err(bad());
     }
+    Ok(range)
 }
 
 /// [`load`], with a malformed file reported on standard error as exit code 2.
