@@ -14,6 +14,7 @@ fn part(shard: &str, runs: u64) -> Summary {
         steps: runs,
         first_found: None,
         first_unexpected: None,
+        interrupted: false,
     }
 }
 

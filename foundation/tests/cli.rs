@@ -252,3 +252,36 @@ fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn sigint_stops_the_sweep_writes_a_summary_marked_interrupted_and_exits_130() {
+    let dir = tmp("sigint");
+    let json = dir.join("results.json");
+    std::fs::write(&json, "stale results of an earlier run").unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_fsim"))
+        .current_dir(root())
+        .args([
+            "run",
+            "sim-scenarios/foundation_soak_fixed.toml",
+            "--seeds",
+            "100000000",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    let written = std::fs::read_to_string(&json).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(v[0]["interrupted"], serde_json::json!(true), "{written}");
+    assert!(v[0]["runs"].as_u64().unwrap() > 0, "{written}");
+    assert!(text(&out).contains("INTERRUPTED"), "{}", text(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -249,15 +249,34 @@ pub fn main(systems: Systems) -> ExitCode {
     main_with(systems, &Layout::default())
 }
 
+/// SIGINT or SIGTERM: sweeps stop after the runs in progress and the command line writes
+/// what it has, marked interrupted, and exits 130. A second signal ends the process.
+#[cfg(unix)]
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    explore::interrupt();
+    // SAFETY: `signal` is async-signal-safe; the next one gets the default action.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+    }
+}
+
+/// The exit code of a command line stopped by SIGINT or SIGTERM.
+pub const INTERRUPTED_EXIT: u8 = 130;
+
 /// [`main`] with the crate's own directories.
 pub fn main_with(systems: Systems, layout: &Layout) -> ExitCode {
     // A command line whose output is piped into `head` stops quietly when the pipe
     // closes, as other Unix tools do, instead of panicking on the failed write.
     #[cfg(unix)]
-    // SAFETY: restoring the default action of SIGPIPE, at the start of the process's
-    // command line, before any thread is started.
+    // SAFETY: restoring the default action of SIGPIPE and installing a handler for
+    // SIGINT/SIGTERM that only stores to an atomic and restores the default action (both
+    // async-signal-safe), at the start of the process's command line, before any thread
+    // is started.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
     }
     run(std::env::args_os(), systems, layout)
 }

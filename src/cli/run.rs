@@ -210,6 +210,19 @@ pub(super) fn run(
             )
         });
         summaries.push(Summary::of(s, strategy, &seeds, opts.shard, &sw));
+        if sw.interrupted {
+            // Nothing is judged on a partial sweep: its counts go to the JSON, marked.
+            println!(
+                "INTERRUPTED {:<27} after {} runs; the results written are marked interrupted",
+                s.name, sw.runs
+            );
+            cases.push((
+                s.name.clone(),
+                started.elapsed().as_secs_f64(),
+                Some(format!("interrupted after {} runs", sw.runs)),
+            ));
+            break;
+        }
         let secs = started.elapsed().as_secs_f64();
         let mut failure = None;
         let ok = match (&s.expect, &sw.first_found, &sw.first_unexpected) {
@@ -273,6 +286,9 @@ pub(super) fn run(
             eprintln!("error: {}: {e}", path.display());
             return ExitCode::from(2);
         }
+    }
+    if explore::interrupted() {
+        return ExitCode::from(super::INTERRUPTED_EXIT);
     }
     println!(
         "{} scenarios: {} as expected, {} not",

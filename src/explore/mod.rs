@@ -9,7 +9,7 @@ use crate::scenario::{Judgement, Scenario};
 use crate::sim::{Outcome, RunReport};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 pub use strategy::Strategy;
 
 /// A run worth keeping: its seed and report.
@@ -34,6 +34,9 @@ pub struct Sweep {
     pub first_unexpected: Option<Kept>,
     /// Steps over all runs.
     pub steps: u64,
+    /// The sweep was stopped by [`interrupt`] before it ran every seed: its counts are
+    /// of the runs made, a prefix of the range.
+    pub interrupted: bool,
 }
 
 /// When to stop a sweep early.
@@ -101,6 +104,20 @@ pub fn runs_to_failure(
     })
 }
 
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks every running sweep to stop after the runs in progress (a command line's SIGINT
+/// or SIGTERM handler calls this). The sweeps return what they counted, marked
+/// [`Sweep::interrupted`].
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Has [`interrupt`] been called?
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
 /// The cores to use.
 pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -137,6 +154,8 @@ pub fn sweep_with(
         steps: u64,
         found: u64,
         failed: bool,
+        /// Cut short by an interrupt: the counted prefix ends here.
+        cut: bool,
     }
     #[derive(Default)]
     struct Ledger {
@@ -157,7 +176,7 @@ pub fn sweep_with(
                 self.steps += t.steps;
                 self.found += t.found;
                 self.next += 1;
-                self.closed = t.failed && stop == StopAt::FirstFailure;
+                self.closed = t.cut || (t.failed && stop == StopAt::FirstFailure);
             }
             if self.closed {
                 self.ahead.clear();
@@ -171,7 +190,7 @@ pub fn sweep_with(
         loop {
             let c = next.fetch_add(1, Ordering::Relaxed);
             let first = c.saturating_mul(CHUNK);
-            if first >= n || first > limit.load(Ordering::Relaxed) {
+            if first >= n || first > limit.load(Ordering::Relaxed) || interrupted() {
                 return firsts;
             }
             let mut tally = Tally {
@@ -179,9 +198,16 @@ pub fn sweep_with(
                 steps: 0,
                 found: 0,
                 failed: false,
+                cut: false,
             };
             for i in first..first.saturating_add(CHUNK).min(n) {
                 if i > limit.load(Ordering::Relaxed) {
+                    break;
+                }
+                if interrupted() {
+                    // A chunk cut short: counted as far as it ran; the ledger stops
+                    // folding here, so the counts stay those of a prefix of the range.
+                    tally.cut = true;
                     break;
                 }
                 let report = scenario.run_strategy(strategy, seed_of(i));
@@ -227,6 +253,7 @@ pub fn sweep_with(
         runs: ledger.runs,
         steps: ledger.steps,
         found: ledger.found,
+        interrupted: interrupted(),
         ..Sweep::default()
     };
     let mut firsts: Firsts = [None, None];
@@ -273,6 +300,9 @@ pub struct Summary {
     pub first_found: Option<[u64; 2]>,
     /// The lowest seed that failed otherwise, and how.
     pub first_unexpected: Option<(u64, String)>,
+    /// The sweep was interrupted (SIGINT, SIGTERM): the counts are of the runs made.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl Summary {
@@ -301,6 +331,7 @@ impl Summary {
                 .first_unexpected
                 .as_ref()
                 .map(|k| (k.seed, describe(&k.report.outcome))),
+            interrupted: sweep.interrupted,
         }
     }
 
@@ -310,6 +341,13 @@ impl Summary {
     pub fn merge(parts: &[Summary]) -> Result<Vec<Summary>, String> {
         let mut out: Vec<Summary> = Vec::new();
         for p in parts {
+            if p.interrupted {
+                return Err(format!(
+                    "{}: shard {} was interrupted; run it again",
+                    p.scenario,
+                    p.shards.join(", ")
+                ));
+            }
             for sh in &p.shards {
                 let parsed = sh
                     .parse::<Shard>()
