@@ -46,3 +46,25 @@ fn invariants_read_timers_mailboxes_and_shared_values() {
     );
     assert!(sim.world().get::<String>().is_none());
 }
+
+/// The index of the living that keeps a step's cost independent of history agrees with
+/// the full scan, after every step of runs with spawns, exits, kills and restarts.
+#[test]
+fn the_live_index_agrees_with_a_scan_of_every_pid() {
+    let config = fsim::workload::mixed_config();
+    for seed in 0..300 {
+        let mut sim = Sim::new(config.clone());
+        fsim::workload::mixed(&mut sim);
+        sim.invariant(invariant("live_index", When::Always, |w| {
+            let indexed: Vec<Pid> = w.live_pids().collect();
+            let scanned: Vec<Pid> = w.pids().filter(|p| w.is_alive(*p)).collect();
+            if indexed == scanned && indexed.len() as u32 == w.live_count() {
+                Ok(())
+            } else {
+                Err(format!("index {indexed:?}, scan {scanned:?}"))
+            }
+        }));
+        let r = sim.run(&mut RandomChooser::new(seed));
+        assert!(!r.outcome.is_failure(), "seed {seed}: {:?}", r.outcome);
+    }
+}

@@ -111,6 +111,7 @@ impl Cx {
         let p = w.p(self.me);
         if p.crash_armed {
             p.crash_armed = false;
+            w.fault_dirty = true;
             drop(w);
             std::panic::resume_unwind(Box::new(Sentinel::Exit(ExitReason::custom(INJECTED_CRASH))));
         }
@@ -321,7 +322,9 @@ impl Cx {
 
     /// Sets this process's label (used in traces and by fault menus).
     pub fn set_label(&self, label: &str) {
-        self.w().p(self.me).label = Some(Name::from(label));
+        let mut w = self.w();
+        w.p(self.me).label = Some(Name::from(label));
+        w.fault_dirty = true; // fault targets are chosen by label
     }
 
     /// Puts this process in a fresh spawn group; its descendants inherit it (an

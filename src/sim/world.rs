@@ -542,6 +542,10 @@ pub struct World {
     pub(crate) draw_answers: BTreeMap<Pid, u32>,
     /// The panic policy of top-level processes.
     pub(crate) panics: super::exec::Panics,
+    /// Live pids, sorted. Invariant: exactly the pids whose process is not dead.
+    live_list: Vec<Pid>,
+    /// Something the fault menu's options depend on changed since they were built.
+    pub(crate) fault_dirty: bool,
     /// Values the system under test shares with its invariants ([`World::get`]), by type.
     /// Looked up by key, never iterated.
     pub(crate) shared: BTreeMap<std::any::TypeId, Rc<dyn Any>>,
@@ -574,6 +578,8 @@ impl World {
             draw_answers: BTreeMap::new(),
             panics: super::exec::Panics::default(),
             shared: BTreeMap::new(),
+            live_list: Vec::with_capacity(8),
+            fault_dirty: true,
         }
     }
 
@@ -614,9 +620,10 @@ impl World {
         (0..self.procs.len() as u32).map(Pid)
     }
 
-    /// Live pids, in spawn order.
+    /// Live pids, in spawn order (from an index of the living: the cost does not grow
+    /// with the processes that ever lived).
     pub fn live_pids(&self) -> impl Iterator<Item = Pid> + '_ {
-        self.pids().filter(|p| self.is_alive(*p))
+        self.live_list.iter().copied()
     }
 
     /// Number of live processes.
@@ -847,6 +854,8 @@ impl World {
             state: None,
         });
         self.live += 1;
+        self.live_list.push(pid); // pids ascend: the list stays sorted
+        self.fault_dirty = true;
         if let Some(pp) = parent {
             // rule 9: spawn_link links atomically.
             if link {
@@ -876,6 +885,10 @@ impl World {
             reason: reason.clone(),
         });
         self.live -= 1;
+        if let Ok(i) = self.live_list.binary_search(&pid) {
+            self.live_list.remove(i);
+        }
+        self.fault_dirty = true;
         let p = self.p(pid);
         p.sched = Sched::Dead;
         p.exit_reason = Some(reason.clone());
@@ -1302,22 +1315,27 @@ impl World {
 
     /// Faults the menu offers now (empty when the budget is spent), in canonical order.
     #[inline]
-    pub(crate) fn fault_options(&self, out: &mut Vec<Fault>) {
+    ///
+    /// `out` is the previous step's answer: it is rebuilt only when something the menu
+    /// depends on changed (a spawn, an exit, a label, an armed crash, the budget), so the
+    /// cost of a step does not grow with the processes that ever lived.
+    pub(crate) fn fault_options(&mut self, out: &mut Vec<Fault>) {
         if self.faults_left == 0 || !self.menu.offers_any() {
             if !out.is_empty() {
                 out.clear();
             }
             return;
         }
-        self.fill_fault_options(out);
+        if self.fault_dirty {
+            self.fault_dirty = false;
+            self.fill_fault_options(out);
+        }
     }
 
     fn fill_fault_options(&self, out: &mut Vec<Fault>) {
         out.clear();
-        for (i, p) in self.procs.iter().enumerate() {
-            if p.sched == Sched::Dead {
-                continue;
-            }
+        for &pid in &self.live_list {
+            let p = &self.procs[pid.0 as usize];
             let hit = match &self.menu.targets {
                 Targets::All => true,
                 Targets::Labels(ls) => p
@@ -1328,7 +1346,6 @@ impl World {
             if !hit {
                 continue;
             }
-            let pid = Pid(i as u32);
             for reason in &self.menu.kill_reasons {
                 out.push(Fault::Kill {
                     pid,
@@ -1356,6 +1373,7 @@ impl World {
             }
             Fault::CrashAfterEffect { pid } => {
                 let step = self.step;
+                self.fault_dirty = true;
                 let p = self.p(*pid);
                 p.crash_armed = true;
                 let prev = p.last_step;
