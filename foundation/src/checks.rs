@@ -14,7 +14,7 @@ use fsim::sim::{Pid, World};
 use std::cell::RefCell;
 
 /// Every invariant this module provides: name, when it is checked, what it states.
-pub const CATALOGUE: [(&str, When, &str); 14] = [
+pub const CATALOGUE: [(&str, When, &str); 13] = [
     (
         "single_owner",
         When::Always,
@@ -49,11 +49,6 @@ pub const CATALOGUE: [(&str, When, &str); 14] = [
         "subscription_durability",
         When::Quiescence,
         "a subscriber that believes it is subscribed is subscribed to the live ConfigServer and has seen every update it committed",
-    ),
-    (
-        "no_dead_subscribers",
-        When::Quiescence,
-        "at quiescence, no ConfigServer lists a dead subscriber",
     ),
     (
         "no_orphans",
@@ -127,7 +122,6 @@ impl Invariant for Check {
             "test_isolation" => test_isolation(o),
             "monitors_match" => monitors_match(w),
             "subscription_durability" => subscription_durability(w, o),
-            "no_dead_subscribers" => no_dead_subscribers(w),
             "no_orphans" => no_orphans(w, o),
             "bounded_tasks" => bounded_tasks(w),
             "pending_applied_once" => pending_applied_once(w, o),
@@ -390,21 +384,6 @@ fn subscription_durability(w: &World, o: &Observer) -> Result<(), String> {
                 v.view,
                 who(w, server),
                 config
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn no_dead_subscribers(w: &World) -> Result<(), String> {
-    for c in live_labelled(w, label::CONFIG) {
-        let Some(subs) = state::<ConfigServer, _>(w, c, |s| s.subscribers.clone()) else {
-            continue;
-        };
-        if let Some((p, _)) = subs.iter().find(|(p, _)| !w.is_alive(*p)) {
-            return Err(format!(
-                "ConfigServer {} still lists dead subscriber {p:?}",
-                who(w, c)
             ));
         }
     }

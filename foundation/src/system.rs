@@ -229,7 +229,7 @@ fn configure(p: Params) -> Result<Foundation, ParamError> {
 }
 
 /// The Foundation's definition for the command line: `system = "foundation"`, its
-/// parameters, and the 14 invariants of the report ([`checks::CATALOGUE`]).
+/// parameters, and the 13 invariants of the report ([`checks::CATALOGUE`]).
 pub fn system() -> SystemDef {
     checks::CATALOGUE.iter().fold(
         SystemDef::new(
