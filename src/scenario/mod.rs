@@ -746,7 +746,7 @@ pub mod caps {
     /// `limits.steps_max`.
     pub const STEPS_MAX: u32 = 10_000_000;
     /// `limits.processes_max`.
-    pub const PROCESSES_MAX: u32 = 1_000_000;
+    pub const PROCESSES_MAX: u32 = 100_000;
     /// `limits.mailbox_max`.
     pub const MAILBOX_MAX: u32 = 10_000_000;
     /// A scenario's name (it names a corpus directory): this many characters.
