@@ -233,3 +233,23 @@ fn a_custom_invariant_over_a_foundation_scenario_sees_the_observer() {
     let r = sim.run(&mut RandomChooser::new(7));
     assert!(!r.outcome.is_failure(), "{:?}", r.outcome);
 }
+
+/// A workload that subscribes without end reports the process bound (the highest
+/// `processes_max` a file may give is capped), rather than growing until memory runs out.
+#[test]
+fn a_runaway_workload_reports_its_bound() {
+    let text = "name = \"runaway\"\nexpect = \"pass\"\n[limits]\nprocesses_max = 2000\nsteps_max = 10000000\n[[client]]\nname = \"sub\"\nops = [\"subscribe\"]\nrepeat = 1000000\n";
+    let s = parse(text).unwrap();
+    let r = s.run_seed(0);
+    assert!(
+        matches!(
+            r.outcome,
+            fsim::sim::Outcome::BoundHit(fsim::sim::Bound::Processes { max: 2000 })
+        ),
+        "{:?}",
+        r.outcome
+    );
+    assert!(!r.recent.is_empty(), "with the last events");
+    let e = error(&text.replace("processes_max = 2000", "processes_max = 100000000"));
+    assert_eq!(e.field, "limits.processes_max");
+}
