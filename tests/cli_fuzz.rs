@@ -86,6 +86,10 @@ fn files() -> &'static Files {
         std::fs::write(root.join("shards.json"), "[{\"scenario\":\"pass\",\"scenario_hash\":\"0\",\"strategy\":\"random\",\"seeds\":[0,5],\"shards\":[\"0/2\"],\"runs\":18446744073709551615,\"found\":0,\"steps\":1,\"first_found\":null,\"first_unexpected\":null}]").unwrap();
         std::fs::create_dir_all(root.join("empty_dir")).unwrap();
         std::fs::create_dir_all(root.join("out")).unwrap();
+        // Relative paths among the hostile values ("1", "2..9") name files the command
+        // line may write: they land here, not in the source tree. Every path this test
+        // binary uses is absolute.
+        std::env::set_current_dir(&root).unwrap();
         Files { root }
     })
 }
