@@ -383,3 +383,16 @@ fn a_timing_bug_is_found_with_the_default_shape_because_time_jumps_by_default() 
         .runs(2_000)
         .check();
 }
+
+#[test]
+fn a_random_test_builds_exactly_as_many_worlds_as_it_runs() {
+    static BUILT: AtomicU64 = AtomicU64::new(0);
+    fsim::test(|sim| {
+        BUILT.fetch_add(1, Ordering::Relaxed);
+        sim.spawn("p", |_cx| async {});
+    })
+    .regressions(scratch("count"))
+    .runs(40)
+    .check();
+    assert_eq!(BUILT.load(Ordering::Relaxed), 40);
+}

@@ -654,8 +654,25 @@ impl Scenario {
 
     /// One run from a seed with `strategy`.
     pub fn run_strategy(&self, strategy: Strategy, seed: u64) -> RunReport {
-        let mut chooser = strategy.chooser(seed, self.shape());
+        // Uniform random needs no estimate of a run's length: no extra default run.
+        let shape = match strategy {
+            Strategy::Random => Shape {
+                decisions: 0,
+                ..self.rates()
+            },
+            _ => self.shape(),
+        };
+        let mut chooser = strategy.chooser(seed, shape);
         self.run_with(&self.config(), &mut *chooser)
+    }
+
+    fn rates(&self) -> Shape {
+        Shape {
+            fault_ppm: self.explore.fault_ppm,
+            jump_ppm: self.explore.jump_ppm,
+            fault_budget: self.faults.budget,
+            decisions: 0,
+        }
     }
 
     /// What strategies need to know: rates, fault budget, and the length of a run.
@@ -666,10 +683,8 @@ impl Scenario {
                 .len() as u32
         });
         Shape {
-            fault_ppm: self.explore.fault_ppm,
-            jump_ppm: self.explore.jump_ppm,
-            fault_budget: self.faults.budget,
             decisions,
+            ..self.rates()
         }
     }
 
