@@ -333,7 +333,21 @@ where
     {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            // Through `eprint!`/`print!` unless on a terminal (colours): a test that runs
+            // the command line in process captures the usage text with its own output.
+            use std::io::IsTerminal;
+            let terminal = if e.use_stderr() {
+                std::io::stderr().is_terminal()
+            } else {
+                std::io::stdout().is_terminal()
+            };
+            if terminal {
+                let _ = e.print();
+            } else if e.use_stderr() {
+                eprint!("{e}");
+            } else {
+                print!("{e}");
+            }
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
