@@ -302,6 +302,50 @@ impl Cx {
         pid
     }
 
+    /// `spawn_monitor/1`: spawns and monitors in one step, as the BEAM does: the monitor is
+    /// in place before the child runs, so its `DOWN` carries the child's own exit reason
+    /// (never `noproc`, however quickly the child exits), with no handshake to write.
+    pub async fn spawn_monitor<F, Fut, O>(&self, body: F) -> (Pid, Ref)
+    where
+        F: FnOnce(Cx) -> Fut + 'static,
+        Fut: Future<Output = O> + 'static,
+        O: IntoExitReason,
+    {
+        self.spawn_monitor_opts(SpawnOpts::default(), body).await
+    }
+
+    /// [`Cx::spawn_monitor`] with options (a label; `link` links too).
+    pub async fn spawn_monitor_opts<F, Fut, O>(&self, opts: SpawnOpts, body: F) -> (Pid, Ref)
+    where
+        F: FnOnce(Cx) -> Fut + 'static,
+        Fut: Future<Output = O> + 'static,
+        O: IntoExitReason,
+    {
+        self.yield_now().await;
+        let mut w = self.w();
+        let Some(pid) = w.spawn(
+            Some(self.me),
+            opts.link,
+            opts.label.as_deref().map(Name::from),
+        ) else {
+            drop(w);
+            std::panic::resume_unwind(Box::new(Sentinel::Abort));
+        };
+        // Both sides of the monitor at once, before the child can run (rule 14's monitor,
+        // without the signal's flight).
+        let mref = w.make_ref();
+        w.p(self.me).monitors.push((mref, pid));
+        w.p(pid).monitored_by.push((mref, self.me));
+        drop(w);
+        store_future(
+            &self.sh,
+            pid,
+            make_future(Cx::new(pid, self.sh.clone()), body),
+        );
+        self.effect_done(self.w());
+        (pid, mref)
+    }
+
     /// Sets whether a panic in this process is an OTP crash (`true`: it exits with reason
     /// `panic: <message>`, as a raise does on the BEAM, and a supervisor may restart it)
     /// or a failure of the run (`false`, the default unless the
