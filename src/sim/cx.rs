@@ -282,6 +282,22 @@ impl Cx {
         Fut: Future<Output = O> + 'static,
         O: IntoExitReason,
     {
+        self.spawn_with(opts, false, body).await.0
+    }
+
+    /// The one spawn: yields (a spawn is globally visible), creates the process, links it
+    /// (`opts.link`) and monitors it (`monitor`) in the same step, before it can run.
+    async fn spawn_with<F, Fut, O>(
+        &self,
+        opts: SpawnOpts,
+        monitor: bool,
+        body: F,
+    ) -> (Pid, Option<Ref>)
+    where
+        F: FnOnce(Cx) -> Fut + 'static,
+        Fut: Future<Output = O> + 'static,
+        O: IntoExitReason,
+    {
         self.yield_now().await;
         let mut w = self.w();
         let Some(pid) = w.spawn(
@@ -292,6 +308,14 @@ impl Cx {
             drop(w);
             std::panic::resume_unwind(Box::new(Sentinel::Abort));
         };
+        // Both sides of the monitor at once (rule 14's monitor, without the signal's
+        // flight).
+        let mref = monitor.then(|| {
+            let mref = w.make_ref();
+            w.p(self.me).monitors.push((mref, pid));
+            w.p(pid).monitored_by.push((mref, self.me));
+            mref
+        });
         drop(w);
         store_future(
             &self.sh,
@@ -299,7 +323,7 @@ impl Cx {
             make_future(Cx::new(pid, self.sh.clone()), body),
         );
         self.effect_done(self.w());
-        pid
+        (pid, mref)
     }
 
     /// `spawn_monitor/1`: spawns and monitors in one step, as the BEAM does: the monitor is
@@ -321,29 +345,8 @@ impl Cx {
         Fut: Future<Output = O> + 'static,
         O: IntoExitReason,
     {
-        self.yield_now().await;
-        let mut w = self.w();
-        let Some(pid) = w.spawn(
-            Some(self.me),
-            opts.link,
-            opts.label.as_deref().map(Name::from),
-        ) else {
-            drop(w);
-            std::panic::resume_unwind(Box::new(Sentinel::Abort));
-        };
-        // Both sides of the monitor at once, before the child can run (rule 14's monitor,
-        // without the signal's flight).
-        let mref = w.make_ref();
-        w.p(self.me).monitors.push((mref, pid));
-        w.p(pid).monitored_by.push((mref, self.me));
-        drop(w);
-        store_future(
-            &self.sh,
-            pid,
-            make_future(Cx::new(pid, self.sh.clone()), body),
-        );
-        self.effect_done(self.w());
-        (pid, mref)
+        let (pid, mref) = self.spawn_with(opts, true, body).await;
+        (pid, mref.expect("spawn_with monitors when asked"))
     }
 
     /// Sets whether a panic in this process is an OTP crash (`true`: it exits with reason
