@@ -392,8 +392,10 @@ impl Test {
     pub fn replay(&self, file: &Path) {
         let entry = corpus::Entry::load(file).unwrap_or_else(|e| panic!("fsim: {e}"));
         let r = self.scenario.run_tape(&entry.tape, true);
-        for e in r.trace.as_deref().unwrap_or(&[]) {
-            println!("{}", crate::report::with_labels(&e.to_string(), &r));
+        let trace = r.trace.as_deref().unwrap_or(&[]);
+        let replies = crate::report::exchanges(trace);
+        for e in trace {
+            println!("{}", crate::report::event_text(e, &replies, &r));
         }
         println!("fsim: {}", explore::describe(&r.outcome));
         if r.outcome.is_failure() {
@@ -500,8 +502,8 @@ impl Test {
             "  shrunk schedule: {} steps, {} fault(s), {} deviation(s) from the default; the steps the failure depends on:\n",
             r.steps, r.faults, r.deviations
         );
-        if r.faults == 0 && r.deviations == 0 {
-            t += "  (it fails on the default schedule, with no fault: a deterministic bug, not a race)\n";
+        if let Some(note) = crate::report::deterministic_note(r) {
+            t += &format!("  ({note})\n");
         }
         for line in crate::report::schedule(r, 20) {
             t += &format!("    {line}\n");

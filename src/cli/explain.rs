@@ -294,10 +294,8 @@ pub(super) fn shrink_cmd(
             "  {}",
             crate::report::with_labels(&explore::describe(&traced.outcome), &traced)
         );
-        if traced.faults == 0 && traced.deviations == 0 {
-            println!(
-                "  (it fails on the default schedule, with no fault: a deterministic bug, not a race)"
-            );
+        if let Some(note) = crate::report::deterministic_note(&traced) {
+            println!("  ({note})");
         }
         for line in crate::report::schedule(&traced, usize::MAX) {
             println!("    {line}");

@@ -93,13 +93,7 @@ pub(super) fn print_run(s: &Scenario, r: &crate::sim::RunReport, last: Option<us
     let from = last.map_or(0, |n| trace.len().saturating_sub(n));
     let replies = crate::report::exchanges(trace);
     for e in &trace[from..] {
-        let mut text = e.to_string();
-        if let (Some(reply), crate::sim::StepKind::Deliver { signal, .. }) =
-            (replies.get(&e.step), &e.kind)
-        {
-            text = text.replacen(&crate::sim::trace::signal_text(signal), reply, 1);
-        }
-        println!("{}", crate::report::with_labels(&text, r));
+        println!("{}", crate::report::event_text(e, &replies, r));
     }
     println!(
         "{}: {} steps, {} choices, {} faults, {} deviations, trace hash {:016x}",

@@ -62,11 +62,9 @@ pub(super) fn report_new_failure(
         shrunk.report.steps,
         shrunk.report.faults,
         shrunk.report.deviations,
-        if shrunk.report.faults == 0 && shrunk.report.deviations == 0 {
-            " (it fails on the default schedule: a deterministic bug, not a race)"
-        } else {
-            ""
-        }
+        crate::report::deterministic_note(&shrunk.report)
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default()
     );
     for line in crate::report::schedule(&traced, 12) {
         println!("         {line}");

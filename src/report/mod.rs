@@ -560,12 +560,27 @@ pub fn schedule(report: &RunReport, max: usize) -> Vec<String> {
         lines.push(format!("... {} earlier steps", slice.len() - max));
     }
     for e in slice.iter().skip(slice.len().saturating_sub(max)) {
-        let first = e.to_string();
-        let mut first = first.lines().next().unwrap_or("").trim_start().to_string();
-        if let (Some(r), StepKind::Deliver { signal, .. }) = (replies.get(&e.step), &e.kind) {
-            first = first.replace(&signal_text(signal), r);
-        }
-        lines.push(with_labels(&first, report));
+        let text = event_text(e, &replies, report);
+        lines.push(text.lines().next().unwrap_or("").trim_start().to_string());
     }
     lines
+}
+
+/// An event as a person reads it: a reply as the answer to its call ([`exchanges`]),
+/// processes named by label ([`with_labels`]); its effects on the lines after.
+pub fn event_text(e: &Event, replies: &BTreeMap<u32, String>, report: &RunReport) -> String {
+    let mut text = e.to_string();
+    if let (Some(r), StepKind::Deliver { signal, .. }) = (replies.get(&e.step), &e.kind) {
+        text = text.replacen(&signal_text(signal), r, 1);
+    }
+    with_labels(&text, report)
+}
+
+/// Said of a failing run with no fault and no deviation from the default schedule.
+pub const DETERMINISTIC: &str =
+    "it fails on the default schedule, with no fault: a deterministic bug, not a race";
+
+/// [`DETERMINISTIC`], when it applies to `r`.
+pub fn deterministic_note(r: &RunReport) -> Option<&'static str> {
+    (r.faults == 0 && r.deviations == 0).then_some(DETERMINISTIC)
 }
