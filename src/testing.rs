@@ -73,16 +73,11 @@ pub struct Test {
 #[track_caller]
 pub fn test(build: impl Fn(&mut Sim) + Send + Sync + 'static) -> Test {
     let caller = std::panic::Location::caller();
-    let name = test_name(caller);
-    Test {
-        scenario: Scenario::new(&name, build),
-        runs: DEFAULT_RUNS,
-        seed: 0,
-        jobs: explore::threads(),
-        regressions: None,
+    Test::of(
+        Scenario::new(&test_name(caller), build),
+        DEFAULT_RUNS,
         caller,
-        libtest: libtest_name(),
-    }
+    )
 }
 
 /// A test of a scenario (one loaded from a file with
@@ -90,17 +85,8 @@ pub fn test(build: impl Fn(&mut Sim) + Send + Sync + 'static) -> Test {
 /// expected outcome; its seed budget unless [`Test::runs`] says otherwise.
 #[track_caller]
 pub fn test_scenario(scenario: Scenario) -> Test {
-    let caller = std::panic::Location::caller();
     let runs = scenario.explore.seeds;
-    Test {
-        scenario,
-        runs,
-        seed: 0,
-        jobs: explore::threads(),
-        regressions: None,
-        caller,
-        libtest: libtest_name(),
-    }
+    Test::of(scenario, runs, std::panic::Location::caller())
 }
 
 fn libtest_name() -> Option<String> {
@@ -148,6 +134,18 @@ pub struct Found {
 }
 
 impl Test {
+    fn of(scenario: Scenario, runs: u64, caller: &'static std::panic::Location<'static>) -> Test {
+        Test {
+            scenario,
+            runs,
+            seed: 0,
+            jobs: explore::threads(),
+            regressions: None,
+            caller,
+            libtest: libtest_name(),
+        }
+    }
+
     /// Names the test (its regression file is `<name>.json`); by default the name cargo
     /// test gives it.
     pub fn name(mut self, name: &str) -> Self {
