@@ -177,7 +177,7 @@ fn explain_gives_a_verdict_per_claim() {
     );
     assert!(
         out.contains("| monitor_then_update | no violation |")
-            && out.contains("exhaustive search proves"),
+            && out.contains("exhaustive search: proven: all"),
         "{out}"
     );
     std::fs::remove_dir_all(&dir).ok();

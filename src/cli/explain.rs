@@ -162,17 +162,7 @@ pub(super) fn explain_pass(
         if let Some((_, r)) = ex.found {
             return Err(format!("exhaustive: {}", explore::describe(&r.outcome)));
         }
-        evidence += &if ex.complete {
-            format!(
-                "; exhaustive search proves all {} schedules within {bound} deviation(s)",
-                ex.runs
-            )
-        } else {
-            format!(
-                "; {} schedules within {bound} deviation(s) pass (search incomplete)",
-                ex.runs
-            )
-        };
+        evidence += &format!("; exhaustive search: {}", ex.claim(bound));
     }
     Ok(("no violation".to_string(), evidence))
 }
@@ -203,10 +193,7 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u6
                     search.runs, r.steps
                 )
             }
-            (Expect::Pass, None) if search.complete => format!(
-                "ok   proven: {} runs cover every schedule with <= {bound} deviations ({} pruned as equivalent)",
-                search.runs, search.pruned
-            ),
+            (Expect::Pass, None) if search.complete => format!("ok   {}", search.claim(bound)),
             (_, Some((tape, r))) => {
                 bad += 1;
                 format!(

@@ -43,6 +43,29 @@ pub struct Search {
     pub pruned: u64,
 }
 
+impl Search {
+    /// What a search that found nothing shows, in words with its numbers. "Proves" only
+    /// where the method is sound: a complete search within one deviation. Above one,
+    /// sleep sets combined with a deviation bound can skip a schedule that needs one more
+    /// deviation to reach (Coons, Musuvathi, McKinley, OOPSLA 2013), so it is no proof.
+    pub fn claim(&self, bound: u32) -> String {
+        match (self.complete, bound <= 1) {
+            (true, true) => format!(
+                "proven: all {} schedules within {bound} deviation(s) pass ({} pruned as equivalent)",
+                self.runs, self.pruned
+            ),
+            (true, false) => format!(
+                "{} schedules within {bound} deviations pass ({} pruned; the pruning is not sound above 1 deviation, so this is no proof)",
+                self.runs, self.pruned
+            ),
+            (false, _) => format!(
+                "{} schedules within {bound} deviation(s) pass (search incomplete)",
+                self.runs
+            ),
+        }
+    }
+}
+
 /// Follows a prefix of choices, then takes defaults, recording every decision's options.
 struct Prefix<'a> {
     prefix: &'a [Choice],
