@@ -99,7 +99,7 @@ async fn client(cx: Cx, i: u32) {
         "counter_b"
     };
     if let Some(p) = cx.whereis(target).await {
-        cx.monitor(p);
+        cx.monitor(p).await;
     }
     let helper = cx
         .spawn_link(move |h: Cx| async move {
@@ -142,14 +142,14 @@ pub fn ping_pong(sim: &mut Sim, n: u64) {
             let Ok(v) = env.downcast::<u64>() else {
                 continue;
             };
-            cx.send(from, v + 1);
+            cx.send(from, v + 1).await;
             if v + 1 >= n {
                 break;
             }
         }
     });
     sim.spawn("ping", move |cx| async move {
-        cx.send(ponger, 0u64);
+        cx.send(ponger, 0u64).await;
         loop {
             let Ok(v) = cx.recv().await.downcast::<u64>() else {
                 continue;
@@ -157,7 +157,7 @@ pub fn ping_pong(sim: &mut Sim, n: u64) {
             if v + 1 >= n {
                 break;
             }
-            cx.send(ponger, v + 1);
+            cx.send(ponger, v + 1).await;
         }
     });
 }
@@ -171,11 +171,11 @@ pub fn three_actors(sim: &mut Sim) {
     });
     for k in 0..2u64 {
         sim.spawn("producer", move |cx| async move {
-            cx.send(sink, k);
+            cx.send(sink, k).await;
             cx.send_after(cx.me(), Tick(k as u32), 5);
             cx.recv().await;
-            cx.send(sink, k + 10);
-            cx.send(sink, k + 20);
+            cx.send(sink, k + 10).await;
+            cx.send(sink, k + 20).await;
         });
     }
 }
@@ -191,13 +191,13 @@ pub fn ring_with_timers(sim: &mut Sim, actors: u32, messages: u32) {
         let mine = (1..=messages).filter(|v| v % actors == i).count();
         sim.spawn("ring", move |cx| async move {
             if i == 0 && messages > 0 {
-                cx.send(next, 1u32);
+                cx.send(next, 1u32).await;
             }
             for _ in 0..mine {
                 let (_, v) = cx.recv_type::<u32>().await;
                 cx.sleep(1).await;
                 if v < messages {
-                    cx.send(next, v + 1);
+                    cx.send(next, v + 1).await;
                 }
             }
         });
@@ -255,12 +255,12 @@ pub fn crash_between_steps(sim: &mut Sim, unrelated: u32, work: u32) {
                 .spawn(move |p| async move {
                     for _ in 0..work {
                         let (_, ()) = p.recv_type::<()>().await;
-                        p.send(me, ());
+                        p.send(me, ()).await;
                     }
                 })
                 .await;
             for _ in 0..work {
-                cx.send(pong, ());
+                cx.send(pong, ()).await;
                 let _ = cx.recv_type::<()>().await;
             }
         });
@@ -358,7 +358,7 @@ pub fn subscribe_race(sim: &mut Sim, k: u32, m: u32, crash: RaceCrash) {
             .await;
         cx.spawn_opts(SpawnOpts::labelled("client"), move |c: Cx| async move {
             for id in 0..k as u64 {
-                c.send(server, Subscribe(id));
+                c.send(server, Subscribe(id)).await;
             }
         })
         .await;
@@ -367,7 +367,7 @@ pub fn subscribe_race(sim: &mut Sim, k: u32, m: u32, crash: RaceCrash) {
                 f.yield_now().await;
             }
             if crash == RaceCrash::Actor {
-                f.exit_signal(server, ExitReason::Kill);
+                f.exit_signal(server, ExitReason::Kill).await;
             }
         })
         .await;

@@ -64,7 +64,7 @@ fn a_flooded_mailbox_hits_mailbox_max() {
     });
     sim.spawn("flood", move |cx| async move {
         for i in 0..100u32 {
-            cx.send(sink, i);
+            cx.send(sink, i).await;
         }
     });
     let r = sim.run(&mut RandomChooser::new(3));

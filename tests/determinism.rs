@@ -50,7 +50,7 @@ fn mixed_workload_exercises_faults_restarts_and_timers() {
     );
     assert!(jumped > 10, "time jumped early in only {jumped}/300 runs");
     assert!(
-        distinct.len() > 250,
+        distinct.len() > 200,
         "only {} distinct schedules in 300 seeds",
         distinct.len()
     );
@@ -83,10 +83,11 @@ fn leaky(sim: &mut Sim) {
         cx.recv().await;
     });
     sim.spawn("leaky", move |cx| async move {
-        cx.send(a, 1u8);
+        cx.send(a, 1u8).await;
         let outside = RUNS.fetch_add(1, Ordering::Relaxed);
         cx.yield_now().await;
-        cx.send(if outside.is_multiple_of(2) { a } else { b }, 2u8);
+        cx.send(if outside.is_multiple_of(2) { a } else { b }, 2u8)
+            .await;
     });
 }
 
@@ -112,7 +113,7 @@ fn leaky_value(sim: &mut Sim) {
         cx.recv().await;
     });
     sim.spawn("stamper", move |cx| async move {
-        cx.send(sink, STAMPS.fetch_add(1, Ordering::Relaxed));
+        cx.send(sink, STAMPS.fetch_add(1, Ordering::Relaxed)).await;
     });
 }
 
@@ -137,7 +138,7 @@ fn deterministic_message_data_hashes_the_same_and_values_change_the_hash() {
                 cx.recv().await;
             });
             sim.spawn("sender", move |cx| async move {
-                cx.send(sink, v);
+                cx.send(sink, v).await;
             });
         }
     };

@@ -225,12 +225,12 @@ fn chatty_pairs(sim: &mut Sim, pairs: usize, rounds: usize) {
         let pong = sim.spawn(&format!("pong{i}"), move |cx| async move {
             for _ in 0..rounds {
                 let env = cx.recv().await;
-                cx.send(env.from, Pong);
+                cx.send(env.from, Pong).await;
             }
         });
         sim.spawn(&format!("ping{i}"), move |cx| async move {
             for _ in 0..rounds {
-                cx.send(pong, Ping);
+                cx.send(pong, Ping).await;
                 let _ = cx.recv().await;
             }
         });
@@ -353,7 +353,7 @@ fn world_b(sim: &mut Sim) {
             .spawn_opts(server, move |cx| async move {
                 for _ in 0..B_WRITES {
                     let (client, Write(k)) = cx.recv_type::<Write>().await;
-                    cx.send(client, Ack(k)); // the bug: acked before it is persisted
+                    cx.send(client, Ack(k)).await; // the bug: acked before it is persisted
                     let _ = cx.table_insert(t, k, ()).await;
                 }
             })
@@ -361,9 +361,9 @@ fn world_b(sim: &mut Sim) {
         let client = SpawnOpts::labelled("client");
         cx.spawn_opts(client, move |cx| async move {
             for k in 1..=B_WRITES {
-                cx.send(server, Write(k));
+                cx.send(server, Write(k)).await;
                 let (_, Ack(a)) = cx.recv_type::<Ack>().await;
-                cx.send(auditor, Acked(a));
+                cx.send(auditor, Acked(a)).await;
             }
         })
         .await;
@@ -449,13 +449,12 @@ fn worlds_pass_without_faults() {
     }
 }
 
-/// Optimum: 1 fault, 6 steps, 2 deviations, tape
-/// `[default, default, default, run 7, run 7, kill 7 kill]`. The holder's three steps
-/// (yield before the table, create it and yield before the spawn, spawn the writer) come
-/// first by default (pid 0); then the writer, whose pid is above the six ping-pong actors,
-/// must be picked twice (yield; insert `a` and yield before `b`) and killed. Every step is
-/// on the causal path, so no run is shorter; exhaustive search confirms no violation in 5
-/// steps and that 2 deviations is the least in 6.
+/// Optimum: 1 fault, 6 steps, 1 deviation. The holder's three steps (stop before the
+/// table, create it and stop before the spawn, spawn the writer) come first by default
+/// (pid 0); then the writer, whose pid is above the six ping-pong actors, is picked once
+/// and runs on (insert `a`, stop before `b`) and is killed. Every step is on the causal
+/// path, so no run is shorter; exhaustive search confirms no violation in 5 steps and
+/// that 1 deviation is the least in 6.
 #[test]
 fn crash_between_two_steps_shrinks_to_the_writer_alone() {
     let w = planted_a();
@@ -474,14 +473,7 @@ fn crash_between_two_steps_shrinks_to_the_writer_alone() {
     assert_eq!(s.report.faults, 1);
     assert_eq!(faults_in(&s.tape), 1);
     assert_eq!(s.report.steps, 6);
-    assert_eq!(s.report.deviations, 2);
-    let mut optimum = defaults(3);
-    optimum.extend([
-        Choice::Pick(Action::Run(A_WRITER)),
-        Choice::Pick(Action::Run(A_WRITER)),
-        Choice::Fault(kill(A_WRITER)),
-    ]);
-    assert_eq!(s.tape.choices, optimum, "{:?}", s.tape.to_lines());
+    assert_eq!(s.report.deviations, 1);
 
     // No fault position on the all-default tape does better.
     let on_default = fault_positions(&w, &kill(A_WRITER), A_INV);
@@ -497,7 +489,7 @@ fn crash_between_two_steps_shrinks_to_the_writer_alone() {
     // No schedule at all does better.
     let (best, runs) = exhaustive(&w, A_INV, 6);
     eprintln!("{}: exhaustive to 6 steps: {runs} replays", w.name);
-    assert_eq!(best, Some((1, 6, 2)));
+    assert_eq!(best, Some((1, 6, 1)));
 }
 
 /// The optimum of world B, by trying the kill at every position of the all-default tape:
@@ -537,14 +529,14 @@ fn b_optimum(w: &Planted) -> (usize, u32) {
     (*p, r.steps)
 }
 
-/// Optimum: 1 fault and 84 steps (the kill between the first ack and the first insert),
+/// Optimum: 1 fault and 85 steps (the kill between the first ack and the first insert),
 /// from an original that was killed in a later write's window. The failing runs among the
 /// first 2,000 seeds confirm that none is shorter.
 #[test]
 fn ack_before_persist_shrinks_to_one_kill_in_the_first_window() {
     let w = planted_b();
     let (_, best_steps) = b_optimum(&w);
-    assert_eq!(best_steps, 84);
+    assert_eq!(best_steps, 85);
     let (seed, failing) = (0..)
         .map(|s| w.failing_seed(s))
         .find(|(_, r)| r.steps > best_steps)
@@ -615,7 +607,7 @@ fn world_repro(sim: &mut Sim) {
 }
 
 /// Minimal reproduction. `[run 1, kill 1 kill]` fails in 4 steps with 1 deviation; the
-/// default schedule with the kill after 3 defaults, `[default x3, kill 1 kill]`, fails in
+/// default schedule with the kill after 2 defaults, `[default x2, kill 1 kill]`, fails in
 /// the same 4 steps with 0 deviations and so ranks better (exhaustive search agrees). The
 /// shrinker returns its input: the slice and the deletions drop `run 1`, setting it to the
 /// default kills the victim before its first half, and moving the kill earlier does too.
@@ -641,7 +633,7 @@ fn repro_a_preemption_that_only_a_later_fault_can_replace() {
     let r = w.replay_full(&input);
     assert_eq!(invariant_of(&r), Some(R_INV));
     assert_eq!((r.faults, r.steps, r.deviations), (1, 4, 1));
-    let mut optimum = defaults(3);
+    let mut optimum = defaults(2);
     optimum.push(Choice::Fault(kill(victim)));
     let r = w.replay_full(&Tape {
         choices: optimum.clone(),
@@ -653,9 +645,8 @@ fn repro_a_preemption_that_only_a_later_fault_can_replace() {
     assert_eq!(s.tape.choices, optimum, "got {:?}", s.tape.to_lines());
 }
 
-/// Optimum: 2 steps, tape `[run 4, draw 3, run 4]`: the drawer (pid 4, above the
-/// ping-pong actors) runs to its draw, draws the least failing value, and runs to record
-/// it. Exhaustive search to 2 steps confirms the schedule, and that schedule with each
+/// Optimum: 2 steps, tape `[run 4, draw 3]`: the drawer (pid 4, above the ping-pong
+/// actors) runs to its draw, draws the least failing value, and runs on to record it. Exhaustive search to 2 steps confirms the schedule, and that schedule with each
 /// value confirms 3 is the least that fails.
 #[test]
 fn a_drawn_value_shrinks_to_the_least_that_fails() {
@@ -686,14 +677,10 @@ fn a_drawn_value_shrinks_to_the_least_that_fails() {
     assert_eq!(s.report.steps, 2);
     assert_eq!(
         s.tape.choices,
-        [
-            Choice::Pick(Action::Run(C_DRAWER)),
-            Choice::Draw(3),
-            Choice::Pick(Action::Run(C_DRAWER)),
-        ]
+        [Choice::Pick(Action::Run(C_DRAWER)), Choice::Draw(3),]
     );
     let (best, _) = exhaustive(&w, C_INV, 2);
-    assert_eq!(best, Some((0, 2, 3)));
+    assert_eq!(best, Some((0, 2, 2)));
     for v in 0..10 {
         let mut t = s.tape.clone();
         t.choices[1] = Choice::Draw(v);

@@ -32,7 +32,7 @@ fn gen_server_call_and_supervisor_restart() {
                 let n: u64 = gen_server::call(&cx, "counter", "inc", None).await;
                 log.push(format!("n={n}"));
                 let c1 = cx.whereis("counter").await.unwrap();
-                cx.exit_signal(c1, ExitReason::Kill);
+                cx.exit_signal(c1, ExitReason::Kill).await;
                 // wait until a new counter is registered
                 loop {
                     match cx.whereis("counter").await {

@@ -46,7 +46,7 @@ fn lost_update(sim: &mut Sim) {
                     c.call(&cx, Op::Set(n + 1)).await;
                 })
                 .await;
-            clients.push(cx.monitor(p));
+            clients.push(cx.monitor(p).await);
         }
         for m in clients {
             cx.recv_match(Matcher::Tag(m)).await;

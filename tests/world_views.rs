@@ -18,7 +18,7 @@ fn invariants_read_timers_mailboxes_and_shared_values() {
     });
     sim.spawn("ticker", move |cx| async move {
         cx.send_after(sink, Tick(7), 30);
-        cx.send(sink, Tick(1));
+        cx.send(sink, Tick(1)).await;
     });
     // A value the system shares: here a cell the invariant writes what it saw into.
     let seen: Rc<Cell<(bool, bool)>> = Rc::default();
@@ -84,7 +84,7 @@ fn spawn_monitor_sees_the_real_exit_reason_of_a_quick_child_in_every_schedule() 
                 } else {
                     let child = cx.spawn(|_c: Cx| async {}).await;
                     cx.yield_now().await; // the child may run and exit here
-                    cx.monitor(child)
+                    cx.monitor(child).await
                 };
                 let env = cx.recv_match(Matcher::Tag(mref)).await;
                 let (_, _, reason) = env.down().expect("a DOWN");

@@ -133,33 +133,32 @@ impl ConfigServer {
         }
     }
 
-    fn subscribe(&mut self, cx: &Cx, pid: Pid) {
+    async fn subscribe(&mut self, cx: &Cx, pid: Pid) {
         if !self.subscribers.iter().any(|(p, _)| *p == pid) {
-            // The report's "race": monitor, then update the list. Both happen inside one
-            // callback, which nothing can interleave (rules 17, 25).
-            let mref = cx.monitor(pid);
+            // The report's "race": monitor, then update the list. Other processes may run
+            // between the two, but the list is this server's own state and its next
+            // message waits for this callback to return (rules 17, 25).
+            let mref = cx.monitor(pid).await;
             self.subscribers.push((pid, mref));
         }
     }
 
-    fn unsubscribe(&mut self, cx: &Cx, pid: Pid) {
-        self.subscribers.retain(|(p, mref)| {
-            if *p == pid {
-                cx.demonitor(*mref, true);
-            }
-            *p != pid
-        });
+    async fn unsubscribe(&mut self, cx: &Cx, pid: Pid) {
+        if let Some(i) = self.subscribers.iter().position(|(p, _)| *p == pid) {
+            let (_, mref) = self.subscribers.remove(i);
+            cx.demonitor(mref, true).await;
+        }
     }
 
-    fn reset(&mut self, cx: &Cx) {
+    async fn reset(&mut self, cx: &Cx) {
         if self.ctx.has(Flaw::ResetWithoutDemonitor) {
             // `{:reply, :ok, initial_state()}`: the monitors stay with the process.
             *self = ConfigServer::new(self.ctx.clone());
             return;
         }
         for (pid, mref) in std::mem::take(&mut self.subscribers) {
-            cx.demonitor(mref, true);
-            cx.send(pid, ConfigReset { server: cx.me() });
+            cx.demonitor(mref, true).await;
+            cx.send(pid, ConfigReset { server: cx.me() }).await;
         }
         self.config = defaults();
     }
@@ -190,7 +189,8 @@ impl ConfigServer {
                     path: path.clone(),
                     value,
                 },
-            );
+            )
+            .await;
         }
         let audit = events::Event::new("config_updated", format!("{path}={value}"));
         // The fixed design ignores a failed audit; report-era code exits with it (F3).
@@ -207,12 +207,12 @@ impl GenServer for ConfigServer {
 
     async fn handle_cast(&mut self, cx: &Cx, msg: ConfigCast) -> Next {
         let ConfigCast::Subscribe(pid) = msg;
-        self.subscribe(cx, pid);
+        self.subscribe(cx, pid).await;
         let snapshot = ConfigSnapshot {
             server: cx.me(),
             config: self.config.clone(),
         };
-        cx.send(pid, snapshot);
+        cx.send(pid, snapshot).await;
         Next::Continue
     }
 
@@ -229,15 +229,15 @@ impl GenServer for ConfigServer {
             ConfigCall::GetPath(p) => ConfigReply::Value(self.config.get(&p).copied()),
             ConfigCall::Update { path, value, op } => self.update(cx, path, value, op).await,
             ConfigCall::Reset => {
-                self.reset(cx);
+                self.reset(cx).await;
                 ConfigReply::Ok
             }
             ConfigCall::Subscribe(pid) => {
-                self.subscribe(cx, pid);
+                self.subscribe(cx, pid).await;
                 ConfigReply::Subscribed(cx.me(), self.config.clone())
             }
             ConfigCall::Unsubscribe(pid) => {
-                self.unsubscribe(cx, pid);
+                self.unsubscribe(cx, pid).await;
                 ConfigReply::Ok
             }
             ConfigCall::Status => ConfigReply::Status {
@@ -356,14 +356,14 @@ pub async fn subscriber(cx: Cx, ctx: ServiceContext, ready: Pid) {
         match subscribe(&cx, &ctx).await {
             Ok((server, config)) => {
                 if durable {
-                    watch = Some(cx.monitor(server));
+                    watch = Some(cx.monitor(server).await);
                 }
                 show(&mut |v| {
                     v.server = Some(server);
                     v.view = config.clone();
                     v.resubscribing = false;
                 });
-                cx.send(ready, SubscriberReady(Some(server)));
+                cx.send(ready, SubscriberReady(Some(server))).await;
                 attempts = 0;
                 listen(&cx, &show, server, watch).await;
                 if !durable {
@@ -380,7 +380,7 @@ pub async fn subscriber(cx: Cx, ctx: ServiceContext, ready: Pid) {
                     v.server = None;
                     v.resubscribing = false;
                 });
-                cx.send(ready, SubscriberReady(None));
+                cx.send(ready, SubscriberReady(None)).await;
                 return;
             }
         }
@@ -447,7 +447,7 @@ async fn listen(
             }),
             Err(_) => {
                 if let Some(w) = watch {
-                    cx.demonitor(w, true);
+                    cx.demonitor(w, true).await;
                 }
                 show(&mut |v| v.server = None);
                 return;
@@ -523,7 +523,8 @@ pub async fn attach_dependent(cx: &Cx, ctx: &ServiceContext) -> Result<Dependenc
             waiting: true,
         });
     };
-    cx.send(server, gen_server::CastMsg(ConfigCast::Subscribe(cx.me())));
+    cx.send(server, gen_server::CastMsg(ConfigCast::Subscribe(cx.me())))
+        .await;
     Ok(Dependency {
         server: Some(server),
         config: defaults(),

@@ -59,7 +59,7 @@ pub(super) async fn run(cx: Cx, plan: Plan) -> ExitReason {
             })
             .await;
         obs.record(|l| drop(l.workers.insert(pid, name)));
-        clients.push(cx.monitor(pid));
+        clients.push(cx.monitor(pid).await);
     }
     let modules = modules(&plan);
     let o = obs.clone();
@@ -162,7 +162,8 @@ async fn setup(tc: &TestCx, app: &ServiceContext, test: &str) -> ServiceContext 
             if oc.cx().is_alive(pid).await {
                 let _ = gen_server::try_stop(oc.cx(), pid, ExitReason::Normal).await;
             }
-        }));
+        }))
+        .await;
         return app.clone();
     }
     if app.has(Flaw::SharedState) {
@@ -215,12 +216,12 @@ async fn subscribe(cx: &Cx, ctx: &ServiceContext) {
             config::subscriber(scx, c, me)
         })
         .await;
-    let mref = cx.monitor(sub);
+    let mref = cx.monitor(sub).await;
     cx.recv_match(Matcher::when(move |e| {
         (e.from == sub && e.is::<SubscriberReady>()) || e.down().is_some_and(|(r, ..)| r == mref)
     }))
     .await;
-    cx.demonitor(mref, true);
+    cx.demonitor(mref, true).await;
 }
 
 /// What a test asserts at its start: default configuration, no events.

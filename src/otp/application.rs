@@ -36,13 +36,13 @@ where
             master(mcx, top, me).await
         })
         .await;
-    let mref = cx.monitor(master);
+    let mref = cx.monitor(master).await;
     let env = cx
         .recv_match(Matcher::when(move |e| {
             e.from == master && e.is::<AppStarted>() || e.down().is_some_and(|(r, ..)| r == mref)
         }))
         .await;
-    cx.demonitor(mref, true);
+    cx.demonitor(mref, true).await;
     match env.downcast::<AppStarted>() {
         Ok(AppStarted(r)) => r.map(|supervisor| App { master, supervisor }),
         Err(env) => Err(StartError::Failed(
@@ -54,8 +54,8 @@ where
 /// `Application.stop/1`: stops the top supervisor (its children in reverse order), then
 /// kills every process left in the application's group; returns once all are gone.
 pub async fn stop(cx: &Cx, app: App) {
-    let mref = cx.monitor(app.master);
-    cx.send(app.master, StopApp);
+    let mref = cx.monitor(app.master).await;
+    cx.send(app.master, StopApp).await;
     cx.recv_match(Matcher::Tag(mref)).await;
 }
 
@@ -67,7 +67,7 @@ where
     cx.new_group();
     cx.trap_exit(true);
     let started = top(cx.clone()).await;
-    cx.send(starter, AppStarted(started.clone()));
+    cx.send(starter, AppStarted(started.clone())).await;
     let Ok(sup) = started else {
         return ExitReason::Normal;
     };
@@ -78,7 +78,7 @@ where
         }))
         .await;
     if let Body::Data { .. } = env.body {
-        cx.exit_signal(sup, ExitReason::Shutdown);
+        cx.exit_signal(sup, ExitReason::Shutdown).await;
         cx.recv_match(Matcher::when(move |e| {
             e.exit_reason().is_some() && e.from == sup
         }))
@@ -105,8 +105,8 @@ async fn kill_group(cx: &Cx) {
             return;
         }
         for p in victims {
-            let mref = cx.monitor(p);
-            cx.exit_signal(p, ExitReason::Kill);
+            let mref = cx.monitor(p).await;
+            cx.exit_signal(p, ExitReason::Kill).await;
             cx.recv_match(Matcher::Tag(mref)).await;
         }
     }

@@ -124,7 +124,7 @@ impl TestCx {
                 flags.max_seconds = 1;
                 let s = supervisor::start_link(&self.cx, flags, None).await?;
                 self.sup.set(Some(s));
-                self.cx.send(self.runner, SupStarted(s));
+                self.cx.send(self.runner, SupStarted(s)).await;
                 s
             }
         };
@@ -136,8 +136,8 @@ impl TestCx {
     }
 
     /// `on_exit/1`: runs after the test process has exited, in another process.
-    pub fn on_exit(&self, f: TestFn) {
-        self.cx.send(self.runner, OnExit(f));
+    pub async fn on_exit(&self, f: TestFn) {
+        self.cx.send(self.runner, OnExit(f)).await;
     }
 }
 
@@ -156,7 +156,7 @@ pub async fn run(cx: &Cx, modules: &[Module], after: &Rc<dyn Fn(&TestResult)>) -
                 SpawnOpts::labelled(format!("ex_unit:{}", m.name)).linked(),
                 move |lcx| async move {
                     let results = run_module(&lcx, &m, &after).await;
-                    lcx.send(me, LaneDone(results));
+                    lcx.send(me, LaneDone(results)).await;
                 },
             )
             .await;
@@ -208,14 +208,14 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
                 // reports it, and the test process exits `shutdown` all the same.
                 let run = body(tc);
                 if let Err(reason) = CatchPanic::new(&tcx, std::pin::pin!(run)).await {
-                    tcx.send(runner, BodyFailed(reason));
+                    tcx.send(runner, BodyFailed(reason)).await;
                 }
                 ExitReason::Shutdown
             },
         )
         .await;
-    let mref = cx.monitor(test);
-    cx.send(test, Go);
+    let mref = cx.monitor(test).await;
+    cx.send(test, Go).await;
     let mut sup = None;
     let mut on_exit = Vec::new();
     let mut failure = None;
@@ -246,7 +246,7 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
     }
     // The test supervisor gets the test process's exit and stops its children.
     if let Some(s) = sup {
-        let m = cx.monitor(s);
+        let m = cx.monitor(s).await;
         cx.recv_match(Matcher::Tag(m)).await;
     }
     if !on_exit.is_empty() {
@@ -267,7 +267,7 @@ pub async fn run_test(cx: &Cx, t: &TestCase) -> TestResult {
                 },
             )
             .await;
-        let m = cx.monitor(p);
+        let m = cx.monitor(p).await;
         cx.recv_match(Matcher::Tag(m)).await;
     }
     cx.yield_now().await; // reading the world is a global effect

@@ -374,13 +374,15 @@ async fn start_impl<S: GenServer>(
         link,
         label: name.as_ref().and_then(ServerRef::label),
     };
-    let child = cx
-        .spawn_opts(spawn, move |ccx| async move {
-            init_it(ccx, parent, link, tag, server, name).await
-        })
-        .await;
-    // Without a link, watch the child with a monitor (proc_lib:start does).
-    let mref = (!link).then(|| cx.monitor(child));
+    let body = move |ccx| async move { init_it(ccx, parent, link, tag, server, name).await };
+    // Without a link, watch the child with a monitor set up at the spawn (proc_lib:start
+    // spawns with the monitor option).
+    let (child, mref) = if link {
+        (cx.spawn_opts(spawn, body).await, None)
+    } else {
+        let (child, mref) = cx.spawn_monitor_opts(spawn, body).await;
+        (child, Some(mref))
+    };
     let matcher = Matcher::when(move |e: &Envelope| match &e.body {
         Body::Data { .. } => e.peek::<InitAck>().is_some_and(|a| a.tag == tag),
         Body::Exit { .. } => e.from == child,
@@ -394,9 +396,9 @@ async fn start_impl<S: GenServer>(
         None => {
             // rule 24: an init that outlasts its timeout is killed.
             if link {
-                cx.unlink(child);
+                cx.unlink(child).await;
             }
-            cx.exit_signal(child, ExitReason::Kill);
+            cx.exit_signal(child, ExitReason::Kill).await;
             Err(StartError::Timeout)
         }
         Some(env) => match env.body {
@@ -409,7 +411,7 @@ async fn start_impl<S: GenServer>(
         },
     };
     if let Some(m) = mref {
-        cx.demonitor(m, true);
+        cx.demonitor(m, true).await;
     }
     result
 }
@@ -422,7 +424,7 @@ async fn init_it<S: GenServer>(
     mut server: S,
     name: Option<ServerRef>,
 ) -> ExitReason {
-    let ack = |result| cx.send(parent, InitAck { tag, result });
+    let ack = async |result| cx.send(parent, InitAck { tag, result }).await;
     if let Some(name) = &name {
         let registered = match name {
             ServerRef::Pid(_) => Ok(()),
@@ -434,28 +436,28 @@ async fn init_it<S: GenServer>(
         };
         if let Err(holder) = registered {
             // rule 19: {:error, {:already_started, pid}}, and the new process goes away.
-            ack(Err(StartError::AlreadyStarted(holder)));
+            ack(Err(StartError::AlreadyStarted(holder))).await;
             return ExitReason::Normal;
         }
     }
     if cx.take_init_failure() {
         let reason = ExitReason::custom(INJECTED_INIT_FAILURE);
-        ack(Err(StartError::Failed(reason.clone())));
+        ack(Err(StartError::Failed(reason.clone()))).await;
         return reason;
     }
     match server.init(&cx).await {
         Init::Ok => {
-            ack(Ok(()));
+            ack(Ok(())).await;
             // gen.erl: without a link the server is its own parent, so the starter's
             // exit is an ordinary message to a trapping server.
             enter_loop(cx, linked.then_some(parent), server).await
         }
         Init::Ignore => {
-            ack(Err(StartError::Ignore));
+            ack(Err(StartError::Ignore)).await;
             ExitReason::Normal
         }
         Init::Stop(reason) => {
-            ack(Err(StartError::Failed(reason.clone())));
+            ack(Err(StartError::Failed(reason.clone()))).await;
             reason
         }
     }
@@ -511,18 +513,19 @@ async fn dispatch<S: GenServer>(
                         takes: std::any::type_name::<S::Call>(),
                         sent,
                     },
-                );
+                )
+                .await;
                 return None;
             };
             return match state.handle_call(cx, *req, from).await {
                 CallReply::Reply(r) => {
-                    reply(cx, from, r);
+                    reply(cx, from, r).await;
                     None
                 }
                 CallReply::NoReply => None,
                 CallReply::Stop(reason, r) => {
                     if let Some(r) = r {
-                        reply(cx, from, r);
+                        reply(cx, from, r).await;
                     }
                     Some(reason)
                 }
@@ -548,8 +551,8 @@ fn next(n: Next) -> Option<ExitReason> {
 }
 
 /// `GenServer.reply/2`.
-pub fn reply<R: Payload>(cx: &Cx, from: Caller, r: R) {
-    cx.send_tagged(from.pid, from.tag, ReplyMsg(r));
+pub async fn reply<R: Payload>(cx: &Cx, from: Caller, r: R) {
+    cx.send_tagged(from.pid, from.tag, ReplyMsg(r)).await;
 }
 
 /// The default call timeout, 5000 ms (rule 26).
@@ -567,7 +570,7 @@ pub async fn try_call<Q: Payload, R: Payload>(
     let Some(pid) = whereis(cx, &server).await else {
         return Err(ExitReason::NoProc);
     };
-    let mref = cx.monitor(pid);
+    let mref = cx.monitor(pid).await;
     cx.alias(mref);
     cx.send(
         pid,
@@ -578,7 +581,8 @@ pub async fn try_call<Q: Payload, R: Payload>(
             },
             req: Box::new(req),
         },
-    );
+    )
+    .await;
     let got = match timeout_ms {
         Some(t) => cx.recv_timeout(Matcher::Tag(mref), t).await,
         None => Some(cx.recv_match(Matcher::Tag(mref)).await),
@@ -586,13 +590,13 @@ pub async fn try_call<Q: Payload, R: Payload>(
     cx.unalias(mref);
     match got {
         None => {
-            cx.demonitor(mref, true);
+            cx.demonitor(mref, true).await;
             Err(ExitReason::Timeout)
         }
         Some(env) => match env.body {
             Body::Down { reason, .. } => Err(reason),
             _ => {
-                cx.demonitor(mref, true);
+                cx.demonitor(mref, true).await;
                 let e = match env.downcast::<ReplyMsg<R>>() {
                     Ok(ReplyMsg(r)) => return Ok(r),
                     Err(e) => e,
@@ -630,7 +634,7 @@ pub async fn call<Q: Payload, R: Payload>(
 pub async fn cast<C: Payload>(cx: &Cx, server: impl Into<ServerRef>, msg: C) {
     let server = server.into();
     if let Some(pid) = whereis(cx, &server).await {
-        cx.send(pid, CastMsg(msg));
+        cx.send(pid, CastMsg(msg)).await;
     }
 }
 
@@ -645,8 +649,8 @@ pub async fn try_stop(
     let Some(pid) = whereis(cx, &server).await else {
         return Err(ExitReason::NoProc);
     };
-    let mref = cx.monitor(pid);
-    cx.send(pid, SystemStop(reason.clone()));
+    let mref = cx.monitor(pid).await;
+    cx.send(pid, SystemStop(reason.clone())).await;
     let env = cx.recv_match(Matcher::Tag(mref)).await;
     match env.down() {
         Some((_, _, r)) if *r == reason => Ok(()),

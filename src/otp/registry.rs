@@ -38,16 +38,16 @@ pub async fn start_link(cx: &Cx, name: &str) -> Result<Pid, StartError> {
 
 async fn run(cx: Cx, parent: Pid, name: String) -> ExitReason {
     if let Err(crate::sim::RegisterError::Taken(p)) = cx.register(&name).await {
-        cx.send(parent, StartError::AlreadyStarted(p));
+        cx.send(parent, StartError::AlreadyStarted(p)).await;
         return ExitReason::Normal;
     }
     cx.trap_exit(true);
     let Some(table) = cx.table_new_named::<String, Pid>(&name).await else {
         let reason = ExitReason::custom(format!("registry table {name} exists"));
-        cx.send(parent, StartError::Failed(reason.clone()));
+        cx.send(parent, StartError::Failed(reason.clone())).await;
         return reason;
     };
-    cx.send(parent, Ready);
+    cx.send(parent, Ready).await;
     loop {
         let env = cx.recv().await;
         let Body::Exit { reason } = &env.body else {
@@ -79,8 +79,10 @@ pub async fn register(cx: &Cx, registry: &str, key: &str) -> Result<(), Pid> {
     };
     let me = cx.me();
     let owner = cx.world().table_owner(t.id);
-    if let Some(owner) = owner {
-        cx.link(owner);
+    if let Some(owner) = owner
+        && cx.link(owner).await.is_err()
+    {
+        return Err(me); // the registry died meanwhile: as if it did not exist
     }
     cx.table_now(t, "registry register", |m, alive| match m.get(key) {
         Some(holder) if *holder != me && alive(*holder) => Err(*holder),

@@ -291,7 +291,8 @@ impl Supervisor {
                 Err(StartError::Ignore) => {}
                 Err(_) => {
                     // rule 37: retried through a message to itself; each retry counts.
-                    cx.send(cx.me(), TryAgainRestart(self.children[j].spec.id.clone()));
+                    cx.send(cx.me(), TryAgainRestart(self.children[j].spec.id.clone()))
+                        .await;
                     return Ok(());
                 }
             }
@@ -352,13 +353,13 @@ impl Supervisor {
 async fn terminate_pids(cx: &Cx, pids: &[(Pid, Shutdown)]) {
     let mut waiting = Vec::new();
     for &(pid, shutdown) in pids {
-        let mref = cx.monitor(pid);
-        cx.unlink(pid);
+        let mref = cx.monitor(pid).await;
+        cx.unlink(pid).await;
         let reason = match shutdown {
             Shutdown::BrutalKill => ExitReason::Kill,
             _ => ExitReason::Shutdown,
         };
-        cx.exit_signal(pid, reason);
+        cx.exit_signal(pid, reason).await;
         waiting.push((pid, mref, shutdown));
     }
     let start = cx.now_ms();
@@ -371,7 +372,7 @@ async fn terminate_pids(cx: &Cx, pids: &[(Pid, Shutdown)]) {
             _ => Some(cx.recv_match(Matcher::Tag(mref)).await),
         };
         if down.is_none() {
-            cx.exit_signal(pid, ExitReason::Kill);
+            cx.exit_signal(pid, ExitReason::Kill).await;
             cx.recv_match(Matcher::Tag(mref)).await;
         }
         // An EXIT that was already in the mailbox before the unlink is not a crash.

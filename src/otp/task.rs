@@ -57,13 +57,13 @@ async fn task_body<T: Payload, Fut: Future<Output = T>>(
 ) {
     let (_, Go(tag)) = cx.recv_type::<Go>().await;
     let value = f(cx.clone()).await;
-    cx.send_tagged(owner, tag, ReplyMsg(value));
+    cx.send_tagged(owner, tag, ReplyMsg(value)).await;
 }
 
-fn arm<T>(cx: &Cx, pid: Pid) -> Task<T> {
-    let mref = cx.monitor(pid);
+async fn arm<T>(cx: &Cx, pid: Pid) -> Task<T> {
+    let mref = cx.monitor(pid).await;
     cx.alias(mref);
-    cx.send(pid, Go(mref));
+    cx.send(pid, Go(mref)).await;
     Task {
         pid,
         mref,
@@ -80,7 +80,7 @@ where
 {
     let owner = cx.me();
     let pid = cx.spawn_link(move |tcx| task_body(tcx, owner, f)).await;
-    arm(cx, pid)
+    arm(cx, pid).await
 }
 
 /// `Task.yield/2`: `Some(Ok(value))`, `Some(Err(reason))` if the task died, `None` on
@@ -95,7 +95,7 @@ pub async fn yield_task<T: Payload>(
     Some(match env.body {
         Body::Down { reason, .. } => Err(reason),
         _ => {
-            cx.demonitor(task.mref, true);
+            cx.demonitor(task.mref, true).await;
             Ok(env
                 .downcast::<ReplyMsg<T>>()
                 .expect("task replies carry its result type")
@@ -111,7 +111,7 @@ pub async fn await_task<T: Payload>(cx: &Cx, task: Task<T>, timeout_ms: u64) -> 
         Some(Err(reason)) => cx.exit(ExitReason::CallFailed(Box::new(reason))),
         None => {
             cx.unalias(task.mref);
-            cx.demonitor(task.mref, true);
+            cx.demonitor(task.mref, true).await;
             cx.exit(ExitReason::CallFailed(Box::new(ExitReason::Timeout)))
         }
     }
@@ -183,7 +183,7 @@ where
 {
     let owner = cx.me();
     let pid = start_child(cx, sup, move |tcx| task_body(tcx, owner, f)).await?;
-    Ok(arm(cx, pid))
+    Ok(arm(cx, pid).await)
 }
 
 /// Convenience: a `GenServer.call` on the task supervisor's children.

@@ -6,7 +6,7 @@
 //! one had), an orange box per injected fault. The violating step is highlighted and the
 //! steps the violation causally depends on are drawn at full strength, the rest faded.
 
-use crate::sim::trace::{Effect, StepKind, signal_text};
+use crate::sim::trace::{Effect, SignalKind, StepKind, signal_text};
 use crate::sim::{Event, Outcome, Pid, RunReport};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,23 +18,45 @@ pub fn exchanges(events: &[Event]) -> BTreeMap<u32, String> {
     let mut open: BTreeMap<(Pid, Pid), std::collections::VecDeque<String>> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for e in events {
-        if let StepKind::Deliver {
-            from, to, signal, ..
-        } = &e.kind
-        {
+        for (from, to, signal, _) in arrivals(e) {
             let text = signal_text(signal);
             if let Some(req) = text.strip_prefix("call ") {
-                open.entry((*from, *to))
+                open.entry((from, to))
                     .or_default()
                     .push_back(req.to_string());
             } else if let Some(value) = text.strip_prefix("reply ")
-                && let Some(req) = open.get_mut(&(*to, *from)).and_then(|q| q.pop_front())
+                && let Some(req) = open.get_mut(&(to, from)).and_then(|q| q.pop_front())
             {
                 out.insert(e.step, format!("reply {value} to call {req}"));
             }
         }
     }
     out
+}
+
+/// The signals that reached their receiver in a step: the delivery of a step between
+/// nodes, or the signals handled at once on one node (`from`, `to`, what, dropped).
+pub fn arrivals(e: &Event) -> impl Iterator<Item = (Pid, Pid, &SignalKind, bool)> + '_ {
+    let delivered = match &e.kind {
+        StepKind::Deliver {
+            from,
+            to,
+            signal,
+            dropped,
+        } => Some((*from, *to, signal, *dropped)),
+        _ => None,
+    };
+    delivered
+        .into_iter()
+        .chain(e.effects.iter().filter_map(|fx| match fx {
+            Effect::Signal {
+                from,
+                to,
+                signal,
+                dropped,
+            } => Some((*from, *to, signal, *dropped)),
+            _ => None,
+        }))
 }
 
 /// What a row of the diagram shows.
@@ -206,6 +228,29 @@ impl Diagram {
                             Row::Exit {
                                 pid: *pid,
                                 reason: format!("{reason:?}"),
+                            },
+                        ));
+                    }
+                    Effect::Signal {
+                        from,
+                        to,
+                        signal,
+                        dropped,
+                    } => {
+                        see(*from, &mut order);
+                        see(*to, &mut order);
+                        let reply = replies
+                            .get(&e.step)
+                            .filter(|_| signal_text(signal).starts_with("reply "));
+                        rows.push((
+                            e.step,
+                            hot,
+                            Row::Deliver {
+                                from: *from,
+                                to: *to,
+                                text: reply.cloned().unwrap_or_else(|| signal_text(signal)),
+                                dropped: *dropped,
+                                reply: reply.is_some(),
                             },
                         ));
                     }
@@ -561,7 +606,14 @@ pub fn schedule(report: &RunReport, max: usize) -> Vec<String> {
     }
     for e in slice.iter().skip(slice.len().saturating_sub(max)) {
         let text = event_text(e, &replies, report);
-        lines.push(text.lines().next().unwrap_or("").trim_start().to_string());
+        let mut it = text.lines();
+        let mut line = it.next().unwrap_or("").trim_start().to_string();
+        // On one node a step's signals are its effects: say them with the step.
+        for fx in it.map(str::trim).filter(|l| l.starts_with("signal ")) {
+            line.push_str(": ");
+            line.push_str(fx.strip_prefix("signal ").unwrap_or(fx));
+        }
+        lines.push(line);
     }
     lines
 }
@@ -570,7 +622,11 @@ pub fn schedule(report: &RunReport, max: usize) -> Vec<String> {
 /// processes named by label ([`with_labels`]); its effects on the lines after.
 pub fn event_text(e: &Event, replies: &BTreeMap<u32, String>, report: &RunReport) -> String {
     let mut text = e.to_string();
-    if let (Some(r), StepKind::Deliver { signal, .. }) = (replies.get(&e.step), &e.kind) {
+    if let Some(r) = replies.get(&e.step)
+        && let Some((_, _, signal, _)) = arrivals(e)
+            .filter(|(.., s, _)| signal_text(s).starts_with("reply "))
+            .last()
+    {
         text = text.replacen(&signal_text(signal), r, 1);
     }
     with_labels(&text, report)

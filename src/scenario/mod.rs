@@ -31,6 +31,9 @@
 //!
 //! [limits]
 //! steps_max = 50000
+//!
+//! [model]
+//! delivery = "local"                # one node (the default) | "distributed"
 //! ```
 //!
 //! A malformed file gets a [`ScenarioError`] naming the file, line and field.
@@ -38,7 +41,7 @@
 use crate::check::PANIC;
 use crate::explore::strategy::{Shape, Strategy};
 use crate::sim::{
-    Config, ExitReason, FaultMenu, Limits, Outcome, Panics, RunReport, Sim, Tape, Targets,
+    Config, Delivery, ExitReason, FaultMenu, Limits, Outcome, Panics, RunReport, Sim, Tape, Targets,
 };
 use crate::system::{NamedInvariant, ParamError, System, Systems};
 use serde::Deserialize;
@@ -140,6 +143,8 @@ pub struct Scenario {
     pub limits: Limits,
     /// What a panic in a process means.
     pub panics: Panics,
+    /// How signals travel (`[model] delivery`).
+    pub delivery: Delivery,
     built: Arc<dyn System>,
     checks: Vec<NamedInvariant>,
     /// Decisions of the default run (PCT's estimate of a run's length), measured once.
@@ -160,7 +165,7 @@ impl fmt::Debug for Scenario {
     }
 }
 
-const COMMON_KEYS: [&str; 10] = [
+const COMMON_KEYS: [&str; 11] = [
     "name",
     "about",
     "system",
@@ -171,6 +176,7 @@ const COMMON_KEYS: [&str; 10] = [
     "faults",
     "explore",
     "limits",
+    "model",
 ];
 
 #[derive(Deserialize)]
@@ -194,6 +200,15 @@ struct Raw {
     explore: RawExplore,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    model: RawModel,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    #[serde(default)]
+    delivery: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -272,6 +287,7 @@ impl Scenario {
             explore: Explore::default(),
             limits: Limits::default(),
             panics: Panics::default(),
+            delivery: Delivery::default(),
             built: Arc::new(system),
             checks: Vec::new(),
             decisions: Arc::new(OnceLock::new()),
@@ -301,6 +317,13 @@ impl Scenario {
     /// With this panic policy.
     pub fn with_panics(mut self, panics: Panics) -> Self {
         self.panics = panics;
+        self.decisions = Arc::new(OnceLock::new());
+        self
+    }
+
+    /// With this delivery model.
+    pub fn with_delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
         self.decisions = Arc::new(OnceLock::new());
         self
     }
@@ -503,6 +526,22 @@ impl Scenario {
                 ));
             }
         };
+        let delivery = match raw
+            .model
+            .delivery
+            .as_ref()
+            .map(|d| (d.get_ref().as_str(), d.span()))
+        {
+            None | Some(("local", _)) => Delivery::Local,
+            Some(("distributed", _)) => Delivery::Distributed,
+            Some((other, span)) => {
+                return Err(err(
+                    Some(span),
+                    "model.delivery",
+                    format!("`{other}` is neither `local` nor `distributed`"),
+                ));
+            }
+        };
         let kill_reasons = raw
             .faults
             .kill
@@ -578,6 +617,7 @@ impl Scenario {
                 ..Limits::default()
             },
             panics,
+            delivery,
             built,
             checks,
             decisions: Arc::new(OnceLock::new()),
@@ -627,6 +667,7 @@ impl Scenario {
             faults: self.faults.clone(),
             record_trace: false,
             panics: self.panics,
+            delivery: self.delivery,
         }
     }
 

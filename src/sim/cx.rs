@@ -1,15 +1,19 @@
 //! [`Cx`]: how a simulated process talks to the world.
 //!
-//! Sends, links, monitors and exit signals are signals: they go on a channel at once and
-//! their arrival is a separate, scheduled step, so they need no yield. Anything that reads
-//! or writes globally visible state (names, tables, spawning, alive checks) first yields,
-//! so that the scheduler can run other processes before it; `receive` always ends the step.
-//! Every effect is a point where an armed "crash after the next effect" fault fires.
+//! Every effect another process can observe, or that reads shared state, is a point where
+//! the scheduler may switch: sends, exit signals, links, monitors and their answers,
+//! spawns, names, tables, alive checks and a `receive` that only looks (timeout 0). So
+//! they are `async`: the process stops just before the effect, the scheduler may run
+//! something else (by default the process runs on), and the effect happens when it
+//! resumes. A `receive` that waits ends the step; [`Cx::yield_now`] ends the process's
+//! turn. Every effect is also a point where an armed "crash after the next effect" fault
+//! fires, and where a process that the effect itself killed (an exit signal to itself, a
+//! linked process that died of it) stops.
 
 use super::exec::{Sentinel, Shared, make_future, store_future};
 use super::trace::Effect;
 use super::types::{ExitReason, IntoExitReason, Name, Payload, Pid, Ref};
-use super::world::{Body, Dest, Envelope, Matcher, Signal, TimerKind, World};
+use super::world::{Body, Delivery, Dest, Envelope, Matcher, Sched, Signal, TimerKind, World};
 use std::any::Any;
 use std::borrow::Cow;
 use std::cell::RefMut;
@@ -45,6 +49,12 @@ pub enum RegisterError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("badarg: no process is registered as {0:?}")]
 pub struct NotRegistered(pub String);
+
+/// `link/1` to a process that is not alive, from a process that does not trap exits:
+/// on one node the BEAM raises `noproc` in the caller, which it can catch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("noproc: {0} is not alive")]
+pub struct NoProc(pub Pid);
 
 /// Access to a table whose owner died (rule 49).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,6 +119,13 @@ impl Cx {
     #[inline]
     fn effect_done(&self, mut w: RefMut<'_, World>) {
         let p = w.p(self.me);
+        if p.sched == Sched::Dead {
+            // The effect killed this process: an exit signal to itself, or a link that
+            // died of it. It stops here, as it does inside `exit/2` on the BEAM.
+            let reason = p.exit_reason.clone().unwrap_or(ExitReason::Normal);
+            drop(w);
+            std::panic::resume_unwind(Box::new(Sentinel::Exit(reason)));
+        }
         if p.crash_armed {
             p.crash_armed = false;
             w.fault_dirty = true;
@@ -152,11 +169,24 @@ impl Cx {
         debug_assert!(nothing.is_none(), "a matcher that accepts nothing matched");
     }
 
-    /// Lets the scheduler run something else before this process goes on.
+    /// Ends this process's turn: the scheduler picks what runs next among everything
+    /// runnable (`erlang:yield/0`). Effects are scheduling points already; this is for
+    /// code that waits by polling.
     pub fn yield_now(&self) -> YieldNow<'_> {
         YieldNow {
             cx: self,
             done: false,
+            run_on: false,
+        }
+    }
+
+    /// A scheduling point before an effect: the scheduler may switch here, and by
+    /// default this process runs on.
+    fn effect_point(&self) -> YieldNow<'_> {
+        YieldNow {
+            cx: self,
+            done: false,
+            run_on: true,
         }
     }
 
@@ -168,14 +198,15 @@ impl Cx {
             return 0;
         }
         self.w().draw_request = Some((self.me, n));
-        self.yield_now().await;
+        self.effect_point().await;
         self.w().draw_answers.remove(&self.me).unwrap_or(0)
     }
 
     // ---- messages ---------------------------------------------------------------------
 
     /// Sends `msg` to `to` (rule 1: asynchronous; to a dead pid it is dropped, rule 4).
-    pub fn send<M: Payload>(&self, to: Pid, msg: M) {
+    pub async fn send<M: Payload>(&self, to: Pid, msg: M) {
+        self.effect_point().await;
         self.send_signal(
             to,
             Signal::Message {
@@ -187,7 +218,8 @@ impl Cx {
 
     /// Sends `msg` to the alias `tag` held by `to` (dropped on arrival if the alias is no
     /// longer active: late call replies, rule 26).
-    pub fn send_tagged<M: Payload>(&self, to: Pid, tag: Ref, msg: M) {
+    pub async fn send_tagged<M: Payload>(&self, to: Pid, tag: Ref, msg: M) {
+        self.effect_point().await;
         self.send_signal(
             to,
             Signal::Message {
@@ -205,7 +237,7 @@ impl Cx {
 
     /// Sends to a registered name; `Err` (`badarg`) if nobody holds it (rule 5).
     pub async fn send_named<M: Payload>(&self, name: &str, msg: M) -> Result<(), NotRegistered> {
-        self.yield_now().await;
+        self.effect_point().await;
         let mut w = self.w();
         let Some(to) = w.whereis(name) else {
             self.global(w, "send to unregistered name");
@@ -298,7 +330,7 @@ impl Cx {
         Fut: Future<Output = O> + 'static,
         O: IntoExitReason,
     {
-        self.yield_now().await;
+        self.effect_point().await;
         let mut w = self.w();
         let Some(pid) = w.spawn(
             Some(self.me),
@@ -385,7 +417,7 @@ impl Cx {
 
     /// `Process.alive?/1`: a global read, so it yields first (rule 7).
     pub async fn is_alive(&self, pid: Pid) -> bool {
-        self.yield_now().await;
+        self.effect_point().await;
         let w = self.w();
         let alive = w.is_alive(pid);
         self.global(w, "alive?");
@@ -398,7 +430,9 @@ impl Cx {
     }
 
     /// Sends an exit signal to `to` (`exit/2`, rules 10–12).
-    pub fn exit_signal(&self, to: Pid, reason: ExitReason) {
+    /// An exit signal to itself acts at once, as `exit/2` does on the BEAM.
+    pub async fn exit_signal(&self, to: Pid, reason: ExitReason) {
+        self.effect_point().await;
         self.send_signal(
             to,
             Signal::Exit {
@@ -416,16 +450,24 @@ impl Cx {
 
     // ---- links and monitors -----------------------------------------------------------
 
-    /// `link/1` (rule 9). Linking to a dead process yields an exit signal `noproc` (rule 4).
+    /// `link/1` (rule 9). On one node, linking to a process that is not alive fails with
+    /// [`NoProc`] when this process does not trap exits, and gives it an `EXIT` message
+    /// with `noproc` when it does (the BEAM's `link/1` on a local pid). Between nodes the
+    /// link request travels and a dead target answers with a `noproc` exit signal (rule 4).
     ///
     /// Links follow ERTS's link protocol, so that concurrent `link`/`unlink` calls from
     /// both ends leave both ends agreeing: a link that is already active sends nothing; one
     /// this process is still unlinking becomes active again and a `LINK` goes out.
-    pub fn link(&self, to: Pid) {
+    pub async fn link(&self, to: Pid) -> Result<(), NoProc> {
+        self.effect_point().await;
         if to == self.me {
-            return;
+            return Ok(());
         }
         let mut w = self.w();
+        if w.delivery == Delivery::Local && !w.is_alive(to) && !w.p(self.me).trap_exit {
+            self.global(w, "link to a process that is not alive");
+            return Err(NoProc(to));
+        }
         let p = w.p(self.me);
         if let Err(i) = p.links.binary_search(&to) {
             p.links.insert(i, to);
@@ -433,11 +475,13 @@ impl Cx {
             w.push_signal(self.me, to, Signal::Link);
         }
         self.effect_done(w);
+        Ok(())
     }
 
     /// `unlink/1`: once it returns, the link has no effect on this process; the other end
     /// drops its side when the `UNLINK_ID` arrives and acknowledges it.
-    pub fn unlink(&self, to: Pid) {
+    pub async fn unlink(&self, to: Pid) {
+        self.effect_point().await;
         let mut w = self.w();
         let p = w.p(self.me);
         if let Ok(i) = p.links.binary_search(&to) {
@@ -452,7 +496,12 @@ impl Cx {
     /// `monitor/1`: a fresh reference each call (rule 14). If the target is already dead,
     /// the `DOWN` with `noproc` is in the mailbox when this returns, as the BIF does for
     /// a local pid.
-    pub fn monitor(&self, target: Pid) -> Ref {
+    pub async fn monitor(&self, target: Pid) -> Ref {
+        self.effect_point().await;
+        self.monitor_now(target)
+    }
+
+    fn monitor_now(&self, target: Pid) -> Ref {
         let mut w = self.w();
         let mref = w.make_ref();
         if w.is_alive(target) {
@@ -488,10 +537,10 @@ impl Cx {
     /// `monitor(:process, name)`: the name is resolved once, now (rule 16). An unregistered
     /// name gives an immediate `DOWN` with `noproc` from [`Pid::NONE`].
     pub async fn monitor_name(&self, name: &str) -> Ref {
-        self.yield_now().await;
+        self.effect_point().await;
         let target = self.w().whereis(name);
         match target {
-            Some(pid) => self.monitor(pid),
+            Some(pid) => self.monitor_now(pid),
             None => {
                 let mut w = self.w();
                 let mref = w.make_ref();
@@ -512,7 +561,8 @@ impl Cx {
 
     /// `demonitor/1,2`: no new `DOWN` for `mref` after this returns; with `flush`, one
     /// already in the mailbox is removed too (rule 15). Returns whether the monitor was on.
-    pub fn demonitor(&self, mref: Ref, flush: bool) -> bool {
+    pub async fn demonitor(&self, mref: Ref, flush: bool) -> bool {
+        self.effect_point().await;
         let mut w = self.w();
         let p = w.p(self.me);
         if flush {
@@ -542,7 +592,7 @@ impl Cx {
 
     /// `Process.register(self(), name)` (rules 18–19).
     pub async fn register(&self, name: &str) -> Result<(), RegisterError> {
-        self.yield_now().await;
+        self.effect_point().await;
         let mut w = self.w();
         if !w.p(self.me).names.is_empty() {
             self.global(w, "register (already named)");
@@ -557,7 +607,7 @@ impl Cx {
 
     /// `Process.unregister(name)`; false if it was not registered.
     pub async fn unregister(&self, name: &str) -> bool {
-        self.yield_now().await;
+        self.effect_point().await;
         let mut w = self.w();
         let r = w.unregister(name);
         self.effect_done(w);
@@ -566,7 +616,7 @@ impl Cx {
 
     /// `Process.whereis(name)`.
     pub async fn whereis(&self, name: &str) -> Option<Pid> {
-        self.yield_now().await;
+        self.effect_point().await;
         let w = self.w();
         let r = w.whereis(name);
         self.global(w, "whereis");
@@ -618,7 +668,7 @@ impl Cx {
         &self,
         name: Option<Name>,
     ) -> Option<Table<K, V>> {
-        self.yield_now().await;
+        self.effect_point().await;
         let mut w = self.w();
         if let Some(n) = &name
             && w.table_names.contains_key(n)
@@ -651,7 +701,7 @@ impl Cx {
         &self,
         name: &str,
     ) -> Option<Table<K, V>> {
-        self.yield_now().await;
+        self.effect_point().await;
         let w = self.w();
         let found = w
             .table_names
@@ -672,7 +722,7 @@ impl Cx {
         op: &'static str,
         f: impl FnOnce(&mut BTreeMap<K, V>) -> R,
     ) -> Result<R, TableGone> {
-        self.yield_now().await;
+        self.effect_point().await;
         self.table_now(t, op, |m, _| f(m))
     }
 
@@ -771,6 +821,9 @@ impl Pid {
 pub struct YieldNow<'a> {
     cx: &'a Cx,
     done: bool,
+    /// A scheduling point before an effect (the process runs on by default), rather
+    /// than the end of its turn.
+    run_on: bool,
 }
 
 impl Future for YieldNow<'_> {
@@ -781,8 +834,9 @@ impl Future for YieldNow<'_> {
         }
         self.done = true;
         let mut w = self.cx.w();
-        w.p(self.cx.me).sched = super::world::Sched::Ready;
+        w.p(self.cx.me).sched = Sched::Ready;
         w.refresh_run(self.cx.me);
+        w.stop_running(self.cx.me, self.run_on);
         Poll::Pending
     }
 }
@@ -791,6 +845,8 @@ struct RecvInner<'a> {
     cx: &'a Cx,
     matcher: Option<Matcher>,
     timeout_ms: Option<u64>,
+    /// For `after 0`: the scheduling point before the look.
+    point: Option<YieldNow<'a>>,
 }
 
 impl<'a> RecvInner<'a> {
@@ -799,10 +855,16 @@ impl<'a> RecvInner<'a> {
             cx,
             matcher: Some(matcher),
             timeout_ms,
+            point: (timeout_ms == Some(0)).then(|| cx.effect_point()),
         }
     }
 
-    fn poll(&mut self) -> Poll<Option<Envelope>> {
+    fn poll(&mut self, task: &mut Context<'_>) -> Poll<Option<Envelope>> {
+        if let Some(point) = &mut self.point
+            && Pin::new(point).poll(task).is_pending()
+        {
+            return Poll::Pending;
+        }
         let me = self.cx.me;
         let mut w = self.cx.w();
         if let Some(matcher) = self.matcher.take() {
@@ -818,7 +880,7 @@ impl<'a> RecvInner<'a> {
         match w.end_wait(me) {
             Ok(r) => Poll::Ready(r),
             Err(()) => {
-                w.p(me).sched = super::world::Sched::Waiting;
+                w.p(me).sched = Sched::Waiting;
                 w.refresh_run(me);
                 Poll::Pending
             }
@@ -831,9 +893,9 @@ pub struct Recv<'a>(RecvInner<'a>);
 
 impl Future for Recv<'_> {
     type Output = Envelope;
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Envelope> {
+    fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<Envelope> {
         self.0
-            .poll()
+            .poll(task)
             .map(|e| e.expect("a receive without timeout ends only with a message"))
     }
 }
@@ -843,7 +905,7 @@ pub struct RecvTimeout<'a>(RecvInner<'a>);
 
 impl Future for RecvTimeout<'_> {
     type Output = Option<Envelope>;
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Envelope>> {
-        self.0.poll()
+    fn poll(mut self: Pin<&mut Self>, task: &mut Context<'_>) -> Poll<Option<Envelope>> {
+        self.0.poll(task)
     }
 }

@@ -6,7 +6,7 @@ use super::choice::{Chooser, Decision};
 use super::tape::{Action, Choice, Fault, Tape};
 use super::trace::{Event, StepKind, fault_text};
 use super::types::{ExitReason, IntoExitReason, Name, Pid};
-use super::world::{Bound, FaultMenu, Limits, Sched, World};
+use super::world::{Bound, Delivery, FaultMenu, Limits, Sched, World};
 use crate::check::{Invariant, Violation, When};
 use crate::sim::cx::Cx;
 use std::cell::{Cell, RefCell};
@@ -104,6 +104,8 @@ pub struct Config {
     pub record_trace: bool,
     /// What a panic in a process means (default: it fails the run).
     pub panics: Panics,
+    /// How signals travel: on one node (the default) or between nodes.
+    pub delivery: Delivery,
 }
 
 /// How a run ended.
@@ -216,7 +218,12 @@ impl Sim {
     /// An empty world.
     pub fn new(config: Config) -> Self {
         install_quiet_hook();
-        let mut world = World::new(config.limits, config.faults, config.record_trace);
+        let mut world = World::new(
+            config.limits,
+            config.faults,
+            config.record_trace,
+            config.delivery,
+        );
         world.panics = config.panics;
         Sim {
             sh: Rc::new(Shared {
@@ -295,6 +302,8 @@ impl Sim {
         let mut choice_steps: Vec<u32> = Vec::new();
         let mut faults_injected = 0u32;
         let mut faults: Vec<Fault> = Vec::new();
+        // The actions offered where a process stopped at an effect: it first.
+        let mut offered: Vec<Action> = Vec::new();
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
             if let Some((pid, n)) = w.draw_request.take() {
@@ -333,7 +342,12 @@ impl Sim {
                     max: w.limits.steps_max,
                 });
             }
-            let n = w.enabled.len();
+            let preempting = w.offer_preemption(&mut offered);
+            let n = if preempting {
+                offered.len()
+            } else {
+                w.enabled.len()
+            };
             if n == 0 {
                 drop(w);
                 if let Some(v) = self.check(When::Quiescence) {
@@ -350,24 +364,25 @@ impl Sim {
                     Outcome::Quiescent
                 };
             }
+            let actions: &[Action] = if preempting { &offered } else { &w.enabled };
             let forced = faults.is_empty() && (n == 0 || (n == 1 && !can_jump));
             let choice = if forced {
                 if n == 0 {
                     Choice::Jump
                 } else {
-                    Choice::Pick(w.enabled[0])
+                    Choice::Pick(actions[0])
                 }
             } else {
                 let asked = chooser.choose(&Decision {
                     step: w.step,
                     index: tape.len(),
                     now_ms: w.now_ms(),
-                    actions: &w.enabled,
+                    actions,
                     faults: &faults,
                     can_jump,
                     draw: 0,
                 });
-                let (taken, fell_back, deviated) = validate(asked, &w.enabled, &faults, can_jump);
+                let (taken, fell_back, deviated) = validate(asked, actions, &faults, can_jump);
                 fallbacks += fell_back as u32;
                 deviations += deviated as u32;
                 let Some(taken) = taken else {
@@ -387,6 +402,7 @@ impl Sim {
             };
             let (kind, deps) = match choice {
                 Choice::Pick(Action::Run(pid)) => {
+                    w.start_turn(pid);
                     drop(w);
                     self.run_process(pid)
                 }
@@ -631,9 +647,7 @@ fn validate(
     };
     match c {
         Choice::Default => (default(), false, false),
-        Choice::Pick(a) if actions.binary_search(&a).is_ok() => {
-            (Some(Choice::Pick(a)), false, actions[0] != a)
-        }
+        Choice::Pick(a) if actions.contains(&a) => (Some(Choice::Pick(a)), false, actions[0] != a),
         Choice::Fault(f) if faults.contains(&f) => (Some(Choice::Fault(f)), false, false),
         Choice::Jump if can_jump => (Some(Choice::Jump), false, !actions.is_empty()),
         _ => (default(), true, false),

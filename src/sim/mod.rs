@@ -18,11 +18,11 @@ pub mod types;
 pub mod world;
 
 pub use choice::{Chooser, Decision, DefaultChooser, RandomChooser, ReplayChooser};
-pub use cx::{Cx, NotRegistered, RegisterError, SpawnOpts, Table, TableGone};
+pub use cx::{Cx, NoProc, NotRegistered, RegisterError, SpawnOpts, Table, TableGone};
 pub use exec::{Config, Outcome, Panics, RunReport, Sim, run_seed, run_tape};
 pub use tape::{Action, Choice, Fault, Tape, TapeError};
 pub use trace::{Event, StepKind};
 pub use types::{ExitReason, IntoExitReason, Name, Payload, Pid, Ref};
 pub use world::{
-    Body, Bound, Dest, Envelope, FaultMenu, Limits, Matcher, PendingTimer, Targets, World,
+    Body, Bound, Delivery, Dest, Envelope, FaultMenu, Limits, Matcher, PendingTimer, Targets, World,
 };

@@ -300,6 +300,18 @@ pub enum Effect {
         /// What.
         signal: SignalKind,
     },
+    /// A signal sent and handled by its receiver at once: one node's delivery
+    /// ([`crate::sim::Delivery::Local`]), or a signal a process sends itself.
+    Signal {
+        /// Sender.
+        from: Pid,
+        /// Receiver.
+        to: Pid,
+        /// What.
+        signal: SignalKind,
+        /// The receiver no longer existed, so it was dropped (or answered `noproc`).
+        dropped: bool,
+    },
     /// A process was spawned.
     Spawn {
         /// Parent.
@@ -345,6 +357,15 @@ impl Effect {
     fn fold(&self, h: &mut u64) {
         match self {
             Effect::Send { from, to, signal } => fold_send(h, *from, *to, signal.view()),
+            Effect::Signal {
+                from,
+                to,
+                signal,
+                dropped,
+            } => {
+                fold_send(h, *from, *to, signal.view());
+                fold(h, *dropped as u64);
+            }
             Effect::Spawn {
                 parent,
                 child,
@@ -427,6 +448,17 @@ impl fmt::Display for Event {
             match e {
                 Effect::Send { from, to, signal } => {
                     write!(f, "send {from} -> {to}: {}", signal_text(signal))?
+                }
+                Effect::Signal {
+                    from,
+                    to,
+                    signal,
+                    dropped,
+                } => {
+                    write!(f, "signal {from} -> {to}: {}", signal_text(signal))?;
+                    if *dropped {
+                        write!(f, " (receiver dead)")?;
+                    }
                 }
                 Effect::Spawn {
                     parent,

@@ -442,6 +442,32 @@ impl fmt::Display for Bound {
     }
 }
 
+/// How signals travel between processes (docs/delivery-models.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// One node, as a real BEAM runs it: a signal is handled by its receiver the moment
+    /// it is sent, so causal order holds across senders and a process never runs on with
+    /// a signal already queued for it. The scheduler chooses which process runs next (at
+    /// every effect), when time moves and where faults land.
+    #[default]
+    Local,
+    /// Between nodes, what the spec allows: one FIFO channel per ordered pair of
+    /// processes, and each delivery a step of its own that the scheduler places. A
+    /// signal a process sends itself is still handled at once.
+    Distributed,
+}
+
+impl Delivery {
+    /// The name scenario files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::Local => "local",
+            Delivery::Distributed => "distributed",
+        }
+    }
+}
+
 /// Limits on a run. Hitting one ends the run with a reported outcome, never a hang. The
 /// defaults are the same for a [`crate::sim::Sim`], a scenario file and [`crate::test()`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -549,10 +575,47 @@ pub struct World {
     /// Values the system under test shares with its invariants ([`World::get`]), by type.
     /// Looked up by key, never iterated.
     pub(crate) shared: BTreeMap<std::any::TypeId, Rc<dyn Any>>,
+    /// How signals travel.
+    pub(crate) delivery: Delivery,
+    /// Signals handled at once, in the order they were sent (a death inside one sends
+    /// more); drained by the outermost [`World::push_signal`].
+    handling: VecDeque<(Pid, Pid, Signal)>,
+    handling_now: bool,
+    /// The process that stopped at an effect and may run on: the default next action.
+    pub(crate) running_on: Option<Pid>,
+    /// With one node's delivery, the processes that were runnable when the running
+    /// process's turn began: the only ones it can be preempted for. One woken during its
+    /// turn (spawned, sent a message) starts only once it blocks or stops.
+    pub(crate) turn_peers: Vec<Pid>,
+    /// Processes that became runnable during the running process's turn (a spawn, a
+    /// message), with the effects it had passed then.
+    woken: Vec<(Pid, u32)>,
+    /// Effects the running process has passed in its turn.
+    pub(crate) turn_effects: u32,
+    /// The process that ended its turn ([`crate::sim::Cx::yield_now`], or
+    /// [`TURN_EFFECTS_MAX`] effects in a row): it goes to the back of the run queue.
+    pub(crate) yielded: Option<Pid>,
 }
 
+/// Effects a process may pass in one turn before it goes to the back of the run queue,
+/// as the BEAM preempts a process when its reductions run out: a process that polls in
+/// a loop cannot keep the ones it woke from ever running.
+pub const TURN_EFFECTS_MAX: u32 = 100;
+
+/// With one node's delivery, the effects the running process passes after it wakes a
+/// process (spawns it, sends it a message) before that process can be scheduled in its
+/// place: the time another scheduler takes to pick a woken process up. A real BEAM never
+/// showed the child of a `spawn` run before the parent's next call (200,000 tries), nor
+/// a process woken by a message handle it before its sender's next signal (50,000).
+pub const WAKE_EFFECTS: u32 = 2;
+
 impl World {
-    pub(crate) fn new(limits: Limits, menu: FaultMenu, full_trace: bool) -> Self {
+    pub(crate) fn new(
+        limits: Limits,
+        menu: FaultMenu,
+        full_trace: bool,
+        delivery: Delivery,
+    ) -> Self {
         World {
             procs: Vec::with_capacity(8),
             enabled: Vec::with_capacity(16),
@@ -580,6 +643,14 @@ impl World {
             shared: BTreeMap::new(),
             live_list: Vec::with_capacity(8),
             fault_dirty: true,
+            delivery,
+            handling: VecDeque::new(),
+            handling_now: false,
+            running_on: None,
+            turn_peers: Vec::new(),
+            woken: Vec::new(),
+            turn_effects: 0,
+            yielded: None,
         }
     }
 
@@ -775,7 +846,14 @@ impl World {
     #[inline]
     fn set_enabled(&mut self, a: Action, on: bool) {
         match (self.enabled.binary_search(&a), on) {
-            (Err(i), true) => self.enabled.insert(i, a),
+            (Err(i), true) => {
+                self.enabled.insert(i, a);
+                if let (Action::Run(q), Some(c)) = (a, self.current)
+                    && q != c
+                {
+                    self.woken.push((q, self.turn_effects));
+                }
+            }
             (Ok(i), false) => {
                 self.enabled.remove(i);
             }
@@ -793,6 +871,84 @@ impl World {
             Sched::Running | Sched::Dead => false,
         };
         self.set_enabled(Action::Run(pid), runnable);
+    }
+
+    /// Fills `out` with the actions offered at this decision when they are not simply
+    /// every enabled action in canonical order, and says so:
+    /// - where a process stopped at an effect and may run on, it comes first (the
+    ///   default: it runs on), then what the scheduler may do instead: with one node's
+    ///   delivery the processes that were runnable when its turn began, between nodes
+    ///   everything enabled;
+    /// - where a process ended its turn, every enabled action, the processes after it
+    ///   first and it last (the back of the run queue).
+    pub(crate) fn offer_preemption(&self, out: &mut Vec<Action>) -> bool {
+        if let Some(p) = self.yielded {
+            out.clear();
+            let runs = |a: &&Action| matches!(a, Action::Run(_));
+            let split = self.enabled.partition_point(|a| *a <= Action::Run(p));
+            out.extend(self.enabled[split..].iter().filter(runs));
+            out.extend(self.enabled[..split].iter());
+            out.extend(self.enabled[split..].iter().filter(|a| !runs(a)));
+            return true;
+        }
+        let Some(p) = self.running_on else {
+            return false;
+        };
+        let me = Action::Run(p);
+        if self.enabled.binary_search(&me).is_err() {
+            return false;
+        }
+        out.clear();
+        out.push(me);
+        match self.delivery {
+            Delivery::Local => {
+                out.extend(self.enabled.iter().filter(|a| {
+                    match a {
+                        Action::Run(q) => {
+                            *q != p
+                                && (self.turn_peers.binary_search(q).is_ok()
+                                    || self.woken.iter().rev().find(|(w, _)| w == q).is_some_and(
+                                        |(_, at)| self.turn_effects >= at + WAKE_EFFECTS,
+                                    ))
+                        }
+                        Action::Deliver { .. } => true,
+                    }
+                }))
+            }
+            Delivery::Distributed => out.extend(self.enabled.iter().filter(|a| **a != me)),
+        }
+        true
+    }
+
+    /// `pid` is about to run: if it is not running on from an effect, its turn begins,
+    /// and with one node's delivery the processes runnable now are the ones it may be
+    /// preempted for.
+    pub(crate) fn start_turn(&mut self, pid: Pid) {
+        self.yielded = None;
+        if self.running_on.take() == Some(pid) {
+            return;
+        }
+        self.turn_effects = 0;
+        self.woken.clear();
+        if self.delivery == Delivery::Local {
+            self.turn_peers.clear();
+            for a in &self.enabled {
+                match a {
+                    Action::Run(q) if *q != pid => self.turn_peers.push(*q),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The running process stops before an effect (`run_on`) or ends its turn.
+    pub(crate) fn stop_running(&mut self, pid: Pid, run_on: bool) {
+        self.turn_effects += 1;
+        if run_on && self.turn_effects < TURN_EFFECTS_MAX {
+            self.running_on = Some(pid);
+        } else {
+            self.yielded = Some(pid);
+        }
     }
 
     pub(crate) fn group_new(&mut self) -> u32 {
@@ -972,9 +1128,15 @@ impl World {
 
     // ---- signals ----------------------------------------------------------------------
 
-    /// Puts a signal on the channel `from -> to` (rule 2: one FIFO per ordered pair).
+    /// Sends a signal. With one node's delivery (and for a signal to oneself) its receiver
+    /// handles it at once; between nodes it goes on the channel `from -> to` (rule 2: one
+    /// FIFO per ordered pair) and its delivery is a step of its own.
     pub(crate) fn push_signal(&mut self, from: Pid, to: Pid, signal: Signal) {
         super::trace::fold_send(&mut self.trace.hash, from, to, signal.view());
+        if self.delivery == Delivery::Local || from == to {
+            self.handle_at_once(from, to, signal);
+            return;
+        }
         if self.trace.recording() {
             let signal = signal.kind(true);
             self.trace.effects.push(Effect::Send { from, to, signal });
@@ -1007,6 +1169,61 @@ impl World {
         }
     }
 
+    /// Has the receiver handle a signal now. Signals that handling sends (a death's exit
+    /// and `DOWN` signals) are handled after it, in the order they were sent, by a loop
+    /// rather than by recursion, so a long chain of links cannot exhaust the stack.
+    fn handle_at_once(&mut self, from: Pid, to: Pid, signal: Signal) {
+        self.handling.push_back((from, to, signal));
+        if self.handling_now {
+            return;
+        }
+        self.handling_now = true;
+        while let Some((from, to, signal)) = self.handling.pop_front() {
+            let dead = !self.is_alive(to);
+            // The signal itself was folded when it was sent.
+            super::trace::fold(&mut self.trace.hash, dead as u64);
+            if self.trace.recording() {
+                let kind = signal.kind(true);
+                self.trace.effects.push(Effect::Signal {
+                    from,
+                    to,
+                    signal: kind,
+                    dropped: dead,
+                });
+            }
+            if dead {
+                self.answer_dead(to, from, signal);
+            } else {
+                self.apply(to, from, signal);
+            }
+        }
+        self.handling_now = false;
+    }
+
+    /// Rule 4: a link or monitor request that reaches a dead process is answered
+    /// `noproc`; any other signal is dropped.
+    fn answer_dead(&mut self, dead: Pid, from: Pid, signal: Signal) {
+        match signal {
+            Signal::Link => self.push_signal(
+                dead,
+                from,
+                Signal::Exit {
+                    reason: ExitReason::NoProc,
+                    linked: true,
+                },
+            ),
+            Signal::Monitor { mref } => self.push_signal(
+                dead,
+                from,
+                Signal::Down {
+                    mref,
+                    reason: ExitReason::NoProc,
+                },
+            ),
+            _ => {}
+        }
+    }
+
     /// Delivers the head of channel `from -> to`. Returns the step kind for the trace and
     /// the step that sent the signal.
     pub(crate) fn deliver(&mut self, to: Pid, from: Pid) -> (StepKind, Option<u32>) {
@@ -1025,26 +1242,7 @@ impl World {
         let kind = signal.kind(self.trace.recording());
         let dead = !self.is_alive(to);
         if dead {
-            match signal {
-                // rule 4: linking to or monitoring a dead process answers noproc.
-                Signal::Link => self.push_signal(
-                    to,
-                    from,
-                    Signal::Exit {
-                        reason: ExitReason::NoProc,
-                        linked: true,
-                    },
-                ),
-                Signal::Monitor { mref } => self.push_signal(
-                    to,
-                    from,
-                    Signal::Down {
-                        mref,
-                        reason: ExitReason::NoProc,
-                    },
-                ),
-                _ => {}
-            }
+            self.answer_dead(to, from, signal);
         } else {
             self.apply(to, from, signal);
         }

@@ -104,17 +104,17 @@ fn r06(sim: &mut Sim, out: Out) {
             let h = cx
                 .spawn_link(move |h| async move {
                     h.register("n").await.unwrap();
-                    h.send(me, Ready);
+                    h.send(me, Ready).await;
                     h.recv_type::<Go>().await;
                     boom()
                 })
                 .await;
-            let mref = cx.monitor(h);
+            let mref = cx.monitor(h).await;
             cx.recv_type::<Ready>().await;
             if stay {
-                cx.exit_signal(h, boom());
+                cx.exit_signal(h, boom()).await;
             } else {
-                cx.send(h, Go);
+                cx.send(h, Go).await;
             }
             let r = exit_from(&cx, h).await;
             let name = nil_or(cx.whereis("n").await);
@@ -136,16 +136,17 @@ fn r11(sim: &mut Sim, out: Out) {
         let child = cx
             .spawn_link(move |c| async move {
                 c.trap_exit(true);
-                c.send(me, Ready);
+                c.send(me, Ready).await;
                 let env = c
                     .recv_match(Matcher::when(|e| e.exit_reason().is_some()))
                     .await;
-                c.send(me, Got(env.from == me, env.exit_reason().unwrap().clone()));
+                c.send(me, Got(env.from == me, env.exit_reason().unwrap().clone()))
+                    .await;
                 let _ = c.recv_match(Matcher::Nothing).await;
             })
             .await;
         cx.recv_type::<Ready>().await;
-        cx.exit_signal(child, boom());
+        cx.exit_signal(child, boom()).await;
         let (_, Got(from_parent, r)) = cx.recv_type::<Got>().await;
         out.line(format!(
             "r11 trapping child got EXIT {} from parent={from_parent}",
@@ -155,8 +156,8 @@ fn r11(sim: &mut Sim, out: Out) {
             "r11 child alive after trapped exit: {}",
             cx.is_alive(child).await
         ));
-        let mref = cx.monitor(child);
-        cx.exit_signal(child, ExitReason::Kill);
+        let mref = cx.monitor(child).await;
+        cx.exit_signal(child, ExitReason::Kill).await;
         out.line(format!(
             "r11 kill to trapping child: DOWN {}",
             ex(&down(&cx, mref).await)
@@ -183,9 +184,9 @@ async fn pinger(cx: &Cx, trap: bool) -> Pid {
             if env.is::<Stop>() {
                 return ExitReason::Normal;
             } else if let Some(r) = env.exit_reason() {
-                p.send(env.from, ExitMsg(r.clone()));
+                p.send(env.from, ExitMsg(r.clone())).await;
             } else if let Some(Ping(from)) = env.peek::<Ping>() {
-                p.send(*from, Pong);
+                p.send(*from, Pong).await;
             }
         }
     })
@@ -196,9 +197,9 @@ fn r12(sim: &mut Sim, out: Out) {
     sim.spawn("test", move |cx| async move {
         let me = cx.me();
         let p = pinger(&cx, false).await;
-        let mref = cx.monitor(p);
-        cx.exit_signal(p, ExitReason::Normal);
-        cx.send(p, Ping(me));
+        let mref = cx.monitor(p).await;
+        cx.exit_signal(p, ExitReason::Normal).await;
+        cx.send(p, Ping(me)).await;
         let env = cx
             .recv_match(Matcher::when(move |e| {
                 e.is::<Pong>() || e.down().is_some_and(|(r, _, _)| r == mref)
@@ -209,9 +210,9 @@ fn r12(sim: &mut Sim, out: Out) {
             Some((_, _, r)) => out.line(format!("r12 exit normal to non-trapping: died {}", ex(r))),
         }
         let t = pinger(&cx, true).await;
-        cx.send(t, Ping(me));
+        cx.send(t, Ping(me)).await;
         cx.recv_type::<Pong>().await;
-        cx.exit_signal(t, ExitReason::Normal);
+        cx.exit_signal(t, ExitReason::Normal).await;
         let (_, ExitMsg(r)) = cx.recv_type::<ExitMsg>().await;
         out.line(format!(
             "r12 exit normal to trapping: EXIT message {}",
@@ -236,7 +237,7 @@ fn r13(sim: &mut Sim, out: Out) {
             let partner = cx
                 .spawn(|p| async move {
                     let (_, Ping(from)) = p.recv_type::<Ping>().await;
-                    p.send(from, Pong);
+                    p.send(from, Pong).await;
                     let _ = p.recv_match(Matcher::Nothing).await;
                 })
                 .await;
@@ -246,24 +247,25 @@ fn r13(sim: &mut Sim, out: Out) {
                     let env = t
                         .recv_match(Matcher::when(|e| e.exit_reason().is_some()))
                         .await;
-                    t.send(me, Trapped(env.exit_reason().unwrap().clone()));
+                    t.send(me, Trapped(env.exit_reason().unwrap().clone()))
+                        .await;
                 })
                 .await;
             let dier = cx
                 .spawn(move |d| async move {
-                    d.link(partner);
-                    d.link(trapper);
-                    d.send(me, Linked);
+                    let _ = d.link(partner).await;
+                    let _ = d.link(trapper).await;
+                    d.send(me, Linked).await;
                     let (_, Die(r)) = d.recv_type::<Die>().await;
                     r
                 })
                 .await;
             cx.recv_type::<Linked>().await;
-            let pref = cx.monitor(partner);
-            cx.send(partner, Ping(me));
+            let pref = cx.monitor(partner).await;
+            cx.send(partner, Ping(me)).await;
             cx.recv_type::<Pong>().await;
-            let dref = cx.monitor(dier);
-            cx.send(dier, Die(reason.clone()));
+            let dref = cx.monitor(dier).await;
+            cx.send(dier, Die(reason.clone())).await;
             down(&cx, dref).await;
             let (_, Trapped(r)) = cx.recv_type::<Trapped>().await;
             let name = ex(&reason);
@@ -273,7 +275,7 @@ fn r13(sim: &mut Sim, out: Out) {
                     "r13 {name}: partner alive={}",
                     cx.is_alive(partner).await
                 ));
-                cx.exit_signal(partner, ExitReason::Kill);
+                cx.exit_signal(partner, ExitReason::Kill).await;
             } else {
                 out.line(format!(
                     "r13 {name}: non-trapping partner died {}",
@@ -292,10 +294,10 @@ fn r14(sim: &mut Sim, out: Out) {
                 r
             })
             .await;
-        let m1 = cx.monitor(p);
-        let m2 = cx.monitor(p);
+        let m1 = cx.monitor(p).await;
+        let m2 = cx.monitor(p).await;
         out.line(format!("r14 two monitors: refs distinct={}", m1 != m2));
-        cx.send(p, Die(boom()));
+        cx.send(p, Die(boom())).await;
         out.line(format!(
             "r14 first monitor: DOWN {}",
             ex(&down(&cx, m1).await)
@@ -304,7 +306,7 @@ fn r14(sim: &mut Sim, out: Out) {
             "r14 second monitor: DOWN {}",
             ex(&down(&cx, m2).await)
         ));
-        let m3 = cx.monitor(p);
+        let m3 = cx.monitor(p).await;
         out.line(format!(
             "r14 monitor of dead pid: DOWN {}",
             ex(&down(&cx, m3).await)
@@ -314,8 +316,8 @@ fn r14(sim: &mut Sim, out: Out) {
                 q.recv_type::<Go>().await;
             })
             .await;
-        let m4 = cx.monitor(q);
-        cx.send(q, Go);
+        let m4 = cx.monitor(q).await;
+        cx.send(q, Go).await;
         out.line(format!(
             "r14 returning process: DOWN {}",
             ex(&down(&cx, m4).await)
@@ -332,8 +334,8 @@ impl GenServer for W17 {
     type Cast = ();
 
     async fn handle_call(&mut self, cx: &Cx, (a, b): (Pid, Pid), _from: Caller) -> CallReply<()> {
-        cx.link(a);
-        cx.monitor(b);
+        let _ = cx.link(a).await;
+        cx.monitor(b).await;
         CallReply::Reply(())
     }
 }
@@ -360,7 +362,8 @@ fn r17(sim: &mut Sim, out: Out) {
                 a.send(
                     me,
                     AGot(env.from, env.exit_reason().unwrap().clone(), links),
-                );
+                )
+                .await;
             })
             .await;
         let b = cx
@@ -371,8 +374,8 @@ fn r17(sim: &mut Sim, out: Out) {
         let () = gen_server::call(&cx, "w", (a, b), None).await;
         let mons: Vec<Pid> = cx.world().monitors(w1).iter().map(|m| m.1).collect();
         assert_eq!(mons, vec![b]);
-        let mref = cx.monitor(w1);
-        cx.exit_signal(w1, boom());
+        let mref = cx.monitor(w1).await;
+        cx.exit_signal(w1, boom()).await;
         down(&cx, mref).await;
         let (_, AGot(from, r, links)) = cx.recv_type::<AGot>().await;
         assert_eq!(from, w1);
@@ -404,7 +407,7 @@ fn r18(sim: &mut Sim, out: Out) {
         let h = cx
             .spawn(move |h| async move {
                 h.register("n").await.unwrap();
-                h.send(me, Ready);
+                h.send(me, Ready).await;
                 h.recv_type::<Stop>().await;
             })
             .await;
@@ -418,8 +421,8 @@ fn r18(sim: &mut Sim, out: Out) {
             "r18 whereis while held: holder={}",
             cx.whereis("n").await == Some(h)
         ));
-        let mref = cx.monitor(h);
-        cx.send(h, Stop);
+        let mref = cx.monitor(h).await;
+        cx.send(h, Stop).await;
         down(&cx, mref).await;
         out.line(format!(
             "r18 whereis after holder died: {}",
@@ -445,7 +448,7 @@ impl GenServer for S19 {
     type Cast = ();
 
     async fn init(&mut self, cx: &Cx) -> Init {
-        cx.send(self.0, InitRan);
+        cx.send(self.0, InitRan).await;
         Init::Ok
     }
 
@@ -542,7 +545,7 @@ fn r22(sim: &mut Sim, out: Out) {
         }
         let who: Pid = gen_server::call(&cx, &via, (), None).await;
         out.line(format!("r22 call via name: reached holder={}", who == s1));
-        cx.unlink(s1);
+        cx.unlink(s1).await;
         gen_server::stop(&cx, &via, ExitReason::Normal).await;
         out.line(format!(
             "r22 whereis after holder stopped: {}",
@@ -575,9 +578,9 @@ impl GenServer for S23 {
     type Cast = ();
 
     async fn init(&mut self, cx: &Cx) -> Init {
-        cx.send(self.0, InitBegin);
+        cx.send(self.0, InitBegin).await;
         cx.sleep(50).await;
-        cx.send(self.0, InitEnd);
+        cx.send(self.0, InitEnd).await;
         Init::Ok
     }
 
@@ -601,15 +604,15 @@ fn r23(sim: &mut Sim, out: Out) {
                 let s2 = gen_server::start_link(&m, S23(me), StartOpts::default())
                     .await
                     .unwrap();
-                m.send(me, Server(s2));
+                m.send(me, Server(s2)).await;
                 m.recv_type::<Go>().await;
                 boom()
             })
             .await;
         let (_, Server(s2)) = cx.recv_type::<Server>().await;
-        let mref = cx.monitor(s2);
+        let mref = cx.monitor(s2).await;
         let () = gen_server::call(&cx, s2, (), None).await;
-        cx.send(mid, Go);
+        cx.send(mid, Go).await;
         out.line(format!(
             "r23 parent exits :boom: server DOWN {}",
             ex(&down(&cx, mref).await)
@@ -650,11 +653,11 @@ fn r24(sim: &mut Sim, out: Out) {
         let c = cx
             .spawn(move |c| async move {
                 let r = gen_server::start_link(&c, bad(), StartOpts::default()).await;
-                c.send(me, Returned(start_res(&r)));
+                c.send(me, Returned(start_res(&r))).await;
                 let _ = c.recv_match(Matcher::Nothing).await;
             })
             .await;
-        let mref = cx.monitor(c);
+        let mref = cx.monitor(c).await;
         out.line(format!(
             "r24 init stop, non-trapping caller: died {}",
             ex(&down(&cx, mref).await)

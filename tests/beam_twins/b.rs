@@ -73,8 +73,8 @@ impl GenServer for S26 {
             Req26::Die => CallReply::Stop(ExitReason::custom("boom"), None),
             Req26::Slow => {
                 cx.sleep(300).await;
-                gen_server::reply(cx, from, ":late");
-                cx.send(self.test, Done);
+                gen_server::reply(cx, from, ":late").await;
+                cx.send(self.test, Done).await;
                 CallReply::NoReply
             }
         }
@@ -142,7 +142,7 @@ impl GenServer for S27 {
         match req {
             Req27::Last => CallReply::Stop(ExitReason::custom("bye"), Some(":last_words")),
             Req27::LastReply => {
-                gen_server::reply(cx, from, ":replied");
+                gen_server::reply(cx, from, ":replied").await;
                 cx.exit(ExitReason::custom("gone"))
             }
         }
@@ -158,7 +158,7 @@ fn r27(sim: &mut Sim, out: Out) {
             let s = gen_server::start(&cx, S27, StartOpts::default())
                 .await
                 .unwrap();
-            let m = cx.monitor(s);
+            let m = cx.monitor(s).await;
             let got: &str = gen_server::call(&cx, s, req, None).await;
             out.line(format!("r27 {label}: caller got {got}"));
             out.line(format!(
@@ -183,11 +183,11 @@ fn r28(sim: &mut Sim, out: Out) {
             .spawn(move |c| async move {
                 c.recv_type::<Go>().await;
                 let () = gen_server::call(&c, "r28_nobody", (), None).await;
-                c.send(test, "survived");
+                c.send(test, "survived").await;
             })
             .await;
-        let m = cx.monitor(p);
-        cx.send(p, Go);
+        let m = cx.monitor(p).await;
+        cx.send(p, Go).await;
         let r = down(&cx, m).await;
         out.line(format!(
             "r28 rescue only: caller exited with a call exit: {}",
@@ -202,12 +202,12 @@ fn r28(sim: &mut Sim, out: Out) {
             .spawn(move |c| async move {
                 c.recv_type::<Go>().await;
                 if let Err(r) = gen_server::try_call::<(), ()>(&c, "r28_nobody", (), None).await {
-                    c.send(test, Caught(r));
+                    c.send(test, Caught(r)).await;
                 }
             })
             .await;
-        let m = cx.monitor(p);
-        cx.send(p, Go);
+        let m = cx.monitor(p).await;
+        cx.send(p, Go).await;
         let (_, Caught(r)) = cx.recv_type::<Caught>().await;
         out.line(format!("r28 catch :exit: caught {}", ex(&r)));
         out.line(format!(
@@ -252,7 +252,7 @@ impl GenServer for S30 {
         }
     }
     async fn terminate(&mut self, cx: &Cx, reason: &ExitReason) {
-        cx.send(self.test, Terminated(reason.clone()));
+        cx.send(self.test, Terminated(reason.clone())).await;
     }
 }
 
@@ -278,14 +278,14 @@ fn r30(sim: &mut Sim, out: Out) {
         };
         let boom = || ExitReason::custom("boom");
         let s = start(false).await;
-        let m = cx.monitor(s);
+        let m = cx.monitor(s).await;
         gen_server::cast(&cx, s, Cast30::Stop(boom())).await;
         out.line(format!(
             "r30 callback stops :boom: {}",
             outcome30(&cx, m).await
         ));
         let s = start(false).await;
-        let m = cx.monitor(s);
+        let m = cx.monitor(s).await;
         gen_server::cast(&cx, s, Cast30::Exit(boom())).await;
         out.line(format!(
             "r30 callback exits :boom: {}",
@@ -296,26 +296,26 @@ fn r30(sim: &mut Sim, out: Out) {
                 let s = gen_server::start_link(&p, S30 { test, trap: true }, StartOpts::default())
                     .await
                     .unwrap();
-                p.send(test, Server(s));
+                p.send(test, Server(s)).await;
                 p.recv_type::<GoExit>().await;
                 ExitReason::custom("boom")
             })
             .await;
         let (_, Server(s)) = cx.recv_type::<Server>().await;
-        let m = cx.monitor(s);
+        let m = cx.monitor(s).await;
         gen_server::call::<(), ()>(&cx, s, (), None).await; // the monitor is in place
-        cx.send(parent, GoExit);
+        cx.send(parent, GoExit).await;
         out.line(format!(
             "r30 trapping, parent exits :boom: {}",
             outcome30(&cx, m).await
         ));
         let s = start(true).await;
-        let m = cx.monitor(s);
-        cx.exit_signal(s, ExitReason::Kill);
+        let m = cx.monitor(s).await;
+        cx.exit_signal(s, ExitReason::Kill).await;
         out.line(format!("r30 trapping, killed: {}", outcome30(&cx, m).await));
         let s = start(false).await;
-        let m = cx.monitor(s);
-        cx.exit_signal(s, boom());
+        let m = cx.monitor(s).await;
+        cx.exit_signal(s, boom()).await;
         out.line(format!(
             "r30 non-trapping, exit signal :boom: {}",
             outcome30(&cx, m).await
@@ -337,14 +337,14 @@ impl GenServer for S31 {
     type Reply = ();
     type Cast = ();
     async fn init(&mut self, cx: &Cx) -> Init {
-        cx.send(self.test, Inited(cx.me()));
+        cx.send(self.test, Inited(cx.me())).await;
         Init::Ok
     }
     async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
         CallReply::Reply(())
     }
     async fn terminate(&mut self, cx: &Cx, reason: &ExitReason) {
-        cx.send(self.test, Terminated(reason.clone()));
+        cx.send(self.test, Terminated(reason.clone())).await;
     }
 }
 
@@ -457,8 +457,8 @@ fn r32(sim: &mut Sim, out: Out) {
             kids.join(" ")
         ));
         let b = cx.whereis("r32_b").await.unwrap();
-        let m = cx.monitor(b);
-        cx.exit_signal(b, ExitReason::custom("boom"));
+        let m = cx.monitor(b).await;
+        cx.exit_signal(b, ExitReason::custom("boom")).await;
         down(&cx, m).await;
         for id in ["r32_a", "r32_b", "r32_c", "r32_b"] {
             cx.recv_match(Matcher::when(move |e| {
@@ -490,9 +490,9 @@ fn r48(sim: &mut Sim, out: Out) {
                 let _ = c.recv_match(Matcher::Nothing).await;
             })
             .await;
-        let m = cx.monitor(p);
+        let m = cx.monitor(p).await;
         let t = cx.send_after(p, Tick, 1000);
-        cx.exit_signal(p, ExitReason::Kill);
+        cx.exit_signal(p, ExitReason::Kill).await;
         down(&cx, m).await;
         cx.sleep(100).await;
         out.line(format!(
@@ -505,20 +505,20 @@ fn r48(sim: &mut Sim, out: Out) {
         let p1 = cx
             .spawn(move |c| async move {
                 c.register("r48_srv").await.unwrap();
-                c.send(test, Registered);
+                c.send(test, Registered).await;
                 let _ = c.recv_match(Matcher::Nothing).await;
             })
             .await;
-        let m1 = cx.monitor(p1);
+        let m1 = cx.monitor(p1).await;
         cx.recv_type::<Registered>().await;
         cx.send_after("r48_srv", Tick, 500);
-        cx.exit_signal(p1, ExitReason::Kill);
+        cx.exit_signal(p1, ExitReason::Kill).await;
         down(&cx, m1).await;
         cx.spawn(move |c| async move {
             c.register("r48_srv").await.unwrap();
-            c.send(test, Registered);
+            c.send(test, Registered).await;
             c.recv_type::<Tick>().await;
-            c.send(test, NextGotTick);
+            c.send(test, NextGotTick).await;
         })
         .await;
         cx.recv_type::<Registered>().await;
@@ -538,12 +538,12 @@ fn r49(sim: &mut Sim, out: Out) {
             .spawn(move |c| async move {
                 let t = c.table_new_named::<String, i64>("r49_t").await.unwrap();
                 c.table_insert(t, "k".to_string(), 1).await.unwrap();
-                c.send(test, Ready);
+                c.send(test, Ready).await;
                 c.recv_type::<Stop>().await;
                 ExitReason::custom("boom")
             })
             .await;
-        let m = cx.monitor(owner);
+        let m = cx.monitor(owner).await;
         cx.recv_type::<Ready>().await;
         let t = cx.table_by_name::<String, i64>("r49_t").await.unwrap();
         let got = match cx.table_get(t, &"k".to_string()).await {
@@ -551,7 +551,7 @@ fn r49(sim: &mut Sim, out: Out) {
             other => format!("{other:?}"),
         };
         out.line(format!("r49 owner alive: lookup {got}"));
-        cx.send(owner, Stop);
+        cx.send(owner, Stop).await;
         down(&cx, m).await;
         let exists = cx.table_by_name::<String, i64>("r49_t").await.is_some();
         out.line(format!("r49 at owner's DOWN: table exists={exists}"));

@@ -40,9 +40,9 @@ fn shutdown_tuple(t: &str) -> String {
 
 /// Unlinks, stops with `:shutdown` and waits for the supervisor to be gone.
 async fn stop_sup(cx: &Cx, sup: Pid) {
-    cx.unlink(sup);
-    let m = cx.monitor(sup);
-    cx.exit_signal(sup, ExitReason::Shutdown);
+    cx.unlink(sup).await;
+    let m = cx.monitor(sup).await;
+    cx.exit_signal(sup, ExitReason::Shutdown).await;
     down(cx, m).await;
 }
 
@@ -101,7 +101,7 @@ impl GenServer for W {
             self.out.line(format!("{} init {}", self.tag, self.id));
         }
         if let Some(t) = self.test {
-            cx.send(t, Inited(self.id, cx.me()));
+            cx.send(t, Inited(self.id, cx.me())).await;
         }
         Init::Ok
     }
@@ -177,7 +177,7 @@ fn r34(sim: &mut Sim, out: Out) {
                 let sup = supervisor::start_link(&cx, spec, None).await.unwrap();
                 let kids = supervisor::which_children(&cx, sup).await;
                 let w = kids[0].1.unwrap();
-                let m = cx.monitor(w);
+                let m = cx.monitor(w).await;
                 gen_server::cast(&cx, w, StopWith(reason.clone())).await;
                 down(&cx, m).await;
                 cx.sleep(200).await;
@@ -216,7 +216,7 @@ fn r35(sim: &mut Sim, out: Out) {
             let old = supervisor::which_children(&cx, sup).await;
             out.line(format!("{tag} crash b"));
             let b = pid_of(&old, "b").unwrap();
-            let m = cx.monitor(b);
+            let m = cx.monitor(b).await;
             gen_server::cast(&cx, b, StopWith(ExitReason::custom("boom"))).await;
             down(&cx, m).await;
             cx.sleep(200).await;
@@ -245,7 +245,7 @@ fn r35(sim: &mut Sim, out: Out) {
 
 async fn crash36(cx: &Cx, out: &Out, i: u32) {
     let w = cx.whereis("r36_w").await.unwrap();
-    let m = cx.monitor(w);
+    let m = cx.monitor(w).await;
     gen_server::cast(cx, w, StopWith(ExitReason::custom("boom"))).await;
     down(cx, m).await;
     match cx

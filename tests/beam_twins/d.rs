@@ -56,7 +56,7 @@ impl GenServer for W39 {
         if self.trap {
             cx.trap_exit(true);
         }
-        cx.send(self.test, Init39(self.id, cx.me()));
+        cx.send(self.test, Init39(self.id, cx.me())).await;
         Init::Ok
     }
     async fn handle_call(&mut self, _cx: &Cx, _req: (), _from: Caller) -> CallReply<()> {
@@ -66,7 +66,7 @@ impl GenServer for W39 {
         if self.delay > 0 {
             cx.sleep(self.delay).await;
         }
-        cx.send(self.test, Term39(self.id, reason.clone()));
+        cx.send(self.test, Term39(self.id, reason.clone())).await;
     }
 }
 
@@ -101,7 +101,7 @@ fn r39(sim: &mut Sim, out: Out) {
             pids.insert(id, p);
         }
         for &(id, _, _, shutdown) in &kids {
-            let r = cx.monitor(pids[id]);
+            let r = cx.monitor(pids[id]).await;
             let () = gen_server::call(&cx, pids[id], (), None).await;
             let reply = supervisor::terminate_child(&cx, sup, id).await;
             assert!(matches!(reply, supervisor::SupReply::Ok), "{reply:?}");
@@ -168,21 +168,21 @@ fn r42(sim: &mut Sim, out: Out) {
                 .spawn(move |c| async move {
                     let t = task::start_link(&c, |tcx| async move {
                         let (from, Hello) = tcx.recv_type::<Hello>().await;
-                        tcx.send(from, Ack);
+                        tcx.send(from, Ack).await;
                         forever(&tcx).await
                     })
                     .await;
-                    c.send(test, TaskOf(t));
+                    c.send(test, TaskOf(t)).await;
                     let (_, ExitWith(r)) = c.recv_type::<ExitWith>().await;
                     r
                 })
                 .await;
             let (_, TaskOf(t)) = cx.recv_type::<TaskOf>().await;
-            let r = cx.monitor(t);
-            let cr = cx.monitor(caller);
-            cx.send(t, Hello);
+            let r = cx.monitor(t).await;
+            let cr = cx.monitor(caller).await;
+            cx.send(t, Hello).await;
             cx.recv_type::<Ack>().await;
-            cx.send(caller, ExitWith(reason.clone()));
+            cx.send(caller, ExitWith(reason.clone())).await;
             cx.recv_match(Matcher::Tag(cr)).await;
             if reason == ExitReason::Normal {
                 cx.sleep(200).await;
@@ -191,7 +191,7 @@ fn r42(sim: &mut Sim, out: Out) {
                     ex(&reason),
                     cx.is_alive(t).await
                 ));
-                cx.exit_signal(t, ExitReason::Kill);
+                cx.exit_signal(t, ExitReason::Kill).await;
                 cx.recv_match(Matcher::Tag(r)).await;
             } else {
                 let reason = down(&cx, r).await;
@@ -207,21 +207,21 @@ fn r42(sim: &mut Sim, out: Out) {
                 .spawn(move |c| async move {
                     c.trap_exit(trap);
                     let t = task::start_link(&c, crasher).await;
-                    c.send(test, TaskOf(t));
+                    c.send(test, TaskOf(t)).await;
                     c.recv_type::<Go>().await;
-                    c.send(t, Go);
+                    c.send(t, Go).await;
                     let env = c
                         .recv_match(Matcher::when(move |e| {
                             e.from == t && e.exit_reason().is_some()
                         }))
                         .await;
-                    c.send(test, Got(env.exit_reason().unwrap().clone()));
+                    c.send(test, Got(env.exit_reason().unwrap().clone())).await;
                     forever(&c).await;
                 })
                 .await;
             let (_, TaskOf(_t)) = cx.recv_type::<TaskOf>().await;
-            let cr = cx.monitor(caller);
-            cx.send(caller, Go);
+            let cr = cx.monitor(caller).await;
+            cx.send(caller, Go).await;
             if trap {
                 let (_, Got(r)) = cx.recv_type::<Got>().await;
                 out.line(format!(
@@ -229,7 +229,7 @@ fn r42(sim: &mut Sim, out: Out) {
                     ex(&r),
                     cx.is_alive(caller).await
                 ));
-                cx.exit_signal(caller, ExitReason::Kill);
+                cx.exit_signal(caller, ExitReason::Kill).await;
             } else {
                 let reason = down(&cx, cr).await;
                 out.line(format!(
@@ -251,7 +251,7 @@ async fn caller_with_task(cx: &Cx, test: Pid, crashing: bool) -> (Pid, Pid) {
             } else {
                 task::start(&c, |tcx| async move { forever(&tcx).await }).await
             };
-            c.send(test, TaskOf(t));
+            c.send(test, TaskOf(t)).await;
             forever(&c).await;
         })
         .await;
@@ -268,8 +268,8 @@ fn r43(sim: &mut Sim, out: Out) {
             ExitReason::Kill,
         ] {
             let (caller, t) = caller_with_task(&cx, test, false).await;
-            let cr = cx.monitor(caller);
-            cx.exit_signal(caller, reason);
+            let cr = cx.monitor(caller).await;
+            cx.exit_signal(caller, reason).await;
             let reason = down(&cx, cr).await;
             let r = ex(&reason);
             cx.sleep(200).await;
@@ -277,11 +277,11 @@ fn r43(sim: &mut Sim, out: Out) {
                 "r43 caller exits {r}: task alive={}",
                 cx.is_alive(t).await
             ));
-            cx.exit_signal(t, ExitReason::Kill);
+            cx.exit_signal(t, ExitReason::Kill).await;
         }
         let (caller, t) = caller_with_task(&cx, test, true).await;
-        let r = cx.monitor(t);
-        cx.send(t, Go);
+        let r = cx.monitor(t).await;
+        cx.send(t, Go).await;
         let reason = down(&cx, r).await;
         let r = ex(&reason);
         cx.sleep(200).await;
@@ -301,15 +301,15 @@ fn r44(sim: &mut Sim, out: Out) {
                 let t = task::start_child(&c, sup, |tcx| async move { forever(&tcx).await })
                     .await
                     .unwrap();
-                c.send(test, TaskOf(t));
+                c.send(test, TaskOf(t)).await;
                 let (_, ExitWith(r)) = c.recv_type::<ExitWith>().await;
                 r
             })
             .await;
         let (_, TaskOf(t)) = cx.recv_type::<TaskOf>().await;
-        let r = cx.monitor(t);
-        let cr = cx.monitor(caller);
-        cx.send(caller, ExitWith(ExitReason::custom("boom")));
+        let r = cx.monitor(t).await;
+        let cr = cx.monitor(caller).await;
+        cx.send(caller, ExitWith(ExitReason::custom("boom"))).await;
         cx.recv_match(Matcher::Tag(cr)).await;
         cx.sleep(200).await;
         let alive = cx.is_alive(t).await;
@@ -318,8 +318,8 @@ fn r44(sim: &mut Sim, out: Out) {
             "r44 caller exits :boom: task alive={alive}, supervised={supervised}"
         ));
         let t2 = task::start_child(&cx, sup, crasher).await.unwrap();
-        let r2 = cx.monitor(t2);
-        cx.send(t2, Go);
+        let r2 = cx.monitor(t2).await;
+        cx.send(t2, Go).await;
         let reason = down(&cx, r2).await;
         let got = ex(&reason);
         cx.sleep(200).await;

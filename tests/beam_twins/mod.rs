@@ -67,15 +67,15 @@ pub fn cases() -> Vec<Case> {
 fn r04(sim: &mut Sim, out: Out) {
     sim.spawn("test", move |cx| async move {
         let dead = cx.spawn(|_| async {}).await;
-        let r = cx.monitor(dead);
+        let r = cx.monitor(dead).await;
         cx.recv_match(Matcher::Tag(r)).await;
-        cx.send(dead, ());
+        cx.send(dead, ()).await;
         out.line("r04 send to dead: ok");
-        let r2 = cx.monitor(dead);
+        let r2 = cx.monitor(dead).await;
         let reason = down(&cx, r2).await;
         out.line(format!("r04 monitor dead: DOWN {}", ex(&reason)));
         cx.trap_exit(true);
-        cx.link(dead);
+        let _ = cx.link(dead).await;
         match cx
             .recv_timeout(
                 Matcher::when(move |e| e.from == dead && e.exit_reason().is_some()),
@@ -108,8 +108,8 @@ struct Server(Pid);
 
 async fn linker(cx: &Cx, parent: Pid, child: Pid) -> Pid {
     cx.spawn(move |l| async move {
-        l.link(child);
-        l.send(parent, Linked);
+        let _ = l.link(child).await;
+        l.send(parent, Linked).await;
         let (_, ExitWith(r)) = l.recv_type::<ExitWith>().await;
         r
     })
@@ -124,11 +124,11 @@ fn r10(sim: &mut Sim, out: Out) {
                 let _ = c.recv_match(Matcher::Nothing).await;
             })
             .await;
-        let r = cx.monitor(child);
+        let r = cx.monitor(child).await;
         let l1 = linker(&cx, me, child).await;
         cx.recv_type::<Linked>().await;
-        let m1 = cx.monitor(l1);
-        cx.send(l1, ExitWith(ExitReason::Normal));
+        let m1 = cx.monitor(l1).await;
+        cx.send(l1, ExitWith(ExitReason::Normal)).await;
         cx.recv_match(Matcher::Tag(m1)).await;
         out.line(format!(
             "r10 linked exit normal: child alive={}",
@@ -136,7 +136,7 @@ fn r10(sim: &mut Sim, out: Out) {
         ));
         let l2 = linker(&cx, me, child).await;
         cx.recv_type::<Linked>().await;
-        cx.send(l2, ExitWith(ExitReason::custom("boom")));
+        cx.send(l2, ExitWith(ExitReason::custom("boom"))).await;
         let reason = down(&cx, r).await;
         out.line(format!(
             "r10 linked exit boom: child exited {}",

@@ -149,7 +149,7 @@ async fn spawn_orphan(cx: &Cx, pids: &Pids, key: &str) -> Pid {
         .spawn(move |ocx| async move {
             let g = ocx.spawn(|gcx| async move { forever(&gcx).await }).await;
             p2.set(&gkey, g);
-            ocx.send(me, Ready);
+            ocx.send(me, Ready).await;
             forever(&ocx).await;
         })
         .await;
@@ -262,7 +262,7 @@ impl GenServer for Looper {
 
     async fn init(&mut self, cx: &Cx) -> Init {
         self.log.push("init looper");
-        cx.send(cx.me(), Crash);
+        cx.send(cx.me(), Crash).await;
         Init::Ok
     }
 
@@ -522,7 +522,7 @@ fn r46_linked_processes_die_with_the_test_unless_they_trap_exits() {
                         let trapper = cx
                             .spawn_link(move |lcx| async move {
                                 lcx.trap_exit(true);
-                                lcx.send(me, Ready);
+                                lcx.send(me, Ready).await;
                                 let env = lcx
                                     .recv_match(Matcher::when(move |e| {
                                         e.from == me && e.exit_reason().is_some()
@@ -600,7 +600,8 @@ fn r46_start_supervised_children_are_dead_before_on_exit_and_the_next_test() {
                                     "on_exit sv alive={sv_alive} plain alive={plain_alive}"
                                 ));
                             }
-                        }));
+                        }))
+                        .await;
                         log.push("t1 returns");
                     }
                 });
@@ -691,7 +692,8 @@ fn r46_on_exit_runs_in_another_process_after_the_test_exits_last_registered_firs
                                         me != test
                                     ));
                                 }
-                            }));
+                            }))
+                            .await;
                             cx.yield_now().await;
                         }
                         log.push("body returns");
@@ -733,7 +735,8 @@ fn chatty(name: &str, log: &Log) -> TestCase {
             tc.on_exit(test_fn(move |_| {
                 let (l, n2) = (l.clone(), n2.clone());
                 async move { l.push(format!("{n2} on_exit")) }
-            }));
+            }))
+            .await;
             for _ in 0..3 {
                 tc.cx().yield_now().await;
             }
@@ -839,7 +842,8 @@ fn r46_crashing_test_fails_with_its_reason_and_the_runner_continues() {
                         tc.on_exit(test_fn(move |_| {
                             let l = l.clone();
                             async move { l.push("killed on_exit") }
-                        }));
+                        }))
+                        .await;
                         log.push("killed body waits");
                         cx.spawn_link(|lcx| async move {
                             lcx.yield_now().await;
@@ -861,7 +865,8 @@ fn r46_crashing_test_fails_with_its_reason_and_the_runner_continues() {
                         tc.on_exit(test_fn(move |_| {
                             let l = l.clone();
                             async move { l.push("panics on_exit") }
-                        }));
+                        }))
+                        .await;
                         log.push("panics body panics");
                         if log.count("panics body panics") == 1 {
                             panic!("assertion failed");
@@ -933,7 +938,7 @@ fn r46_panicking_body_still_ends_the_test_process_with_shutdown() {
                         let trapper = cx
                             .spawn_link(move |lcx| async move {
                                 lcx.trap_exit(true);
-                                lcx.send(me, Ready);
+                                lcx.send(me, Ready).await;
                                 let env = lcx
                                     .recv_match(Matcher::when(move |e| {
                                         e.from == me && e.exit_reason().is_some()
@@ -1021,13 +1026,13 @@ fn r46_orphans_lists_live_unlinked_spawns_and_is_empty_with_start_supervised_onl
                         tc.start_supervised(Worker::new("plain", &log, &p).spec())
                             .await
                             .expect("starts");
-                        tc.on_exit(test_fn(|_| async {}));
+                        tc.on_exit(test_fn(|_| async {})).await;
                     }
                 });
                 let finished = case("finished", move |tc| async move {
                     let cx = tc.cx();
                     let q = cx.spawn(|qcx| async move { qcx.yield_now().await }).await;
-                    let m = cx.monitor(q);
+                    let m = cx.monitor(q).await;
                     cx.recv_match(Matcher::Tag(m)).await;
                 });
                 let tests = vec![spawns, supervised, finished];
@@ -1167,8 +1172,8 @@ fn r47_killing_the_top_supervisor_kills_the_whole_group() {
                     }
                 });
                 run_suite(&cx, &[module("M", false, vec![t])]).await;
-                let m = cx.monitor(app.master);
-                cx.exit_signal(app.supervisor, ExitReason::Kill);
+                let m = cx.monitor(app.master).await;
+                cx.exit_signal(app.supervisor, ExitReason::Kill).await;
                 let env = cx.recv_match(Matcher::Tag(m)).await;
                 log.push(format!(
                     "master down: {:?}",
@@ -1215,7 +1220,7 @@ fn r47_top_supervisor_exceeding_intensity_stops_the_application_and_kills_orphan
                 let app = start_app(&cx, children).await;
                 p.set("master", app.master);
                 p.set("app_sup", app.supervisor);
-                let m = cx.monitor(app.master);
+                let m = cx.monitor(app.master).await;
                 let env = cx.recv_match(Matcher::Tag(m)).await;
                 log.push(format!(
                     "master down: {:?}",

@@ -50,15 +50,8 @@ impl Ran {
             .as_ref()
             .expect("run with record_trace")
             .iter()
-            .filter_map(|ev| match &ev.kind {
-                StepKind::Deliver {
-                    from,
-                    to,
-                    signal,
-                    dropped,
-                } => Some((*from, *to, signal.clone(), *dropped)),
-                _ => None,
-            })
+            .flat_map(fsim::report::arrivals)
+            .map(|(from, to, signal, dropped)| (from, to, signal.clone(), dropped))
             .collect()
     }
 }
@@ -81,6 +74,26 @@ fn run_cfg(
 /// Runs a world with the default config and the seeded random chooser.
 fn run(seed: u64, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
     run_cfg(seed, Config::default(), RandomChooser::new(seed), setup)
+}
+
+/// Like [`run`], between nodes ([`Delivery::Distributed`]): signals travel on per-pair
+/// channels and their delivery is a step, so what the spec allows in flight is reachable.
+fn run_distributed(seed: u64, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
+    let config = Config {
+        delivery: Delivery::Distributed,
+        ..Config::default()
+    };
+    run_cfg(seed, config, RandomChooser::new(seed), setup)
+}
+
+/// Like [`run_distributed`], keeping the full trace.
+fn run_traced_distributed(seed: u64, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
+    let config = Config {
+        record_trace: true,
+        delivery: Delivery::Distributed,
+        ..Config::default()
+    };
+    run_cfg(seed, config, RandomChooser::new(seed), setup)
 }
 
 /// Like [`run`], keeping the full trace.
@@ -161,7 +174,7 @@ fn r1_signals_take_effect_while_the_receiver_never_receives() {
     for seed in 0..ALL_SEEDS {
         let mut busy = Pid(0);
         let mut sender = Pid(0);
-        let ran = run(seed, |sim, log| {
+        let ran = run_distributed(seed, |sim, log| {
             busy = sim.spawn("busy", {
                 let log = log.clone();
                 move |cx| async move {
@@ -180,23 +193,27 @@ fn r1_signals_take_effect_while_the_receiver_never_receives() {
             let b = busy;
             sender = sim.spawn("sender", move |cx| async move {
                 for i in 0..3u32 {
-                    cx.send(b, i);
+                    cx.send(b, i).await;
                 }
-                // Asynchronous: send returned, nothing has arrived, all three travel.
+                // Asynchronous: each send returned; each is in flight or has arrived (a
+                // send is a scheduling point, so deliveries may come between them).
                 let (travelling, arrived) = {
                     let w = cx.world();
                     (w.in_flight(cx.me(), b), w.mailbox_len(b))
                 };
-                log.push(format!("sender: {travelling} in flight, {arrived} arrived"));
-                cx.link(b);
-                cx.monitor(b);
+                log.push(format!(
+                    "sender: {} in flight or arrived",
+                    travelling + arrived
+                ));
+                let _ = cx.link(b).await;
+                cx.monitor(b).await;
                 forever(&cx).await;
             });
         });
         assert_eq!(
             ran.lines(),
             [
-                "sender: 3 in flight, 0 arrived",
+                "sender: 3 in flight or arrived",
                 "busy: three messages, a link and a monitor, without receiving"
             ],
             "seed {seed}"
@@ -225,7 +242,7 @@ fn r1_exit_signal_kills_a_process_that_never_receives() {
             });
             let v = victim;
             sim.spawn("killer", move |cx| async move {
-                cx.exit_signal(v, ExitReason::custom("stop"));
+                cx.exit_signal(v, ExitReason::custom("stop")).await;
             });
         });
         assert!(ran.lines().is_empty(), "seed {seed}: {:?}", ran.lines());
@@ -253,7 +270,7 @@ fn r2_one_pair_never_reorders_and_two_senders_arrive_in_both_orders() {
             for (label, base) in [("a", 10u32), ("b", 20u32)] {
                 sim.spawn(label, move |cx| async move {
                     for i in 1..=3 {
-                        cx.send(r, base + i);
+                        cx.send(r, base + i).await;
                         cx.yield_now().await;
                     }
                 });
@@ -291,20 +308,20 @@ fn r2_one_pair_never_reorders_and_two_senders_arrive_in_both_orders() {
 fn r2_messages_and_exit_signals_of_one_sender_keep_send_order() {
     let mut down_reasons = BTreeSet::new();
     for seed in 0..RACE_SEEDS {
-        let ran = run(seed, |sim, log| {
+        let ran = run_distributed(seed, |sim, log| {
             sim.spawn("r", move |cx| async move {
                 cx.trap_exit(true);
                 let me = cx.me();
                 let s = cx
                     .spawn(move |cx| async move {
-                        cx.send(me, "m1");
-                        cx.exit_signal(me, ExitReason::custom("bye"));
+                        cx.send(me, "m1").await;
+                        cx.exit_signal(me, ExitReason::custom("bye")).await;
                         cx.yield_now().await;
-                        cx.send(me, "m2");
+                        cx.send(me, "m2").await;
                         ExitReason::custom("done")
                     })
                     .await;
-                cx.monitor(s);
+                cx.monitor(s).await;
                 wait_until(&cx, &log, "four signals from s", move |w| {
                     w.mailbox_len(me) == 4
                 })
@@ -338,7 +355,7 @@ fn r2_one_sender_to_two_receivers_is_not_ordered() {
     // signal sent after x, but comes from another sender: r may see it first.
     let mut seen = BTreeSet::new();
     for seed in 0..RACE_SEEDS {
-        let ran = run(seed, |sim, log| {
+        let ran = run_distributed(seed, |sim, log| {
             let r = sim.spawn("r", move |cx| async move {
                 let (_, a) = cx.recv_type::<&'static str>().await;
                 let (_, b) = cx.recv_type::<&'static str>().await;
@@ -346,11 +363,11 @@ fn r2_one_sender_to_two_receivers_is_not_ordered() {
             });
             let m = sim.spawn("m", move |cx| async move {
                 cx.recv_match(text("y")).await;
-                cx.send(r, "z");
+                cx.send(r, "z").await;
             });
             sim.spawn("s", move |cx| async move {
-                cx.send(r, "x");
-                cx.send(m, "y");
+                cx.send(r, "x").await;
+                cx.send(m, "y").await;
             });
         });
         let l = ran.lines();
@@ -371,7 +388,7 @@ fn r2_a_noproc_down_never_overtakes_earlier_messages_of_the_dead_pid() {
     // what d sent earlier (on the BEAM, a dead local process has no signal in flight).
     let mut in_flight_at_monitor = 0;
     for seed in 0..RACE_SEEDS {
-        let ran = run(seed, |sim, log| {
+        let ran = run_distributed(seed, |sim, log| {
             let w = sim.spawn("w", {
                 let log = log.clone();
                 move |cx| async move {
@@ -385,7 +402,7 @@ fn r2_a_noproc_down_never_overtakes_earlier_messages_of_the_dead_pid() {
                         }
                     }
                     let travelling = cx.world().in_flight(d, cx.me());
-                    cx.monitor(d);
+                    cx.monitor(d).await;
                     log.push(format!("in flight at monitor: {travelling}"));
                     for _ in 0..2 {
                         let e = cx.recv().await;
@@ -394,8 +411,8 @@ fn r2_a_noproc_down_never_overtakes_earlier_messages_of_the_dead_pid() {
                 }
             });
             sim.spawn("d", move |cx| async move {
-                cx.send(w, cx.me());
-                cx.send(w, "m");
+                cx.send(w, cx.me()).await;
+                cx.send(w, "m").await;
             });
         });
         let l = ran.lines();
@@ -416,27 +433,26 @@ fn r3_mailbox_order_is_arrival_order_and_exit_down_have_no_priority() {
     let (mut down_before_c, mut down_after_c) = (false, false);
     for seed in 0..RACE_SEEDS {
         let mut r = Pid(0);
-        let ran = run_traced(seed, |sim, log| {
+        let ran = run_traced_distributed(seed, |sim, log| {
             r = sim.spawn("r", move |cx| async move {
                 cx.trap_exit(true);
                 let me = cx.me();
                 let a = cx
                     .spawn_link(move |cx| async move {
-                        cx.send(me, "a");
+                        cx.send(me, "a").await;
                         ExitReason::custom("a-crash")
                     })
                     .await;
-                let b = cx
-                    .spawn(move |cx| async move {
-                        cx.send(me, "b");
+                let (b, _) = cx
+                    .spawn_monitor(move |cx| async move {
+                        cx.send(me, "b").await;
                     })
                     .await;
-                cx.monitor(b);
                 let c = cx
                     .spawn(move |cx| async move {
-                        cx.send(me, "c1");
+                        cx.send(me, "c1").await;
                         cx.yield_now().await;
-                        cx.send(me, "c2");
+                        cx.send(me, "c2").await;
                     })
                     .await;
                 wait_until(&cx, &log, "six messages", move |w| w.mailbox_len(me) == 6).await;
@@ -509,12 +525,12 @@ fn r3_exit_and_down_queue_behind_earlier_messages() {
                 let me = cx.me();
                 let s = cx
                     .spawn_link(move |cx| async move {
-                        cx.send(me, "m1");
-                        cx.send(me, "m2");
+                        cx.send(me, "m1").await;
+                        cx.send(me, "m2").await;
                         boom()
                     })
                     .await;
-                cx.monitor(s);
+                cx.monitor(s).await;
                 wait_until(&cx, &log, "four messages", move |w| w.mailbox_len(me) == 4).await;
                 // A receive of anything takes the oldest first: no priority for EXIT/DOWN.
                 for _ in 0..4 {
@@ -548,10 +564,10 @@ fn r4_send_to_a_dead_pid_is_a_no_op() {
             d = sim.spawn("d", |_cx| async {});
             let dd = d;
             s = sim.spawn("s", move |cx| async move {
-                let m = cx.monitor(dd);
+                let m = cx.monitor(dd).await;
                 cx.recv_match(Matcher::Tag(m)).await;
-                cx.send(dd, "hello");
-                cx.send(dd, "again");
+                cx.send(dd, "hello").await;
+                cx.send(dd, "again").await;
                 log.push("s: sent to dead d and goes on");
             });
         });
@@ -580,15 +596,15 @@ fn r4_send_to_a_dead_pid_is_a_no_op() {
 fn r4_link_to_a_dead_pid_yields_exit_noproc() {
     for seed in 0..ALL_SEEDS {
         let (mut trapper, mut plain) = (Pid(0), Pid(0));
-        let ran = run(seed, |sim, log| {
+        let ran = run_distributed(seed, |sim, log| {
             let d = sim.spawn("d", |_cx| async {});
             trapper = sim.spawn("trapper", {
                 let log = log.clone();
                 move |cx| async move {
                     cx.trap_exit(true);
-                    let m = cx.monitor(d);
+                    let m = cx.monitor(d).await;
                     cx.recv_match(Matcher::Tag(m)).await;
-                    cx.link(d);
+                    let _ = cx.link(d).await;
                     let e = cx.recv_match(exit_from(d)).await;
                     log.push(format!("trapper: {}", describe(&e)));
                     let me = cx.me();
@@ -598,9 +614,9 @@ fn r4_link_to_a_dead_pid_yields_exit_noproc() {
                 }
             });
             plain = sim.spawn("plain", move |cx| async move {
-                let m = cx.monitor(d);
+                let m = cx.monitor(d).await;
                 cx.recv_match(Matcher::Tag(m)).await;
-                cx.link(d);
+                let _ = cx.link(d).await;
                 forever(&cx).await;
             });
         });
@@ -625,9 +641,9 @@ fn r14_monitor_of_dead_pid_gives_noproc_down() {
         let ran = run(seed, |sim, log| {
             let d = sim.spawn("d", |_cx| async {});
             sim.spawn("m", move |cx| async move {
-                let first = cx.monitor(d);
+                let first = cx.monitor(d).await;
                 cx.recv_match(Matcher::Tag(first)).await;
-                let m = cx.monitor(d);
+                let m = cx.monitor(d).await;
                 let e = cx.recv_match(Matcher::Tag(m)).await;
                 let (r, pid, reason) = e.down().unwrap();
                 log.push(format!(
@@ -655,12 +671,15 @@ fn r4_link_and_monitor_racing_with_an_exit_give_one_signal_each() {
     for seed in 0..RACE_SEEDS {
         let ran = run(seed, |sim, log| {
             let v = sim.spawn("v", |cx| async move { forever(&cx).await });
-            sim.spawn("k", move |cx| async move { cx.exit_signal(v, boom()) });
+            sim.spawn(
+                "k",
+                move |cx| async move { cx.exit_signal(v, boom()).await },
+            );
             sim.spawn("w", move |cx| async move {
                 cx.trap_exit(true);
                 let me = cx.me();
-                cx.link(v);
-                let m = cx.monitor(v);
+                let _ = cx.link(v).await;
+                let m = cx.monitor(v).await;
                 let exit = cx.recv_match(exit_from(v)).await;
                 let down = cx.recv_match(Matcher::Tag(m)).await;
                 wait_until(&cx, &log, "v gone, channels empty", move |w| {
@@ -705,7 +724,7 @@ fn r5_send_to_an_unregistered_name_is_badarg() {
                     let (svc, _) = cx.recv_type::<&'static str>().await;
                     let r = cx.send_named("svc", 7u32).await;
                     log.push(format!("{r:?}"));
-                    let m = cx.monitor(svc);
+                    let m = cx.monitor(svc).await;
                     cx.recv_match(Matcher::Tag(m)).await;
                     let r = cx.send_named("svc", 8u32).await;
                     log.push(format!("{r:?}"));
@@ -713,7 +732,7 @@ fn r5_send_to_an_unregistered_name_is_badarg() {
             });
             sim.spawn("svc", move |cx| async move {
                 cx.register("svc").await.unwrap();
-                cx.send(s, "registered");
+                cx.send(s, "registered").await;
                 let (_, n) = cx.recv_type::<u32>().await;
                 log.push(format!("svc got {n}"));
             });
@@ -776,16 +795,16 @@ fn r6_world(sim: &mut Sim, log: Log, death: Death) {
                     if death == Death::Itself {
                         return boom();
                     }
-                    cx.send(me, "ready");
+                    cx.send(me, "ready").await;
                     forever(&cx).await;
                     ExitReason::Normal
                 }
             })
             .await;
-        let m = cx.monitor(s);
+        let m = cx.monitor(s).await;
         if death == Death::Killed {
             cx.recv_match(text("ready")).await;
-            cx.exit_signal(s, ExitReason::Kill);
+            cx.exit_signal(s, ExitReason::Kill).await;
         }
         let exit = cx.recv_match(exit_from(s)).await;
         let (name, table) = {
@@ -877,11 +896,11 @@ fn r7_check_then_act_on_alive_races_with_an_exit() {
             });
             let pp = p;
             sim.spawn("k", move |cx| async move {
-                cx.exit_signal(pp, ExitReason::Kill)
+                cx.exit_signal(pp, ExitReason::Kill).await
             });
             sim.spawn("c", move |cx| async move {
                 if cx.is_alive(pp).await {
-                    cx.send(pp, "work");
+                    cx.send(pp, "work").await;
                     log.push("c: p alive, sent work");
                 } else {
                     log.push("c: p dead");
@@ -919,14 +938,14 @@ fn r7_check_then_act_on_alive_races_with_an_exit() {
 fn r7_alive_is_false_from_the_exit_on_even_before_down_arrives() {
     let mut down_there = BTreeSet::new();
     for seed in 0..RACE_SEEDS {
-        let ran = run(seed, |sim, log| {
+        let ran = run_distributed(seed, |sim, log| {
             let p = sim.spawn("p", |cx| async move {
                 cx.yield_now().await;
                 boom()
             });
             sim.spawn("w", move |cx| async move {
                 let me = cx.me();
-                let m = cx.monitor(p);
+                let m = cx.monitor(p).await;
                 let mut polls = 0;
                 while cx.is_alive(p).await {
                     polls += 1;
@@ -1014,7 +1033,7 @@ fn r8_casts_queued_at_a_crashed_server_are_never_handled() {
                     .await
                     .unwrap();
                 server.set(s);
-                let m = cx.monitor(s);
+                let m = cx.monitor(s).await;
                 gen_server::cast(&cx, s, SinkCast::Crash).await;
                 gen_server::cast(&cx, s, SinkCast::Work(1)).await;
                 gen_server::cast(&cx, s, SinkCast::Work(2)).await;
@@ -1058,7 +1077,7 @@ fn r8_messages_in_the_mailbox_of_a_killed_process_are_lost() {
             let v = victim;
             sim.spawn("sender", move |cx| async move {
                 for n in 1..=10u32 {
-                    cx.send(v, n);
+                    cx.send(v, n).await;
                 }
             });
             let last_len = last_len.clone();
@@ -1100,15 +1119,15 @@ fn r9_links_are_bidirectional_and_at_most_one_per_pair() {
                 let a = cx.me();
                 let b = cx
                     .spawn(move |cx| async move {
-                        cx.link(a);
-                        cx.link(a);
-                        cx.send(a, "linked");
+                        let _ = cx.link(a).await;
+                        let _ = cx.link(a).await;
+                        cx.send(a, "linked").await;
                         cx.recv_match(text("die")).await;
                         boom()
                     })
                     .await;
                 for _ in 0..3 {
-                    cx.link(b);
+                    let _ = cx.link(b).await;
                 }
                 cx.recv_match(text("linked")).await;
                 wait_until(&cx, &log, "links delivered", move |w| quiet(w, a, b)).await;
@@ -1120,7 +1139,7 @@ fn r9_links_are_bidirectional_and_at_most_one_per_pair() {
                         w.links(b) == [a]
                     ));
                 }
-                cx.send(b, "die");
+                cx.send(b, "die").await;
                 let e = cx.recv_match(exit_from(b)).await;
                 log.push(describe(&e));
                 wait_until(&cx, &log, "b gone", move |w| {
@@ -1159,16 +1178,16 @@ fn r9_unlink_removes_the_link_on_both_sides() {
                     })
                     .await;
                 b_slot.set(b);
-                cx.link(b);
+                let _ = cx.link(b).await;
                 wait_until(&cx, &log, "link delivered", move |w| w.links(b) == [a]).await;
-                cx.unlink(b);
+                cx.unlink(b).await;
                 wait_until(&cx, &log, "unlink delivered", move |w| quiet(w, a, b)).await;
                 {
                     let w = cx.world();
                     log.push(format!("links {:?} {:?}", w.links(a), w.links(b)));
                 }
-                let m = cx.monitor(b);
-                cx.send(b, "die");
+                let m = cx.monitor(b).await;
+                cx.send(b, "die").await;
                 cx.recv_match(Matcher::Tag(m)).await;
                 wait_until(&cx, &log, "quiet", move |w| quiet(w, a, b)).await;
                 log.push("a survived b's crash");
@@ -1201,7 +1220,7 @@ fn unlink_vs_link_world(sim: &mut Sim, log: Log, b_then: ExitReason) -> (Pid, Sl
                     // Is b's side of the link still there (a's unlink not arrived yet)?
                     let redundant = cx.world().links(cx.me()).contains(&a);
                     log.push(format!("b: link(a) while still linked: {redundant}"));
-                    cx.link(a);
+                    let _ = cx.link(a).await;
                     if b_then == ExitReason::Normal {
                         forever(&cx).await;
                     }
@@ -1211,12 +1230,12 @@ fn unlink_vs_link_world(sim: &mut Sim, log: Log, b_then: ExitReason) -> (Pid, Sl
             .await;
         bs.set(b);
         cx.spawn(move |cx| async move {
-            cx.send(a, "unlink");
-            cx.send(b, "relink");
+            cx.send(a, "unlink").await;
+            cx.send(b, "relink").await;
         })
         .await;
         cx.recv_match(text("unlink")).await;
-        cx.unlink(b);
+        cx.unlink(b).await;
         log.push("a: unlinked");
         forever(&cx).await;
     });
@@ -1247,13 +1266,17 @@ fn r9_unlink_is_not_undone_by_a_redundant_link_from_the_partner() {
     let mut redundant_seen = 0;
     for seed in 0..RACE_SEEDS {
         let mut pids = (Pid(0), Slot::default());
-        let ran = run(seed, |sim, log| {
+        let ran = run_traced_distributed(seed, |sim, log| {
             pids = unlink_vs_link_world(sim, log, boom());
         });
-        let a = pids.0;
+        let (a, b) = (pids.0, pids.1.get());
         let lines = ran.lines();
-        let redundant = lines.contains(&"b: link(a) while still linked: true".to_string())
-            && lines.contains(&"a: unlinked".to_string());
+        // b's link(a) was a no-op when b's side was still active: no LINK went out.
+        let link_sent = ran
+            .deliveries()
+            .iter()
+            .any(|(from, to, sig, _)| *from == b && *to == a && matches!(sig, SignalKind::Link));
+        let redundant = !link_sent && lines.contains(&"a: unlinked".to_string());
         if redundant {
             // a unlinked while alive, and b's link(a) was a no-op (b's side of the link was
             // still active): from the unlink on, the link must have no effect on a.
@@ -1279,9 +1302,9 @@ fn r9_link_right_after_unlink_leaves_a_live_link_whatever_the_acknowledgement_or
                         boom()
                     })
                     .await;
-                cx.unlink(b);
-                cx.link(b); // while the UNLINK_ID is still on its way
-                cx.send(b, "die");
+                cx.unlink(b).await;
+                let _ = cx.link(b).await; // while the UNLINK_ID is still on its way
+                cx.send(b, "die").await;
                 forever(&cx).await;
             });
         });
@@ -1336,7 +1359,7 @@ fn r9_a_dying_process_signals_every_link_with_its_reason() {
                                 let log = log.clone();
                                 cx.spawn_link(move |cx| async move {
                                     cx.trap_exit(true);
-                                    cx.send(me, "trapping");
+                                    cx.send(me, "trapping").await;
                                     let e = cx.recv_match(exit_from(me)).await;
                                     log.push(format!("{name}: {}", describe(&e)));
                                 })
@@ -1432,7 +1455,10 @@ fn r10_other_reasons_kill_a_non_trapping_process_with_the_same_reason() {
             let ran = run(seed, |sim, _log| {
                 victim = sim.spawn("victim", |cx| async move { forever(&cx).await });
                 let v = victim;
-                sim.spawn("sender", move |cx| async move { cx.exit_signal(v, r) });
+                sim.spawn(
+                    "sender",
+                    move |cx| async move { cx.exit_signal(v, r).await },
+                );
             });
             assert_eq!(
                 ran.world().exit_reason(victim),
@@ -1453,7 +1479,7 @@ fn r11_trapping_process_gets_exit_as_a_message_at_the_end_of_its_mailbox() {
             r = sim.spawn("r", move |cx| async move {
                 cx.trap_exit(true);
                 let me = cx.me();
-                cx.spawn(move |cx| async move { cx.send(me, "from y") })
+                cx.spawn(move |cx| async move { cx.send(me, "from y").await })
                     .await;
                 let x = cx
                     .spawn_link(|cx| async move {
@@ -1462,7 +1488,7 @@ fn r11_trapping_process_gets_exit_as_a_message_at_the_end_of_its_mailbox() {
                     })
                     .await;
                 wait_until(&cx, &log, "y's message", move |w| w.mailbox_len(me) == 1).await;
-                cx.send(x, "die");
+                cx.send(x, "die").await;
                 wait_until(&cx, &log, "x's EXIT", move |w| w.mailbox_len(me) == 2).await;
                 for e in drain(&cx).await {
                     let from_x = e.from == x;
@@ -1498,14 +1524,14 @@ fn r11_explicit_kill_is_untrappable_and_links_see_killed() {
                     .spawn_link(move |cx| async move {
                         cx.trap_exit(true);
                         let child = cx.spawn_link(|cx| async move { forever(&cx).await }).await;
-                        cx.send(me, child);
+                        cx.send(me, child).await;
                         forever(&cx).await;
                     })
                     .await;
                 t.set(target);
                 let (_, child) = cx.recv_type::<Pid>().await;
                 l2.set(child);
-                cx.exit_signal(target, ExitReason::Kill);
+                cx.exit_signal(target, ExitReason::Kill).await;
                 let e = cx.recv_match(exit_from(target)).await;
                 log.push(format!("l1: {}", describe(&e)));
             });
@@ -1539,14 +1565,14 @@ fn r11_a_link_exit_with_reason_kill_is_trappable() {
                 let c = cx
                     .spawn_link(move |cx| async move {
                         let child = cx.spawn_link(|cx| async move { forever(&cx).await }).await;
-                        cx.send(me, child);
+                        cx.send(me, child).await;
                         cx.recv_match(text("go")).await;
                         ExitReason::Kill
                     })
                     .await;
                 let (_, child) = cx.recv_type::<Pid>().await;
                 q.set(child);
-                cx.send(c, "go");
+                cx.send(c, "go").await;
                 let e = cx.recv_match(exit_from(c)).await;
                 log.push(format!("p: {}", describe(&e)));
                 forever(&cx).await;
@@ -1588,12 +1614,12 @@ fn r12_exit_normal_to_a_non_trapping_process_does_nothing() {
             });
             let (p, t) = (plain, trapper);
             sim.spawn("sender", move |cx| async move {
-                cx.exit_signal(p, ExitReason::Normal);
-                cx.send(p, "go");
+                cx.exit_signal(p, ExitReason::Normal).await;
+                cx.send(p, "go").await;
                 // The trapper must trap before the exit signal arrives.
                 wait_until(&cx, &log, "trapper traps", move |w| w.traps_exits(t)).await;
-                cx.exit_signal(t, ExitReason::Normal);
-                cx.send(t, "go");
+                cx.exit_signal(t, ExitReason::Normal).await;
+                cx.send(t, "go").await;
             });
         });
         let got: BTreeSet<String> = ran.lines().into_iter().collect();
@@ -1673,7 +1699,7 @@ fn r13_a_transient_child_is_restarted_only_after_an_abnormal_exit() {
                     let kids = supervisor::which_children(&cx, sup).await;
                     let w = kids[0].1.unwrap();
                     first.set(w);
-                    cx.send(w, "stop");
+                    cx.send(w, "stop").await;
                     // Stay alive: the supervisor stops with its parent.
                     forever(&cx).await;
                 });
@@ -1713,15 +1739,15 @@ fn r13_shutdown_still_kills_non_trapping_linked_partners() {
                     // A non-trapping partner of c.
                     let p = cx
                         .spawn(move |cx| async move {
-                            cx.link(c);
-                            cx.send(me, "linked");
+                            let _ = cx.link(c).await;
+                            cx.send(me, "linked").await;
                             forever(&cx).await;
                         })
                         .await;
                     plain.set(p);
                     cx.recv_match(text("linked")).await;
                     wait_until(&cx, &log, "link arrives", move |w| w.links(c).contains(&p)).await;
-                    cx.send(c, "go");
+                    cx.send(c, "go").await;
                     let e = cx.recv_match(exit_from(c)).await;
                     log.push(format!("root: {}", describe(&e)));
                     forever(&cx).await;
@@ -1753,7 +1779,11 @@ fn r14_each_monitor_call_gives_a_fresh_independent_reference() {
                         boom()
                     })
                     .await;
-                let refs = [cx.monitor(p), cx.monitor(p), cx.monitor(p)];
+                let refs = [
+                    cx.monitor(p).await,
+                    cx.monitor(p).await,
+                    cx.monitor(p).await,
+                ];
                 let distinct: BTreeSet<Ref> = refs.into_iter().collect();
                 log.push(format!("{} distinct refs", distinct.len()));
                 wait_until(&cx, &log, "monitors arrive", move |w| quiet(w, me, p)).await;
@@ -1761,8 +1791,8 @@ fn r14_each_monitor_call_gives_a_fresh_independent_reference() {
                     "p watched {} times",
                     cx.world().monitored_by(p).len()
                 ));
-                cx.demonitor(refs[1], false);
-                cx.send(p, "die");
+                cx.demonitor(refs[1], false).await;
+                cx.send(p, "die").await;
                 wait_until(&cx, &log, "p gone", move |w| {
                     !w.is_alive(p) && quiet(w, me, p)
                 })
@@ -1816,11 +1846,11 @@ fn r14_down_carries_the_exit_reason() {
                             r
                         })
                         .await;
-                    let m = cx.monitor(p);
+                    let m = cx.monitor(p).await;
                     if by_signal {
-                        cx.exit_signal(p, ExitReason::Kill);
+                        cx.exit_signal(p, ExitReason::Kill).await;
                     } else {
-                        cx.send(p, "die");
+                        cx.send(p, "die").await;
                     }
                     let e = cx.recv_match(Matcher::Tag(m)).await;
                     log.push(describe(&e));
@@ -1842,9 +1872,9 @@ fn r14_down_for_an_already_dead_pid_is_delivered_at_once() {
         let ran = run(seed, |sim, log| {
             let d = sim.spawn("d", |_cx| async {});
             sim.spawn("m", move |cx| async move {
-                let first = cx.monitor(d);
+                let first = cx.monitor(d).await;
                 cx.recv_match(Matcher::Tag(first)).await; // d is dead
-                let m = cx.monitor(d);
+                let m = cx.monitor(d).await;
                 let at_once = cx.recv_timeout(Matcher::Tag(m), 0).await;
                 log.push(format!("{:?}", at_once.as_ref().map(describe)));
             });
@@ -1863,9 +1893,9 @@ fn r15_demonitor_leaves_a_delivered_down_unless_flushed() {
                 let me = cx.me();
                 for flush in [false, true] {
                     let p = cx.spawn(|_cx| async { boom() }).await;
-                    let m = cx.monitor(p);
+                    let m = cx.monitor(p).await;
                     wait_until(&cx, &log, "DOWN arrives", move |w| w.mailbox_len(me) == 1).await;
-                    let was_on = cx.demonitor(m, flush);
+                    let was_on = cx.demonitor(m, flush).await;
                     let left = cx.world().mailbox_len(me);
                     let got = cx.recv_timeout(Matcher::Tag(m), 0).await;
                     log.push(format!(
@@ -1892,33 +1922,33 @@ fn r15_no_down_is_enqueued_after_demonitor_returns() {
     for seed in 0..RACE_SEEDS {
         let flush = seed % 2 == 1;
         let (mut v, mut m) = (Pid(0), Pid(0));
-        let ran = run_traced(seed, |sim, log| {
+        let ran = run_traced_distributed(seed, |sim, log| {
             v = sim.spawn("v", |cx| async move { forever(&cx).await });
             let vv = v;
             sim.spawn("k", move |cx| async move {
                 cx.yield_now().await;
-                cx.exit_signal(vv, boom())
+                cx.exit_signal(vv, boom()).await
             });
             m = sim.spawn("m", move |cx| async move {
                 let me = cx.me();
-                let r = cx.monitor(vv);
+                let r = cx.monitor(vv).await;
                 cx.yield_now().await;
                 cx.yield_now().await;
-                // Same step: what is in the mailbox, then demonitor.
-                let before = cx.world().mailbox_len(me);
-                let was_on = cx.demonitor(r, flush);
+                // demonitor answers whether the monitor was still on: false once the DOWN
+                // is in the mailbox (then, without flush, it stays there).
+                let was_on = cx.demonitor(r, flush).await;
                 wait_until(&cx, &log, "v gone", move |w| {
                     !w.is_alive(vv) && quiet(w, me, vv)
                 })
                 .await;
                 let after = cx.recv_timeout(Matcher::Tag(r), 0).await.is_some();
-                log.push(format!("{before} {was_on} {after}"));
+                log.push(format!("{was_on} {after}"));
             });
         });
         let l = ran.lines();
         let parts: Vec<&str> = l[0].split(' ').collect();
-        let (before, was_on, after) = (parts[0] == "1", parts[1] == "true", parts[2] == "true");
-        assert_eq!(was_on, !before, "seed {seed}: {l:?}");
+        let (was_on, after) = (parts[0] == "true", parts[1] == "true");
+        let before = !was_on;
         assert_eq!(after, before && !flush, "seed {seed}: flush {flush}: {l:?}");
         let down_signal = ran
             .deliveries()
@@ -1951,35 +1981,35 @@ fn r16_monitor_by_name_resolves_the_name_once() {
                 let p = cx
                     .spawn(move |cx| async move {
                         cx.register("srv").await.unwrap();
-                        cx.send(me, "p registered");
+                        cx.send(me, "p registered").await;
                         cx.recv_match(text("unregister")).await;
                         cx.unregister("srv").await;
-                        cx.send(me, "p unregistered");
+                        cx.send(me, "p unregistered").await;
                         cx.recv_match(text("die")).await;
                         ExitReason::custom("p-reason")
                     })
                     .await;
                 cx.recv_match(text("p registered")).await;
                 let m = cx.monitor_name("srv").await;
-                cx.send(p, "unregister");
+                cx.send(p, "unregister").await;
                 cx.recv_match(text("p unregistered")).await;
                 let q = cx
                     .spawn(move |cx| async move {
                         cx.register("srv").await.unwrap();
-                        cx.send(me, "q registered");
+                        cx.send(me, "q registered").await;
                         cx.recv_match(text("die")).await;
                         ExitReason::custom("q-reason")
                     })
                     .await;
                 cx.recv_match(text("q registered")).await;
                 // The name's new holder dies: nothing for m.
-                let qm = cx.monitor(q);
-                cx.send(q, "die");
+                let qm = cx.monitor(q).await;
+                cx.send(q, "die").await;
                 cx.recv_match(Matcher::Tag(qm)).await;
                 wait_until(&cx, &log, "q quiet", move |w| quiet(w, me, q)).await;
                 let early = cx.recv_timeout(Matcher::Tag(m), 0).await.is_some();
                 // The process that held the name at the call dies: its DOWN comes.
-                cx.send(p, "die");
+                cx.send(p, "die").await;
                 let e = cx.recv_match(Matcher::Tag(m)).await;
                 let (_, pid, _) = e.down().unwrap();
                 log.push(format!(
@@ -2029,7 +2059,7 @@ fn r17_links_and_monitors_vanish_with_their_owner() {
                         let log = log.clone();
                         move |cx| async move {
                             cx.trap_exit(true);
-                            cx.send(h, "trapping");
+                            cx.send(h, "trapping").await;
                             let e = cx.recv().await;
                             log.push(format!("l: {}", describe(&e)));
                             forever(&cx).await;
@@ -2039,9 +2069,9 @@ fn r17_links_and_monitors_vanish_with_their_owner() {
                 cx.recv_match(text("trapping")).await;
                 let x = cx
                     .spawn_link(move |cx| async move {
-                        cx.monitor(c);
-                        cx.monitor(c);
-                        cx.link(l);
+                        cx.monitor(c).await;
+                        cx.monitor(c).await;
+                        let _ = cx.link(l).await;
                         cx.recv_match(text("die")).await;
                         boom()
                     })
@@ -2059,7 +2089,7 @@ fn r17_links_and_monitors_vanish_with_their_owner() {
                         w.monitors(x).len()
                     ));
                 }
-                cx.send(x, "die");
+                cx.send(x, "die").await;
                 cx.recv_match(exit_from(x)).await;
                 wait_until(&cx, &log, "x's signals delivered", move |w| {
                     quiet(w, x, l) && quiet(w, x, c) && quiet(w, x, h)
@@ -2077,7 +2107,7 @@ fn r17_links_and_monitors_vanish_with_their_owner() {
                     ));
                 }
                 // c dies later: no DOWN goes to the dead x.
-                cx.exit_signal(c, ExitReason::custom("late"));
+                cx.exit_signal(c, ExitReason::custom("late")).await;
                 forever(&cx).await;
             });
         });
@@ -2135,8 +2165,8 @@ fn r17_a_monitor_in_flight_when_its_owner_dies_does_not_outlive_it() {
             });
             sim.spawn("x", move |cx| async move {
                 cx.yield_now().await; // let l trap first, most of the time
-                cx.link(l);
-                cx.monitor(c);
+                let _ = cx.link(l).await;
+                cx.monitor(c).await;
                 boom()
             });
         });
@@ -2165,9 +2195,9 @@ fn r17_a_monitor_in_flight_when_its_owner_dies_does_not_outlive_it() {
             let c = sim.spawn("c", |cx| async move { forever(&cx).await });
             x = sim.spawn("x", move |cx| async move {
                 for _ in 0..3 {
-                    let r = cx.monitor(c);
+                    let r = cx.monitor(c).await;
                     cx.yield_now().await;
-                    cx.demonitor(r, true);
+                    cx.demonitor(r, true).await;
                     cx.yield_now().await;
                 }
                 forever(&cx).await;
@@ -2205,8 +2235,8 @@ impl GenServer for Watcher {
         _from: gen_server::Caller,
     ) -> CallReply<()> {
         if let WatchCall::Watch(y, z) = req {
-            cx.monitor(y);
-            cx.link(z);
+            cx.monitor(y).await;
+            let _ = cx.link(z).await;
         }
         CallReply::Reply(())
     }
@@ -2222,7 +2252,7 @@ fn r17_a_restarted_server_has_no_monitors_and_only_its_parent_link() {
                 let z = cx
                     .spawn(move |cx| async move {
                         cx.trap_exit(true);
-                        cx.send(me, "trapping");
+                        cx.send(me, "trapping").await;
                         forever(&cx).await;
                     })
                     .await;
@@ -2246,7 +2276,7 @@ fn r17_a_restarted_server_has_no_monitors_and_only_its_parent_link() {
                         w.links(c1).len()
                     ));
                 }
-                cx.exit_signal(c1, ExitReason::Kill);
+                cx.exit_signal(c1, ExitReason::Kill).await;
                 let mut c2 = None;
                 for _ in 0..POLL_MAX {
                     match cx.whereis("w").await {

@@ -352,7 +352,7 @@ fn r33_already_started_child_aborts_the_boot() {
                 let squatter = cx
                     .spawn(move |scx| async move {
                         scx.register("b").await.expect("free");
-                        scx.send(me, Go);
+                        scx.send(me, Go).await;
                         forever(&scx).await;
                     })
                     .await;
@@ -468,7 +468,7 @@ fn r34_transient_child_is_restarted_only_after_an_abnormal_exit() {
                 }
                 for (id, r, _) in cs {
                     if r == ExitReason::Kill {
-                        cx.exit_signal(p.get(id), ExitReason::Kill);
+                        cx.exit_signal(p.get(id), ExitReason::Kill).await;
                     } else {
                         exit_child(&cx, id, r).await;
                     }
@@ -680,7 +680,7 @@ fn intensity_run(seed: u64, kill_at: &'static [u64]) -> (Option<ExitReason>, Log
                 };
                 last = Some(a);
                 log.push(format!("kill a at {}", cx.now_ms()));
-                cx.exit_signal(a, ExitReason::Kill);
+                cx.exit_signal(a, ExitReason::Kill).await;
             }
             // wait for the supervisor's EXIT, or quiescence
             let got = cx
@@ -781,7 +781,7 @@ fn failing_hook(fail: Rc<Cell<bool>>, notify: Rc<Cell<Option<Pid>>>, log: Log) -
             }
             log.push("init a failed");
             if let Some(t) = notify.get() {
-                cx.send(t, Failing);
+                cx.send(t, Failing).await;
             }
             Init::Stop(custom("cannot start"))
         }
@@ -807,7 +807,7 @@ fn r37_failed_restart_is_retried_via_message_with_other_messages_handled_between
                 let a1 = cx.whereis("a").await.unwrap();
                 fail.set(true);
                 notify.set(Some(cx.me()));
-                cx.exit_signal(a1, ExitReason::Kill);
+                cx.exit_signal(a1, ExitReason::Kill).await;
                 cx.recv_type::<Failing>().await;
                 // The supervisor keeps retrying, yet it answers a call in between: it
                 // sees `a` not running.
@@ -858,7 +858,8 @@ fn r37_each_retry_counts_toward_intensity() {
                         .unwrap();
                 p.set("sup", sup);
                 fail.set(true);
-                cx.exit_signal(cx.whereis("a").await.unwrap(), ExitReason::Kill);
+                cx.exit_signal(cx.whereis("a").await.unwrap(), ExitReason::Kill)
+                    .await;
                 let r = await_exit(&cx, sup).await;
                 log.push(format!("sup exit {r:?} at {}", cx.now_ms()));
             });
@@ -898,7 +899,7 @@ fn r38_supervisor_is_blocked_during_a_restarted_childs_init() {
                             let (bl, no) = (bl.clone(), no.clone());
                             async move {
                                 if bl.get() {
-                                    cx.send(no.get().unwrap(), Blocked(cx.me()));
+                                    cx.send(no.get().unwrap(), Blocked(cx.me())).await;
                                     cx.recv_type::<Go>().await;
                                 }
                                 Init::Ok
@@ -913,7 +914,8 @@ fn r38_supervisor_is_blocked_during_a_restarted_childs_init() {
                 p.set("sup", sup);
                 block.set(true);
                 notify.set(Some(cx.me()));
-                cx.exit_signal(cx.whereis("a").await.unwrap(), ExitReason::Kill);
+                cx.exit_signal(cx.whereis("a").await.unwrap(), ExitReason::Kill)
+                    .await;
                 let (_, Blocked(a2)) = cx.recv_type::<Blocked>().await;
                 p.set("a2", a2);
                 let l = log.clone();
@@ -928,7 +930,7 @@ fn r38_supervisor_is_blocked_during_a_restarted_childs_init() {
                     "released at quiescence, call queued: {}",
                     queued >= 1
                 ));
-                cx.send(a2, Go);
+                cx.send(a2, Go).await;
                 forever(&cx).await;
             });
         });
@@ -959,14 +961,14 @@ fn r38_exits_from_processes_that_are_not_children_are_ignored() {
                 let before = kids_in_start_order(&cx, sup).await;
                 // a linked stranger dies abnormally
                 cx.spawn(move |scx| async move {
-                    scx.link(sup);
+                    let _ = scx.link(sup).await;
                     custom("stranger crashed")
                 })
                 .await;
                 // another one sends exit signals to the supervisor
                 cx.spawn(move |scx| async move {
-                    scx.exit_signal(sup, custom("go away"));
-                    scx.exit_signal(sup, ExitReason::Shutdown);
+                    scx.exit_signal(sup, custom("go away")).await;
+                    scx.exit_signal(sup, ExitReason::Shutdown).await;
                 })
                 .await;
                 quiesce(&cx).await;
@@ -1179,7 +1181,7 @@ fn r39_crash_racing_terminate_child_never_leaves_the_child_restarted() {
                         .await
                         .unwrap();
                 let a = cx.whereis("a").await.unwrap();
-                cx.spawn(move |kcx| async move { kcx.exit_signal(a, custom("crash")) })
+                cx.spawn(move |kcx| async move { kcx.exit_signal(a, custom("crash")).await })
                     .await;
                 let r = supervisor::terminate_child(&cx, sup, "a").await;
                 log.push(format!("terminate_child {r:?}"));
@@ -1379,23 +1381,23 @@ where
             let caller = cx
                 .spawn(move |ccx| async move {
                     let t = start(ccx.clone(), l).await;
-                    ccx.send(me, TaskPid(t));
+                    ccx.send(me, TaskPid(t)).await;
                     let (_, Die(r)) = ccx.recv_type::<Die>().await;
                     r
                 })
                 .await;
             p.set("caller", caller);
-            let mref = cx.monitor(caller);
+            let mref = cx.monitor(caller).await;
             let (_, TaskPid(t)) = cx.recv_type::<TaskPid>().await;
             p.set("task", t);
             if reason == ExitReason::Kill {
-                cx.exit_signal(caller, ExitReason::Kill);
+                cx.exit_signal(caller, ExitReason::Kill).await;
             } else {
-                cx.send(caller, Die(reason));
+                cx.send(caller, Die(reason)).await;
             }
             cx.recv_match(Matcher::Tag(mref)).await;
             if ping {
-                cx.send(t, Ping);
+                cx.send(t, Ping).await;
             }
         });
     });
@@ -1545,7 +1547,7 @@ fn r43_crashing_unlinked_task_leaves_caller_alive() {
             sim.spawn("caller", move |cx| async move {
                 let t = task::start(&cx, |_tcx| async { custom("task crashed") }).await;
                 p.set("task", t);
-                let mref = cx.monitor(t);
+                let mref = cx.monitor(t).await;
                 cx.recv_match(Matcher::Tag(mref)).await;
                 log.push("caller still running");
             });
@@ -1577,16 +1579,16 @@ fn r44_task_supervisor_child_is_not_linked_to_its_caller() {
                         let t = task::start_child(&ccx, "tasks", ping_task(l))
                             .await
                             .unwrap();
-                        ccx.send(me, TaskPid(t));
+                        ccx.send(me, TaskPid(t)).await;
                         custom("caller crashed")
                     })
                     .await;
-                let mref = cx.monitor(caller);
+                let mref = cx.monitor(caller).await;
                 let (_, TaskPid(t)) = cx.recv_type::<TaskPid>().await;
                 p.set("task", t);
                 cx.recv_match(Matcher::Tag(mref)).await;
                 log.push(format!("task links {:?}", cx.world().links(t) == [tsup]));
-                cx.send(t, Ping);
+                cx.send(t, Ping).await;
                 // a caller whose task crashes
                 let l = log.clone();
                 let caller2 = cx
@@ -1596,7 +1598,7 @@ fn r44_task_supervisor_child_is_not_linked_to_its_caller() {
                         })
                         .await
                         .unwrap();
-                        let mref = ccx.monitor(t);
+                        let mref = ccx.monitor(t).await;
                         ccx.recv_match(Matcher::Tag(mref)).await;
                         l.push("caller2 still running");
                     })
@@ -1681,7 +1683,7 @@ fn timer_run(seed: u64, to_name: bool) -> (Sim, Log, Pids) {
             } else {
                 cx.send_after(old, Tick, 100);
             }
-            cx.exit_signal(old, ExitReason::Kill);
+            cx.exit_signal(old, ExitReason::Kill).await;
             let new = await_new(&cx, "srv", Some(old)).await;
             p.set("new", new);
             log.push(format!("timers pending {}", cx.world().timers_pending()));
@@ -1745,8 +1747,8 @@ fn r49_table_is_deleted_with_its_owner_and_later_access_errors() {
                 cx.spawn(move |rcx| async move {
                     let got = rcx.table_get(t, &1).await;
                     log.push(format!("before {got:?}"));
-                    let mref = rcx.monitor(owner);
-                    rcx.send(owner, Go);
+                    let mref = rcx.monitor(owner).await;
+                    rcx.send(owner, Go).await;
                     let down = rcx.recv_match(Matcher::Tag(mref)).await;
                     log.push(format!("owner down {:?}", down.down().map(|d| d.2.clone())));
                     // the table went before the DOWN went out

@@ -311,8 +311,8 @@ async fn main(cx: Cx, p: Params) {
     .await
     .expect("the limiter starts");
     for &c in &clients {
-        cx.monitor(c);
-        cx.send(c, Start { limiter });
+        cx.monitor(c).await;
+        cx.send(c, Start { limiter }).await;
     }
     for _ in &clients {
         cx.recv_match(Matcher::when(|e| e.down().is_some())).await;

@@ -377,8 +377,8 @@ pub struct LeaseExpired {
 
 impl Queue {
     /// Leases `job` to the caller `to` and replies with it: monitor, timer, record.
-    fn hand_out(&mut self, cx: &Cx, job: JobId, to: Caller) {
-        let id = cx.monitor(to.pid);
+    async fn hand_out(&mut self, cx: &Cx, job: JobId, to: Caller) {
+        let id = cx.monitor(to.pid).await;
         let timer = cx.send_after(cx.me(), LeaseExpired { job, lease: id }, self.lease_ms);
         self.lease(Lease {
             job,
@@ -386,28 +386,28 @@ impl Queue {
             id,
             timer,
         });
-        gen_server::reply(cx, to, QueueReply::Job(job));
+        gen_server::reply(cx, to, QueueReply::Job(job)).await;
     }
 
     /// Gives waiting jobs to parked takers.
-    fn dispatch(&mut self, cx: &Cx) {
+    async fn dispatch(&mut self, cx: &Cx) {
         while let Some(to) = self.next_parked_taker() {
             let job = self.next_job().expect("next_parked_taker checked");
-            self.hand_out(cx, job, to);
+            self.hand_out(cx, job, to).await;
         }
     }
 
     /// A lease ends: stop watching its worker, cancel its expiry.
-    fn end_lease(cx: &Cx, lease: &Lease) {
-        cx.demonitor(lease.id, true);
+    async fn end_lease(cx: &Cx, lease: &Lease) {
+        cx.demonitor(lease.id, true).await;
         cx.cancel_timer(lease.timer);
     }
 
     /// A lease was lost: end it and put its job back.
-    fn lost(&mut self, cx: &Cx, id: Ref) {
+    async fn lost(&mut self, cx: &Cx, id: Ref) {
         if let Some(lease) = self.release(id) {
-            Self::end_lease(cx, &lease);
-            self.dispatch(cx);
+            Self::end_lease(cx, &lease).await;
+            self.dispatch(cx).await;
         }
     }
 }
@@ -426,7 +426,7 @@ impl GenServer for Queue {
         match req {
             QueueCall::Take => match self.next_job() {
                 Some(job) => {
-                    self.hand_out(cx, job, from);
+                    self.hand_out(cx, job, from).await;
                     CallReply::NoReply
                 }
                 None if self.all_done() => CallReply::Reply(QueueReply::AllDone),
@@ -438,10 +438,10 @@ impl GenServer for Queue {
             QueueCall::Ack(job) => match self.ack(job) {
                 Acked::Done(lease) => {
                     if let Some(lease) = lease {
-                        Self::end_lease(cx, &lease);
+                        Self::end_lease(cx, &lease).await;
                     }
                     for to in self.release_parked_if_done() {
-                        gen_server::reply(cx, to, QueueReply::AllDone);
+                        gen_server::reply(cx, to, QueueReply::AllDone).await;
                     }
                     CallReply::Reply(QueueReply::Accepted)
                 }
@@ -457,9 +457,9 @@ impl GenServer for Queue {
 
     async fn handle_info(&mut self, cx: &Cx, msg: Envelope) -> Next {
         if let Some((id, _, _)) = msg.down() {
-            self.lost(cx, id);
+            self.lost(cx, id).await;
         } else if let Some(expired) = msg.peek::<LeaseExpired>() {
-            self.lost(cx, expired.lease);
+            self.lost(cx, expired.lease).await;
         }
         Next::Continue
     }
