@@ -430,7 +430,8 @@ async fn init_it<S: GenServer>(
             ServerRef::Pid(_) => Ok(()),
             ServerRef::Name(n) => cx.register(n).await.map_err(|e| match e {
                 crate::sim::RegisterError::Taken(p) => p,
-                crate::sim::RegisterError::AlreadyNamed => cx.me(),
+                crate::sim::RegisterError::AlreadyNamed
+                | crate::sim::RegisterError::NotAlive(_) => cx.me(),
             }),
             ServerRef::Via { registry: r, key } => registry::register(&cx, r, key).await,
         };
@@ -570,6 +571,10 @@ pub async fn try_call<Q: Payload, R: Payload>(
     let Some(pid) = whereis(cx, &server).await else {
         return Err(ExitReason::NoProc);
     };
+    if pid == cx.me() {
+        // gen:call refuses at once: waiting for its own reply would deadlock.
+        return Err(ExitReason::custom("calling_self"));
+    }
     let mref = cx.monitor(pid).await;
     cx.alias(mref);
     cx.send(
@@ -659,10 +664,13 @@ pub async fn try_stop(
     }
 }
 
-/// `GenServer.stop/3`: synchronous; the caller exits if the server is not there.
+/// `GenServer.stop/3`: synchronous. The caller exits with `{noproc, {GenServer, :stop}}`
+/// if the server is not there, and with the server's reason if it exited with another.
 pub async fn stop(cx: &Cx, server: impl Into<ServerRef>, reason: ExitReason) {
-    if let Err(r) = try_stop(cx, server, reason).await {
-        cx.exit(r);
+    match try_stop(cx, server, reason).await {
+        Ok(()) => {}
+        Err(ExitReason::NoProc) => cx.exit(ExitReason::StopFailed(Box::new(ExitReason::NoProc))),
+        Err(r) => cx.exit(r),
     }
 }
 
@@ -674,6 +682,7 @@ pub async fn stop(cx: &Cx, server: impl Into<ServerRef>, reason: ExitReason) {
 pub(crate) struct CatchPanic<'a, F> {
     inner: Pin<&'a mut F>,
     panics_crash: bool,
+    cx: Cx,
 }
 
 impl<'a, F> CatchPanic<'a, F> {
@@ -681,6 +690,7 @@ impl<'a, F> CatchPanic<'a, F> {
         CatchPanic {
             inner,
             panics_crash: cx.panic_is_crash(),
+            cx: cx.clone(),
         }
     }
 }
@@ -696,7 +706,11 @@ impl<F: Future> Future for CatchPanic<'_, F> {
             Err(payload) => {
                 let payload = match payload.downcast::<crate::sim::exec::Sentinel>() {
                     Ok(sentinel) => match *sentinel {
-                        crate::sim::exec::Sentinel::Exit(reason) => {
+                        // A process that is already dead (an effect killed it) stops here:
+                        // there is no terminate to run.
+                        crate::sim::exec::Sentinel::Exit(reason)
+                            if self.cx.world().is_alive(self.cx.me()) =>
+                        {
                             return Poll::Ready(Err(reason));
                         }
                         abort => std::panic::resume_unwind(Box::new(abort)),

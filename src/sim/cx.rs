@@ -40,9 +40,12 @@ pub enum RegisterError {
     /// The name is held by this live process.
     #[error("name already registered to {0}")]
     Taken(Pid),
-    /// The calling process already has a name.
+    /// The process already has a name.
     #[error("process already has a registered name")]
     AlreadyNamed,
+    /// The process to name is not alive (`badarg`).
+    #[error("badarg: {0} is not alive")]
+    NotAlive(Pid),
 }
 
 /// `send/2` to a name that is not registered raises `badarg` (rule 5).
@@ -60,6 +63,34 @@ pub struct NoProc(pub Pid);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("badarg: table {0} does not exist (its owner terminated)")]
 pub struct TableGone(pub u64);
+
+/// `:ets.rename/2` or `:ets.give_away/3` refused (`badarg`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableBadarg {
+    /// The table does not exist (its owner terminated, rule 49).
+    #[error("badarg: table {0} does not exist")]
+    Gone(u64),
+    /// Another table has the name.
+    #[error("badarg: a table is already named {0:?}")]
+    NameTaken(String),
+    /// Only the owner may give a table away.
+    #[error("badarg: only the owner may give table {0} away")]
+    NotOwner(u64),
+    /// The new owner is not alive, or is the owner already.
+    #[error("badarg: {0} cannot receive the table")]
+    BadHeir(Pid),
+}
+
+/// The message the new owner of a table receives (`{'ETS-TRANSFER', tab, from, data}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EtsTransfer<D> {
+    /// The table.
+    pub table: u64,
+    /// Its previous owner.
+    pub from: Pid,
+    /// What the previous owner gave with it.
+    pub data: D,
+}
 
 /// A typed handle on a process-owned table (an ETS `set`, public access).
 pub struct Table<K, V> {
@@ -140,6 +171,17 @@ impl Cx {
             op: Cow::Borrowed(op),
         });
         self.effect_done(w);
+    }
+
+    /// A process that died while it ran (an effect of its own killed it) does nothing
+    /// more: it unwinds with its exit reason.
+    fn stop_if_dead(&self) {
+        let w = self.sh.world.borrow();
+        if let Some(reason) = w.exit_reason(self.me) {
+            let reason = reason.clone();
+            drop(w);
+            std::panic::resume_unwind(Box::new(Sentinel::Exit(reason)));
+        }
     }
 
     /// This process's pid (`self()`).
@@ -605,6 +647,27 @@ impl Cx {
         r
     }
 
+    /// `Process.register(pid, name)` for another process (or this one): the name goes to
+    /// `pid`; `NotAlive` if it is not alive, `AlreadyNamed` if it has a name.
+    pub async fn register_pid(&self, pid: Pid, name: &str) -> Result<(), RegisterError> {
+        self.effect_point().await;
+        let mut w = self.w();
+        let r = if !w.is_alive(pid) {
+            Err(RegisterError::NotAlive(pid))
+        } else if !w.p(pid).names.is_empty() {
+            Err(RegisterError::AlreadyNamed)
+        } else {
+            w.register(Name::from(name), pid)
+                .map_err(RegisterError::Taken)
+        };
+        if r.is_err() {
+            self.global(w, "register (refused)");
+        } else {
+            self.effect_done(w);
+        }
+        r
+    }
+
     /// `Process.unregister(name)`; false if it was not registered.
     pub async fn unregister(&self, name: &str) -> bool {
         self.effect_point().await;
@@ -713,6 +776,73 @@ impl Cx {
             });
         self.global(w, "table lookup by name");
         found
+    }
+
+    /// `:ets.rename/2`: the named table is known by `name` from now on, its old name by
+    /// nothing. Renaming an unnamed table has no effect, as in ETS.
+    pub async fn table_rename<K, V>(&self, t: Table<K, V>, name: &str) -> Result<(), TableBadarg> {
+        self.effect_point().await;
+        let mut w = self.w();
+        let r = match w.tables.get(&t.id).map(|e| e.name.clone()) {
+            None => Err(TableBadarg::Gone(t.id)),
+            Some(None) => Ok(()),
+            Some(Some(_)) if w.table_names.contains_key(name) => {
+                Err(TableBadarg::NameTaken(name.to_string()))
+            }
+            Some(Some(old)) => {
+                let new = Name::from(name);
+                w.table_names.remove(&old);
+                w.table_names.insert(new.clone(), t.id);
+                if let Some(e) = w.tables.get_mut(&t.id) {
+                    e.name = Some(new);
+                }
+                Ok(())
+            }
+        };
+        self.global(w, "table rename");
+        r
+    }
+
+    /// `:ets.give_away/3`: `to` owns the table from now on (it is deleted when `to` dies)
+    /// and receives [`EtsTransfer`] with `data`. Only the owner may give it, to a live
+    /// process other than itself.
+    pub async fn table_give_away<K, V, D: Payload>(
+        &self,
+        t: Table<K, V>,
+        to: Pid,
+        data: D,
+    ) -> Result<(), TableBadarg> {
+        self.effect_point().await;
+        let mut w = self.w();
+        let owner = w.tables.get(&t.id).map(|e| e.owner);
+        let r = match owner {
+            None => Err(TableBadarg::Gone(t.id)),
+            Some(o) if o != self.me => Err(TableBadarg::NotOwner(t.id)),
+            Some(_) if to == self.me || !w.is_alive(to) => Err(TableBadarg::BadHeir(to)),
+            Some(_) => {
+                if let Some(e) = w.tables.get_mut(&t.id) {
+                    e.owner = to;
+                }
+                w.p(self.me).tables.retain(|id| *id != t.id);
+                w.p(to).tables.push(t.id);
+                let gift = EtsTransfer {
+                    table: t.id,
+                    from: self.me,
+                    data,
+                };
+                w.push_signal(
+                    self.me,
+                    to,
+                    Signal::Message {
+                        payload: Box::new(gift),
+                        tag: None,
+                    },
+                );
+                Ok(())
+            }
+        };
+        self.global(w, "table give_away");
+        r
     }
 
     /// Runs `f` on the table's contents as one atomic table operation.
@@ -832,6 +962,7 @@ impl Future for YieldNow<'_> {
         if self.done {
             return Poll::Ready(());
         }
+        self.cx.stop_if_dead();
         self.done = true;
         let mut w = self.cx.w();
         w.p(self.cx.me).sched = Sched::Ready;

@@ -18,7 +18,9 @@ pub mod types;
 pub mod world;
 
 pub use choice::{Chooser, Decision, DefaultChooser, RandomChooser, ReplayChooser};
-pub use cx::{Cx, NoProc, NotRegistered, RegisterError, SpawnOpts, Table, TableGone};
+pub use cx::{
+    Cx, EtsTransfer, NoProc, NotRegistered, RegisterError, SpawnOpts, Table, TableBadarg, TableGone,
+};
 pub use exec::{Config, Outcome, Panics, RunReport, Sim, run_seed, run_tape};
 pub use tape::{Action, Choice, Fault, Tape, TapeError};
 pub use trace::{Event, StepKind};

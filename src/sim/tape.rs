@@ -362,7 +362,7 @@ impl FromStr for Choice {
 }
 
 /// The text form of a reason in tapes: `normal`, `shutdown`, `shutdown:TERM`, `kill`,
-/// `killed`, `noproc`, `timeout`, `call:REASON`, `custom:TERM`.
+/// `killed`, `noproc`, `timeout`, `call:REASON`, `stop:REASON`, `custom:TERM`.
 pub fn reason_text(r: &ExitReason) -> String {
     match r {
         ExitReason::Normal => "normal".into(),
@@ -373,28 +373,38 @@ pub fn reason_text(r: &ExitReason) -> String {
         ExitReason::NoProc => "noproc".into(),
         ExitReason::Timeout => "timeout".into(),
         ExitReason::CallFailed(inner) => format!("call:{}", reason_text(inner)),
+        ExitReason::StopFailed(inner) => format!("stop:{}", reason_text(inner)),
         ExitReason::Custom(t) => format!("custom:{t}"),
     }
 }
 
 /// Reads [`reason_text`]'s form.
 pub fn parse_reason(s: &str) -> Result<ExitReason, String> {
-    // `call:` nests; a reason nested beyond the cap is refused (a deeper one is no
-    // reason any OTP process exits with, and would overflow the stack to build and drop).
-    let mut depth = 0usize;
+    // `call:` and `stop:` nest; a reason nested beyond the cap is refused (a deeper one
+    // is no reason any OTP process exits with, and would overflow the stack to build and
+    // drop).
+    let mut wraps: Vec<fn(Box<ExitReason>) -> ExitReason> = Vec::new();
     let mut rest = s;
-    while let Some(t) = rest.strip_prefix("call:") {
-        depth += 1;
-        if depth > REASON_DEPTH_MAX {
+    loop {
+        let (t, wrap): (&str, fn(Box<ExitReason>) -> ExitReason) =
+            if let Some(t) = rest.strip_prefix("call:") {
+                (t, ExitReason::CallFailed)
+            } else if let Some(t) = rest.strip_prefix("stop:") {
+                (t, ExitReason::StopFailed)
+            } else {
+                break;
+            };
+        wraps.push(wrap);
+        if wraps.len() > REASON_DEPTH_MAX {
             return Err(format!(
-                "exit reason nested deeper than {REASON_DEPTH_MAX} `call:`s"
+                "exit reason nested deeper than {REASON_DEPTH_MAX} `call:`/`stop:`s"
             ));
         }
         rest = t;
     }
     let mut reason = parse_flat_reason(rest, s)?;
-    for _ in 0..depth {
-        reason = ExitReason::CallFailed(Box::new(reason));
+    for wrap in wraps.into_iter().rev() {
+        reason = wrap(Box::new(reason));
     }
     Ok(reason)
 }
@@ -448,6 +458,10 @@ fn put_reason(out: &mut Vec<u8>, r: &ExitReason) {
         ExitReason::Custom(t) => put_str(out, 7, t),
         ExitReason::CallFailed(inner) => {
             out.push(8);
+            put_reason(out, inner)
+        }
+        ExitReason::StopFailed(inner) => {
+            out.push(9);
             put_reason(out, inner)
         }
     }
@@ -526,6 +540,9 @@ impl Reader<'_> {
             7 => ExitReason::Custom(self.string()?),
             8 if (depth as usize) < REASON_DEPTH_MAX => {
                 ExitReason::CallFailed(Box::new(self.reason(depth + 1)?))
+            }
+            9 if (depth as usize) < REASON_DEPTH_MAX => {
+                ExitReason::StopFailed(Box::new(self.reason(depth + 1)?))
             }
             tag => {
                 return Err(TapeError::BadTag {

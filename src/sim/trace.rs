@@ -33,6 +33,11 @@ pub(crate) fn fold_reason(h: &mut u64, r: &ExitReason) {
                 r = inner;
                 continue;
             }
+            ExitReason::StopFailed(inner) => {
+                fold(h, 10);
+                r = inner;
+                continue;
+            }
         }
         return;
     }

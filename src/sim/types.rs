@@ -53,6 +53,9 @@ pub enum ExitReason {
     /// A failed `GenServer.call`: the caller exits with `{reason, {GenServer, :call, _}}`,
     /// which is never a normal termination, whatever the inner reason (rule 28).
     CallFailed(Box<ExitReason>),
+    /// A failed `GenServer.stop`: the caller exits with `{reason, {GenServer, :stop}}`
+    /// (`noproc` when the server was not there, `timeout`).
+    StopFailed(Box<ExitReason>),
     /// Any other term, e.g. a raised error.
     Custom(String),
 }
@@ -84,6 +87,7 @@ impl fmt::Debug for ExitReason {
             ExitReason::NoProc => write!(f, "noproc"),
             ExitReason::Timeout => write!(f, "timeout"),
             ExitReason::CallFailed(r) => write!(f, "{{{r:?}, {{GenServer, :call}}}}"),
+            ExitReason::StopFailed(r) => write!(f, "{{{r:?}, {{GenServer, :stop}}}}"),
             ExitReason::Custom(t) => write!(f, "{t}"),
         }
     }

@@ -1565,7 +1565,13 @@ impl World {
         match fault {
             Fault::Kill { pid, reason } => {
                 let prev = self.procs[pid.0 as usize].last_step;
-                self.die(*pid, reason.clone());
+                // As `exit(P, :kill)` does: P exits `killed`, and that is what its links
+                // and monitors see.
+                let reason = match reason {
+                    ExitReason::Kill => ExitReason::Killed,
+                    r => r.clone(),
+                };
+                self.die(*pid, reason);
                 self.p(*pid).last_step = Some(self.step);
                 prev
             }

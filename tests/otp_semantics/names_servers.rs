@@ -441,9 +441,10 @@ fn r20_call_to_unbound_name_exits_noproc_cast_is_dropped_stop_exits_noproc() {
             Some(&ExitReason::Normal),
             "seed {seed}"
         );
+        // GenServer.stop on an unbound name exits {:noproc, {GenServer, :stop, [...]}}.
         assert_eq!(
             w.exit_reason(pids.get("s")),
-            Some(&ExitReason::NoProc),
+            Some(&ExitReason::StopFailed(Box::new(ExitReason::NoProc))),
             "seed {seed}"
         );
     }
