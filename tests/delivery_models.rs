@@ -138,7 +138,11 @@ fn causal_third_process(sim: &mut Sim, seen: Seen) {
 
 #[test]
 fn causal_order_holds_across_senders_on_one_node() {
-    check(causal_third_process, "C got m1 then m2", &["C got m2 then m1"]);
+    check(
+        causal_third_process,
+        "C got m1 then m2",
+        &["C got m2 then m1"],
+    );
 }
 
 /// The target exits with boom on its own, once it has run; the watcher monitors it and,
@@ -198,7 +202,9 @@ fn exit_to_oneself_acts_at_once_in_both_models() {
     check(exit_self, "got [1], DOWN boom", &[]);
     let (_, distributed) = outcomes(Delivery::Distributed, exit_self);
     assert!(
-        distributed.iter().all(|o| o.ends_with("DOWN boom") && !o.contains('2')),
+        distributed
+            .iter()
+            .all(|o| o.ends_with("DOWN boom") && !o.contains('2')),
         "{distributed:?}"
     );
 }

@@ -99,14 +99,14 @@ fn the_race_needs_its_crash() {
     }
 }
 
-/// Exhaustive search finds the race within 16 runs at every amount of unrelated work when
-/// the crash is an injected fault, and within 16 runs when the fault actor sends the kill
+/// Exhaustive search finds the race within 5 runs at every amount of unrelated work when
+/// the crash is an injected fault, and within 24 runs when the fault actor sends the kill
 /// with no work before it: interruptions of the process that just stepped are tried
 /// first. (With M yields before the actor's kill, each yield sends the actor to the back
 /// of the run queue, so reaching the window costs about M deviations: that is PCT's job,
 /// tested below.) The found tape replays to the violation.
 #[test]
-fn exhaustive_search_finds_the_race_in_at_most_sixteen_runs() {
+fn exhaustive_search_finds_the_race_in_at_most_twenty_four_runs() {
     for (crash, ms) in [
         (RaceCrash::Fault, &[0, 20, 40][..]),
         (RaceCrash::Actor, &[0][..]),
@@ -116,7 +116,7 @@ fn exhaustive_search_finds_the_race_in_at_most_sixteen_runs() {
             let (tape, _) = search
                 .found
                 .unwrap_or_else(|| panic!("{crash:?} M={m}: not found"));
-            assert!(runs <= 16, "{crash:?} M={m}: {runs} runs");
+            assert!(runs <= 24, "{crash:?} M={m}: {runs} runs");
             let replay = race(m, crash, &mut fsim::sim::ReplayChooser::new(tape));
             assert!(violated(&replay), "{crash:?} M={m}: the tape replays it");
         }

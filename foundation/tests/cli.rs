@@ -168,7 +168,7 @@ fn explain_gives_a_verdict_per_claim() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains("| unbounded_growth | reproduced: bounded_resources; deterministic bug (fails on the default schedule, no fault) |"),
+        out.contains("| unbounded_growth | reproduced: bounded_resources; deterministic bug (fails on the default schedule, no fault); reachable on one node (local delivery) |"),
         "{out}"
     );
     assert!(

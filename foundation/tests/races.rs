@@ -223,18 +223,32 @@ fn each_race_needs_its_switch() {
 /// Bounded exhaustive search at one deviation (faults included) finds every flawed
 /// scenario and proves every fixed one — every schedule within the bound passes.
 #[test]
-fn exhaustive_search_finds_each_flaw_and_proves_each_fix_within_one_deviation() {
-    use fsim::explore::exhaustive::{Bound, search};
+fn exhaustive_search_finds_each_flaw_within_three_deviations_and_passes_each_fix_within_one() {
+    use fsim::explore::exhaustive::{Bound, deepening, search};
     let mut failures = Vec::new();
     for s in scenarios() {
-        let r = search(
-            |c| s.run_chooser(c),
-            |r| r.outcome.is_failure(),
-            Bound {
-                deviations: 1,
-                max_runs: 20_000,
-            },
-        );
+        let r = match &s.expect {
+            // Iterative deepening: the least number of deviations that reaches the flaw.
+            Expect::Violation(_) => {
+                let (runs, r) =
+                    deepening(|c| s.run_chooser(c), |r| r.outcome.is_failure(), 3, 50_000);
+                if let Some((_, rep)) = &r.found {
+                    eprintln!(
+                        "{}: found after {runs} runs, {} deviation(s), {} fault(s)",
+                        s.name, rep.deviations, rep.faults
+                    );
+                }
+                r
+            }
+            Expect::Pass => search(
+                |c| s.run_chooser(c),
+                |r| r.outcome.is_failure(),
+                Bound {
+                    deviations: 1,
+                    max_runs: 20_000,
+                },
+            ),
+        };
         let ok = match (&s.expect, &r.found) {
             (Expect::Violation(_), Some((tape, report))) => {
                 // What the search found replays from its tape.

@@ -108,8 +108,9 @@ pub(super) fn explain_flaw(
             shrunk.report.deviations, shrunk.report.faults
         ),
     };
+    let where_ = reachable_on_one_node(s);
     Ok((
-        format!("reproduced: {inv}; {kind}"),
+        format!("reproduced: {inv}; {kind}; {where_}"),
         format!(
             "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s); `fsim shrink {} --seed {}`",
             runs[runs.len() / 2],
@@ -124,6 +125,24 @@ pub(super) fn explain_flaw(
             k.seed
         ),
     ))
+}
+
+/// Whether a finding is reachable on one node: found under `local`, or (for a scenario
+/// between nodes) found again when the same seeds run under `local`.
+fn reachable_on_one_node(s: &Scenario) -> String {
+    if s.delivery == crate::sim::Delivery::Local {
+        return "reachable on one node (local delivery)".into();
+    }
+    let local = s.clone().with_delivery(crate::sim::Delivery::Local);
+    let n = s.explore.seeds;
+    let sw = explore::sweep(&local, local.explore.strategy, 0..n, StopAt::FirstFailure);
+    match sw.first_found {
+        Some(k) => format!(
+            "reachable on one node too (found under local delivery at seed {})",
+            k.seed
+        ),
+        None => format!("needs distribution (not found under local delivery in {n} seeds)"),
+    }
 }
 
 /// Does the run with every choice at its default (lowest action, no fault, no early time

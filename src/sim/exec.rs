@@ -302,7 +302,7 @@ impl Sim {
         let mut choice_steps: Vec<u32> = Vec::new();
         let mut faults_injected = 0u32;
         let mut faults: Vec<Fault> = Vec::new();
-        // The actions offered where a process stopped at an effect: it first.
+        // The actions offered at a decision, the default first (World::offer).
         let mut offered: Vec<Action> = Vec::new();
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
@@ -342,12 +342,8 @@ impl Sim {
                     max: w.limits.steps_max,
                 });
             }
-            let preempting = w.offer_preemption(&mut offered);
-            let n = if preempting {
-                offered.len()
-            } else {
-                w.enabled.len()
-            };
+            w.offer(&mut offered);
+            let n = offered.len();
             if n == 0 {
                 drop(w);
                 if let Some(v) = self.check(When::Quiescence) {
@@ -364,7 +360,7 @@ impl Sim {
                     Outcome::Quiescent
                 };
             }
-            let actions: &[Action] = if preempting { &offered } else { &w.enabled };
+            let actions: &[Action] = &offered;
             let forced = faults.is_empty() && (n == 0 || (n == 1 && !can_jump));
             let choice = if forced {
                 if n == 0 {

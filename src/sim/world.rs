@@ -314,6 +314,8 @@ pub(crate) struct Proc {
     pub group: u32,
     pub last_step: Option<u32>,
     pub consumed_step: Option<u32>,
+    /// When it last became runnable ([`World::offer`]'s run-queue order).
+    ready_at: u64,
     pub state: Option<Rc<dyn Any>>,
 }
 
@@ -592,9 +594,8 @@ pub struct World {
     woken: Vec<(Pid, u32)>,
     /// Effects the running process has passed in its turn.
     pub(crate) turn_effects: u32,
-    /// The process that ended its turn ([`crate::sim::Cx::yield_now`], or
-    /// [`TURN_EFFECTS_MAX`] effects in a row): it goes to the back of the run queue.
-    pub(crate) yielded: Option<Pid>,
+    /// Counts the times a process became runnable: the run queue's order.
+    ready_seq: u64,
 }
 
 /// Effects a process may pass in one turn before it goes to the back of the run queue,
@@ -650,7 +651,7 @@ impl World {
             turn_peers: Vec::new(),
             woken: Vec::new(),
             turn_effects: 0,
-            yielded: None,
+            ready_seq: 0,
         }
     }
 
@@ -848,10 +849,12 @@ impl World {
         match (self.enabled.binary_search(&a), on) {
             (Err(i), true) => {
                 self.enabled.insert(i, a);
-                if let (Action::Run(q), Some(c)) = (a, self.current)
-                    && q != c
-                {
-                    self.woken.push((q, self.turn_effects));
+                if let Action::Run(q) = a {
+                    self.ready_seq += 1;
+                    self.procs[q.0 as usize].ready_at = self.ready_seq;
+                    if self.current.is_some_and(|c| c != q) {
+                        self.woken.push((q, self.turn_effects));
+                    }
                 }
             }
             (Ok(i), false) => {
@@ -873,37 +876,24 @@ impl World {
         self.set_enabled(Action::Run(pid), runnable);
     }
 
-    /// Fills `out` with the actions offered at this decision when they are not simply
-    /// every enabled action in canonical order, and says so:
-    /// - where a process stopped at an effect and may run on, it comes first (the
-    ///   default: it runs on), then what the scheduler may do instead: with one node's
-    ///   delivery the processes that were runnable when its turn began, between nodes
-    ///   everything enabled;
-    /// - where a process ended its turn, every enabled action, the processes after it
-    ///   first and it last (the back of the run queue).
-    pub(crate) fn offer_preemption(&self, out: &mut Vec<Action>) -> bool {
-        if let Some(p) = self.yielded {
-            out.clear();
-            let runs = |a: &&Action| matches!(a, Action::Run(_));
-            let split = self.enabled.partition_point(|a| *a <= Action::Run(p));
-            out.extend(self.enabled[split..].iter().filter(runs));
-            out.extend(self.enabled[..split].iter());
-            out.extend(self.enabled[split..].iter().filter(|a| !runs(a)));
-            return true;
-        }
-        let Some(p) = self.running_on else {
-            return false;
-        };
-        let me = Action::Run(p);
-        if self.enabled.binary_search(&me).is_err() {
-            return false;
-        }
+    /// Fills `out` with the actions offered at this decision, the default first:
+    /// - where a process stopped at an effect and may run on, it comes first (it runs
+    ///   on), then what the scheduler may do instead: with one node's delivery the
+    ///   processes that were runnable when its turn began or that its effects woke
+    ///   [`WAKE_EFFECTS`] effects ago, between nodes everything enabled;
+    /// - anywhere else, the runnable processes in the order they became runnable (one
+    ///   BEAM scheduler's run queue: a process that ends its turn goes to the back), then
+    ///   the deliveries in canonical order.
+    pub(crate) fn offer(&self, out: &mut Vec<Action>) {
         out.clear();
-        out.push(me);
-        match self.delivery {
-            Delivery::Local => {
-                out.extend(self.enabled.iter().filter(|a| {
-                    match a {
+        if let Some(p) = self.running_on
+            && self.enabled.binary_search(&Action::Run(p)).is_ok()
+        {
+            let me = Action::Run(p);
+            out.push(me);
+            match self.delivery {
+                Delivery::Local => {
+                    out.extend(self.enabled.iter().filter(|a| match a {
                         Action::Run(q) => {
                             *q != p
                                 && (self.turn_peers.binary_search(q).is_ok()
@@ -912,19 +902,27 @@ impl World {
                                     ))
                         }
                         Action::Deliver { .. } => true,
-                    }
-                }))
+                    }))
+                }
+                Delivery::Distributed => out.extend(self.enabled.iter().filter(|a| **a != me)),
             }
-            Delivery::Distributed => out.extend(self.enabled.iter().filter(|a| **a != me)),
+            return;
         }
-        true
+        let runs = self
+            .enabled
+            .partition_point(|a| matches!(a, Action::Run(_)));
+        out.extend_from_slice(&self.enabled[..runs]);
+        out.sort_by_key(|a| match a {
+            Action::Run(q) => self.procs[q.0 as usize].ready_at,
+            Action::Deliver { .. } => u64::MAX,
+        });
+        out.extend_from_slice(&self.enabled[runs..]);
     }
 
     /// `pid` is about to run: if it is not running on from an effect, its turn begins,
     /// and with one node's delivery the processes runnable now are the ones it may be
     /// preempted for.
     pub(crate) fn start_turn(&mut self, pid: Pid) {
-        self.yielded = None;
         if self.running_on.take() == Some(pid) {
             return;
         }
@@ -941,13 +939,12 @@ impl World {
         }
     }
 
-    /// The running process stops before an effect (`run_on`) or ends its turn.
+    /// The running process stops before an effect (`run_on`: it may run on) or ends its
+    /// turn (it goes to the back of the run queue).
     pub(crate) fn stop_running(&mut self, pid: Pid, run_on: bool) {
         self.turn_effects += 1;
         if run_on && self.turn_effects < TURN_EFFECTS_MAX {
             self.running_on = Some(pid);
-        } else {
-            self.yielded = Some(pid);
         }
     }
 
@@ -1008,6 +1005,7 @@ impl World {
             },
             consumed_step: None,
             state: None,
+            ready_at: 0,
         });
         self.live += 1;
         self.live_list.push(pid); // pids ascend: the list stays sorted

@@ -5,6 +5,7 @@ mod a;
 mod b;
 mod c;
 mod d;
+mod o;
 
 use super::Case;
 use fsim::sim::*;
@@ -41,6 +42,7 @@ pub fn ex(r: &ExitReason) -> String {
         ExitReason::NoProc => ":noproc".into(),
         ExitReason::Timeout => ":timeout".into(),
         ExitReason::CallFailed(inner) => format!("{{{}, {{GenServer, :call, ...}}}}", ex(inner)),
+        ExitReason::StopFailed(inner) => format!("{{{}, {{GenServer, :stop, ...}}}}", ex(inner)),
         ExitReason::Custom(t) => format!(":{t}"),
     }
 }
@@ -60,6 +62,7 @@ pub fn cases() -> Vec<Case> {
     v.extend(b::cases());
     v.extend(c::cases());
     v.extend(d::cases());
+    v.extend(o::cases());
     v.sort_by_key(|c| c.script);
     v
 }
