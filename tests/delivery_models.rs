@@ -24,8 +24,7 @@ fn outcomes(delivery: Delivery, world: fn(&mut Sim, Seen)) -> (String, BTreeSet<
         world(&mut sim, seen.clone());
         let r = sim.run(chooser);
         assert!(!r.outcome.is_failure(), "{:?}", r.outcome);
-        let lines = seen.borrow().join("; ");
-        lines
+        seen.borrow().join("; ")
     };
     let default = run(&mut DefaultChooser);
     let all = (0..SEEDS)
