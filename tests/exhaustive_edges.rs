@@ -58,7 +58,7 @@ struct Token;
 /// and blocks; S receives, sends `exit(Q, kill)`, then sends to P; P receives and records
 /// who is alive. Violation: P sees R0, R1 and Q dead while R2 lives. A tape with exactly
 /// two deviations reaches it (deliver S's kill to Q early, then S's token to P before Q's
-/// exit reaches R2); with sleep sets over commuting deliveries, a search bounded at two
+/// exit reaches R2); with the sleep sets the search had, a search bounded at two
 /// deviations reported "complete, no violation" (Coons, Musuvathi, McKinley, OOPSLA 2013).
 fn kill_spreads_through_links(chooser: &mut dyn Chooser) -> RunReport {
     let mut sim = Sim::new(Config {
@@ -119,8 +119,8 @@ fn a_kill_spreading_through_links_is_found_within_two_deviations() {
     );
     let (tape, report) = s.found.unwrap_or_else(|| {
         panic!(
-            "not found within 2 deviations: {} runs, complete {}, {} pruned",
-            s.runs, s.complete, s.pruned
+            "not found within 2 deviations: {} runs, complete {}",
+            s.runs, s.complete
         )
     });
     assert!(report.deviations <= 2, "{}", report.deviations);

@@ -1,4 +1,4 @@
-//! Bounded exhaustive search with partial-order reduction.
+//! Bounded exhaustive search.
 //!
 //! Runs are re-executed from their choices (stateless, as CHESS and loom do). Every tape
 //! that deviates from the default schedule in at most `bound` places is run once: after a
@@ -9,20 +9,15 @@
 //! So a race that needs one crash (or one exit signal) between two steps of a process is
 //! found after about as many runs as that process has steps before the window, however
 //! much unrelated work runs alongside. The order changes only which tape is found first:
-//! every tape within the bound is still run or pruned as equivalent.
+//! every tape within the bound is still run.
 //!
-//! Partial-order reduction by sleep sets, within one deviation only: deliveries to
-//! different receivers commute (each only appends to its own receiver's mailbox, or kills
-//! it), so a child that deviates at a decision does not then deviate to the default it
-//! skipped while that commutes with what ran since — the other order is already covered,
-//! with no more deviations. Above one deviation the search prunes nothing: sleep sets
-//! combined with a bound on deviations can skip a schedule that needs one more deviation
-//! to reach (Coons, Musuvathi, McKinley, "Bounded partial-order reduction", OOPSLA 2013),
-//! so "complete" there means every tape within the bound ran. With one node's delivery
-//! there are no deliveries, and nothing is pruned at any bound. Everything else (runs, faults, jumps, draws) is treated as dependent, so
-//! the reduction never hides an interleaving of runs. States *between* two commuting
-//! deliveries are not all visited, so an `always` invariant sees every explored state but
-//! not every intermediate state of every equivalent order.
+//! No partial-order reduction: every tape within the bound runs, so a complete search is
+//! a proof at its bound. (Sleep sets over deliveries to different receivers were used
+//! here before. They pruned nothing within one deviation, and above one they were unsound
+//! combined with the bound (Coons, Musuvathi, McKinley, "Bounded partial-order
+//! reduction", OOPSLA 2013): a kill spreading through links could be missed at bound 2.
+//! So they were removed.) A reduction that is sound with the bound (dynamic partial-order
+//! reduction over each step's footprint) is still to come.
 
 use crate::sim::{Action, Choice, Chooser, Decision, Fault, RunReport, Tape};
 
@@ -42,21 +37,18 @@ pub struct Search {
     pub runs: u64,
     /// The first failing run (its tape replays it), if any.
     pub found: Option<(Tape, RunReport)>,
-    /// Every tape within the bound was run (or pruned as equivalent): the bound is proven.
+    /// Every tape within the bound was run: the bound is proven.
     pub complete: bool,
-    /// Deviations skipped because a sleep set showed them equivalent.
-    pub pruned: u64,
 }
 
 impl Search {
     /// What a search that found nothing shows, in words with its numbers. "Proven" only
-    /// for a complete search: every tape within the bound ran, or (within one deviation,
-    /// where it is sound) was pruned as equivalent.
+    /// for a complete search: every tape within the bound ran.
     pub fn claim(&self, bound: u32) -> String {
         if self.complete {
             format!(
-                "proven: all {} schedules within {bound} deviation(s) pass ({} pruned as equivalent)",
-                self.runs, self.pruned
+                "proven: all {} schedules within {bound} deviation(s) pass",
+                self.runs
             )
         } else {
             format!(
@@ -90,13 +82,6 @@ impl Chooser for Prefix<'_> {
     }
 }
 
-fn commute(a: &Choice, b: &Choice) -> bool {
-    matches!(
-        (a, b),
-        (Choice::Pick(Action::Deliver { to: x, .. }), Choice::Pick(Action::Deliver { to: y, .. })) if x != y
-    )
-}
-
 /// Searches the tapes within `bound`. `run` executes one world with the chooser it is
 /// given; `fails` says whether a run counts as found.
 pub fn search(
@@ -105,16 +90,7 @@ pub fn search(
     bound: Bound,
 ) -> Search {
     let mut s = Search::default();
-    let complete = explore(
-        &mut run,
-        &fails,
-        bound,
-        &[],
-        Vec::new(),
-        bound.deviations,
-        &mut s,
-    );
-    debug_assert!(bound.deviations <= 1 || s.pruned == 0);
+    let complete = explore(&mut run, &fails, bound, &[], bound.deviations, &mut s);
     s.complete = complete && s.found.is_none();
     s
 }
@@ -187,7 +163,6 @@ fn explore(
     fails: &impl Fn(&RunReport) -> bool,
     bound: Bound,
     prefix: &[Choice],
-    sleep: Vec<Choice>,
     left: u32,
     s: &mut Search,
 ) -> bool {
@@ -218,42 +193,21 @@ fn explore(
     // runs as that process has steps before the window, however much unrelated work runs
     // alongside. Then the other faults, then everything else.
     for pass in [Pass::Interrupt, Pass::OtherFaults, Pass::Rest] {
-        let mut asleep = sleep.clone();
         for i in prefix.len()..last {
             let here = taken.get(i);
-            let explored: Vec<Choice> = here.cloned().into_iter().collect();
             let previous = i.checked_sub(1).and_then(|j| taken.get(j));
             for o in &chooser.options[i] {
                 if Some(o) == here || pass != Pass::of(o, previous) {
                     continue;
                 }
-                // Sleep sets only where they are sound with the bound (module doc).
-                if bound.deviations <= 1 && asleep.contains(o) {
-                    s.pruned += 1;
-                    continue;
-                }
                 let mut child: Vec<Choice> = taken[..i].to_vec();
                 child.push(o.clone());
-                // Only the default is put to sleep in a deviating sibling: `o` then the
-                // default is the same trace as the default then `o`, which this run's own
-                // deviations reach with no more to spend.
-                let child_sleep: Vec<Choice> = asleep
-                    .iter()
-                    .chain(&explored)
-                    .filter(|x| commute(x, o))
-                    .cloned()
-                    .collect();
-                if !explore(run, fails, bound, &child, child_sleep, left - 1, s) {
+                if !explore(run, fails, bound, &child, left - 1, s) {
                     return false;
                 }
                 if s.found.is_some() {
                     return true;
                 }
-            }
-            // Past decision i along this run, what ran there wakes what it does not
-            // commute with.
-            if let Some(t) = here {
-                asleep.retain(|x| commute(x, t));
             }
         }
     }
