@@ -66,6 +66,7 @@ fn list_says_which_flaws_are_deterministic_bugs_and_which_are_races() {
             .find(|l| l.starts_with(&format!("| {name} |")))
             .unwrap_or_else(|| panic!("no row for {name}:\n{out}"));
         assert!(row.contains(&format!("| {default} |")), "{row}");
+        assert!(row.contains("| local |"), "the delivery model: {row}");
     }
 }
 

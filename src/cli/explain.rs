@@ -8,9 +8,9 @@ pub(super) fn list(dir: &std::path::Path) -> ExitCode {
         Err(code) => return code,
     };
     println!(
-        "| scenario | system | configuration | expect | default schedule | invariants | seeds (CI) | strategy |"
+        "| scenario | system | configuration | delivery | expect | default schedule | invariants | seeds (CI) | strategy |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for s in &scenarios {
         let expect = match &s.expect {
             Expect::Pass => "pass".to_string(),
@@ -22,10 +22,11 @@ pub(super) fn list(dir: &std::path::Path) -> ExitCode {
             "passes"
         };
         println!(
-            "| {} | {} | {} | {expect} | {default} | {} | {} ({}) | {} |",
+            "| {} | {} | {} | {} | {expect} | {default} | {} | {} ({}) | {} |",
             s.name,
             s.system,
             s.describe(),
+            s.delivery.name(),
             s.invariants.join(", "),
             s.explore.seeds,
             s.explore.ci_seeds,

@@ -161,6 +161,7 @@ impl fmt::Debug for Scenario {
             .field("faults", &self.faults)
             .field("explore", &self.explore)
             .field("limits", &self.limits)
+            .field("delivery", &self.delivery)
             .finish_non_exhaustive()
     }
 }
