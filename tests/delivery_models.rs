@@ -281,3 +281,46 @@ fn a_kill_fault_kills_with_killed() {
         assert_eq!(*seen.borrow(), ["killed"], "{delivery:?}");
     }
 }
+
+/// Two senders race to one receiver, which asserts it hears from `b` first: a race in
+/// both models.
+fn order_race(sim: &mut Sim) {
+    let r = sim.spawn("r", |cx| async move {
+        let (_, M(x)) = cx.recv_type::<M>().await;
+        assert_eq!(x, 2, "a's message came first");
+    });
+    sim.spawn("a", move |cx| async move { cx.send(r, M(1)).await });
+    sim.spawn("b", move |cx| async move { cx.send(r, M(2)).await });
+}
+
+#[test]
+fn both_models_are_deterministic_replay_and_shrink() {
+    use fsim::explore::shrink;
+    use fsim::scenario::Scenario;
+    for delivery in [Delivery::Local, Delivery::Distributed] {
+        let config = Config {
+            delivery,
+            ..Config::default()
+        };
+        let runs = fsim::sim::determinism::check_seeds(&config, 0..300, order_race)
+            .unwrap_or_else(|d| panic!("{delivery:?}: {d}"));
+        assert_eq!(runs, 300);
+        let s = Scenario::new("order_race", order_race)
+            .with_delivery(delivery)
+            .expect_violation(fsim::check::PANIC);
+        let failing = (0..1_000)
+            .map(|seed| s.run_seed(seed))
+            .find(|r| r.outcome.is_failure())
+            .unwrap_or_else(|| panic!("{delivery:?}: the race is found"));
+        let again = s.run_tape(&failing.tape, false);
+        assert_eq!(again.trace_hash, failing.trace_hash, "{delivery:?}: replay");
+        let shrunk = shrink::shrink(&s, &failing.tape, shrink::Options::default()).unwrap();
+        assert!(shrunk.report.outcome.is_failure(), "{delivery:?}");
+        assert!(shrunk.report.steps <= failing.steps, "{delivery:?}");
+        let replayed = s.run_tape(&shrunk.tape, false);
+        assert!(
+            replayed.outcome.is_failure(),
+            "{delivery:?}: the shrunk tape replays"
+        );
+    }
+}
