@@ -146,8 +146,8 @@ fn reachable_on_one_node(s: &Scenario) -> String {
     }
 }
 
-/// Does the run with every choice at its default (lowest action, no fault, no early time
-/// jump) fail? Then the failure is a deterministic bug, not a race.
+/// Does the run with every choice at its default (the first action offered, no fault, no
+/// early time jump) fail? Then the failure is a deterministic bug, not a race.
 pub(super) fn default_schedule_fails(s: &Scenario) -> bool {
     s.run_chooser(&mut crate::sim::DefaultChooser)
         .outcome

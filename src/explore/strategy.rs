@@ -309,8 +309,7 @@ impl Chooser for Pos {
             return c;
         }
         // Actions no longer enabled lose their priority: enabled again, they are new.
-        self.priority
-            .retain(|a, _| d.actions.binary_search(a).is_ok());
+        self.priority.retain(|a, _| d.actions.contains(a));
         let mut best = d.actions[0];
         let mut best_p = 0;
         for a in d.actions {

@@ -1,7 +1,7 @@
 //! The one narrow interface through which every producer of choices plugs in.
 //!
-//! At each decision point the kernel hands a [`Chooser`] the [`Decision`]: the enabled
-//! actions in canonical order, the faults the menu offers now, and whether virtual time
+//! At each decision point the kernel hands a [`Chooser`] the [`Decision`]: the actions
+//! offered, the default first, the faults the menu offers now, and whether virtual time
 //! may jump. The chooser answers with a [`Choice`]; the kernel validates it (an invalid
 //! choice falls back to the default and is counted) and records what actually ran.
 //! Seeded random and replay live here; PCT, exhaustive search and the shrinker's candidate
@@ -20,8 +20,10 @@ pub struct Decision<'a> {
     pub index: usize,
     /// Virtual time now.
     pub now_ms: u64,
-    /// Enabled actions in canonical order. Empty when only time can move (then the default
-    /// is to advance time).
+    /// The actions offered, the default first: the process that may run on at an effect,
+    /// or else the run queue's order (then deliveries in canonical order); see
+    /// `World::offer`. Empty when only time can move (then the default is to advance
+    /// time).
     pub actions: &'a [Action],
     /// Faults that may be injected now (empty when the budget is spent or the menu empty).
     pub faults: &'a [Fault],
@@ -51,7 +53,8 @@ impl<C: Chooser + ?Sized> Chooser for Box<C> {
     }
 }
 
-/// Always the default: the lowest action, no faults, no jumps. The "happy path".
+/// Always the default: the first action offered (a process runs on at its effects, then
+/// the run queue's order), no faults, no jumps. The "happy path".
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DefaultChooser;
 

@@ -142,9 +142,9 @@ pub struct RunReport {
     pub tape: Tape,
     /// Choices that were not valid where they were read and fell back to the default.
     pub fallbacks: u32,
-    /// Recorded choices other than the default: picks of a non-lowest action, time
-    /// jumps, non-zero draws (faults are counted in `faults`). The shrinker's
-    /// "preemptions".
+    /// Recorded choices other than the default: picks other than the first action
+    /// offered, time jumps, non-zero draws (faults are counted in `faults`). The
+    /// shrinker's "preemptions".
     pub deviations: u32,
     /// For each tape entry, the step it was taken before (a draw: the next step); kept
     /// only when the full trace is (`record_trace`).

@@ -4,7 +4,8 @@
 //! shrinker are only different producers of tapes. Choices name actions by identity
 //! ("run <0.7.0>", "deliver <0.3.0> -> <0.7.0>") so that a tape keeps its meaning when
 //! earlier entries are deleted; an entry that is not valid where it is read falls back to
-//! the default (the lowest action in canonical order) and is counted.
+//! the default (the first action offered: the process running on, or the run queue's
+//! head) and is counted.
 //!
 //! Two encodings: a compact binary one (`FSTP`, version 1, varints) and a text one, a line
 //! per choice, used in JSON corpus files. Both round-trip (see the property tests).
@@ -67,7 +68,7 @@ pub enum Fault {
 /// One tape entry.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Choice {
-    /// Take the default: the lowest enabled action in canonical order.
+    /// Take the default: the first action offered (see `Decision::actions`).
     Default,
     /// Take this action.
     Pick(Action),
