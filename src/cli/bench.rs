@@ -158,3 +158,10 @@ pub(super) fn bench(messages: u64, seeds: u64, n: u32) {
         r.outcome
     );
 }
+
+/// `fsim bench --dpor`: programs of Concuerror's DPOR test suite, each with the runs
+/// fsim's exhaustive search (no bound on deviations) needs to complete beside the
+/// interleavings Concuerror explores (M), and the outcomes the runs showed.
+pub(super) fn bench_dpor() {
+    bench_dpor::print_table(bench_dpor::BENCH_MAX_RUNS);
+}

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod bench;
+mod bench_dpor;
 mod explain;
 mod replay;
 mod run;
@@ -226,6 +227,10 @@ enum Command {
         /// random (median of 20 seeds).
         #[arg(long)]
         explore: bool,
+        /// Instead: programs of Concuerror's DPOR test suite — the runs fsim's exhaustive
+        /// search needs to complete each, beside the interleavings Concuerror explores (M).
+        #[arg(long, conflicts_with = "explore")]
+        dpor: bool,
     },
 }
 
@@ -517,8 +522,11 @@ fn dispatch(cli: Cli) -> ExitCode {
             seeds,
             children,
             explore,
+            dpor,
         } => {
-            if explore {
+            if dpor {
+                bench_dpor();
+            } else if explore {
                 bench_explore();
             } else {
                 bench(messages, seeds, children);
