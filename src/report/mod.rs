@@ -59,6 +59,35 @@ pub fn arrivals(e: &Event) -> impl Iterator<Item = (Pid, Pid, &SignalKind, bool)
         }))
 }
 
+/// The exchange text of a reply that arrived in `step` ([`exchanges`]), if `signal` is
+/// that reply.
+fn reply_text<'a>(
+    replies: &'a BTreeMap<u32, String>,
+    step: u32,
+    signal: &SignalKind,
+) -> Option<&'a String> {
+    replies
+        .get(&step)
+        .filter(|_| signal_text(signal).starts_with("reply "))
+}
+
+/// The diagram row of a signal that reached its receiver, a reply drawn as the answer to
+/// its call.
+fn deliver_row(
+    replies: &BTreeMap<u32, String>,
+    step: u32,
+    (from, to, signal, dropped): (Pid, Pid, &SignalKind, bool),
+) -> Row {
+    let reply = reply_text(replies, step, signal);
+    Row::Deliver {
+        from,
+        to,
+        text: reply.cloned().unwrap_or_else(|| signal_text(signal)),
+        dropped,
+        reply: reply.is_some(),
+    }
+}
+
 /// What a row of the diagram shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Row {
@@ -146,18 +175,8 @@ impl Diagram {
                 } => {
                     see(*from, &mut order);
                     see(*to, &mut order);
-                    let reply = replies.get(&e.step);
-                    rows.push((
-                        e.step,
-                        hot,
-                        Row::Deliver {
-                            from: *from,
-                            to: *to,
-                            text: reply.cloned().unwrap_or_else(|| signal_text(signal)),
-                            dropped: *dropped,
-                            reply: reply.is_some(),
-                        },
-                    ));
+                    let row = deliver_row(&replies, e.step, (*from, *to, signal, *dropped));
+                    rows.push((e.step, hot, row));
                 }
                 StepKind::Timer { pid, what } => {
                     if let Some(p) = pid {
@@ -239,20 +258,8 @@ impl Diagram {
                     } => {
                         see(*from, &mut order);
                         see(*to, &mut order);
-                        let reply = replies
-                            .get(&e.step)
-                            .filter(|_| signal_text(signal).starts_with("reply "));
-                        rows.push((
-                            e.step,
-                            hot,
-                            Row::Deliver {
-                                from: *from,
-                                to: *to,
-                                text: reply.cloned().unwrap_or_else(|| signal_text(signal)),
-                                dropped: *dropped,
-                                reply: reply.is_some(),
-                            },
-                        ));
+                        let row = deliver_row(&replies, e.step, (*from, *to, signal, *dropped));
+                        rows.push((e.step, hot, row));
                     }
                     _ => {}
                 }
@@ -622,10 +629,9 @@ pub fn schedule(report: &RunReport, max: usize) -> Vec<String> {
 /// processes named by label ([`with_labels`]); its effects on the lines after.
 pub fn event_text(e: &Event, replies: &BTreeMap<u32, String>, report: &RunReport) -> String {
     let mut text = e.to_string();
-    if let Some(r) = replies.get(&e.step)
-        && let Some((_, _, signal, _)) = arrivals(e)
-            .filter(|(.., s, _)| signal_text(s).starts_with("reply "))
-            .last()
+    if let Some((r, signal)) = arrivals(e)
+        .filter_map(|(.., s, _)| reply_text(replies, e.step, s).map(|r| (r, s)))
+        .last()
     {
         text = text.replacen(&signal_text(signal), r, 1);
     }
