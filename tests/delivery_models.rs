@@ -324,3 +324,49 @@ fn both_models_are_deterministic_replay_and_shrink() {
         );
     }
 }
+
+/// A GenServer that sends itself an exit signal in a callback: it dies inside the call,
+/// and its `terminate` does not run (it does not trap exits), as on the BEAM.
+struct SelfExit(Seen);
+
+impl fsim::otp::gen_server::GenServer for SelfExit {
+    type Call = ();
+    type Reply = ();
+    type Cast = ();
+
+    async fn handle_call(
+        &mut self,
+        _: &Cx,
+        _: (),
+        _: fsim::otp::gen_server::Caller,
+    ) -> fsim::otp::gen_server::CallReply<()> {
+        fsim::otp::gen_server::CallReply::Reply(())
+    }
+
+    async fn handle_cast(&mut self, cx: &Cx, _: ()) -> fsim::otp::gen_server::Next {
+        cx.exit_signal(cx.me(), ExitReason::custom("boom")).await;
+        push(&self.0, "after exit");
+        fsim::otp::gen_server::Next::Continue
+    }
+
+    async fn terminate(&mut self, _: &Cx, reason: &ExitReason) {
+        push(&self.0, format!("terminate {}", reason));
+    }
+}
+
+fn server_exits_itself(sim: &mut Sim, seen: Seen) {
+    sim.spawn("client", move |cx| async move {
+        let s = fsim::otp::gen_server::start(&cx, SelfExit(seen.clone()), Default::default())
+            .await
+            .unwrap();
+        let mref = cx.monitor(s).await;
+        fsim::otp::gen_server::cast(&cx, s, ()).await;
+        let env = cx.recv_match(Matcher::Tag(mref)).await;
+        push(&seen, format!("DOWN {}", reason(env.down().unwrap().2)));
+    });
+}
+
+#[test]
+fn a_server_that_exits_itself_dies_inside_the_call_without_terminate() {
+    check(server_exits_itself, "DOWN boom", &[]);
+}

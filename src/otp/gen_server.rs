@@ -682,7 +682,6 @@ pub async fn stop(cx: &Cx, server: impl Into<ServerRef>, reason: ExitReason) {
 pub(crate) struct CatchPanic<'a, F> {
     inner: Pin<&'a mut F>,
     panics_crash: bool,
-    cx: Cx,
 }
 
 impl<'a, F> CatchPanic<'a, F> {
@@ -690,7 +689,6 @@ impl<'a, F> CatchPanic<'a, F> {
         CatchPanic {
             inner,
             panics_crash: cx.panic_is_crash(),
-            cx: cx.clone(),
         }
     }
 }
@@ -706,14 +704,11 @@ impl<F: Future> Future for CatchPanic<'_, F> {
             Err(payload) => {
                 let payload = match payload.downcast::<crate::sim::exec::Sentinel>() {
                     Ok(sentinel) => match *sentinel {
-                        // A process that is already dead (an effect killed it) stops here:
-                        // there is no terminate to run.
-                        crate::sim::exec::Sentinel::Exit(reason)
-                            if self.cx.world().is_alive(self.cx.me()) =>
-                        {
+                        crate::sim::exec::Sentinel::Exit(reason) => {
                             return Poll::Ready(Err(reason));
                         }
-                        abort => std::panic::resume_unwind(Box::new(abort)),
+                        // Already dead, or aborted at a bound: nothing more runs.
+                        other => std::panic::resume_unwind(Box::new(other)),
                     },
                     Err(payload) => payload,
                 };

@@ -155,7 +155,7 @@ impl Cx {
             // died of it. It stops here, as it does inside `exit/2` on the BEAM.
             let reason = p.exit_reason.clone().unwrap_or(ExitReason::Normal);
             drop(w);
-            std::panic::resume_unwind(Box::new(Sentinel::Exit(reason)));
+            std::panic::resume_unwind(Box::new(Sentinel::Dead(reason)));
         }
         if p.crash_armed {
             p.crash_armed = false;
@@ -171,17 +171,6 @@ impl Cx {
             op: Cow::Borrowed(op),
         });
         self.effect_done(w);
-    }
-
-    /// A process that died while it ran (an effect of its own killed it) does nothing
-    /// more: it unwinds with its exit reason.
-    fn stop_if_dead(&self) {
-        let w = self.sh.world.borrow();
-        if let Some(reason) = w.exit_reason(self.me) {
-            let reason = reason.clone();
-            drop(w);
-            std::panic::resume_unwind(Box::new(Sentinel::Exit(reason)));
-        }
     }
 
     /// This process's pid (`self()`).
@@ -962,7 +951,6 @@ impl Future for YieldNow<'_> {
         if self.done {
             return Poll::Ready(());
         }
-        self.cx.stop_if_dead();
         self.done = true;
         let mut w = self.cx.w();
         w.p(self.cx.me).sched = Sched::Ready;

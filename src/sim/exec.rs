@@ -28,6 +28,10 @@ pub(crate) struct Shared {
 pub(crate) enum Sentinel {
     /// `exit(reason)` from the process itself, or an injected crash.
     Exit(ExitReason),
+    /// An effect of the process killed it (an exit signal to itself, a linked process
+    /// that died of it): it is already dead with this reason, and nothing in it (no
+    /// GenServer `terminate`) runs any more.
+    Dead(ExitReason),
     /// A bound was hit inside an effect; the run ends.
     Abort,
 }
@@ -567,7 +571,7 @@ impl Sim {
             Ok(Poll::Pending) => None,
             Err(payload) => Some(match payload.downcast::<Sentinel>() {
                 Ok(s) => match *s {
-                    Sentinel::Exit(reason) => reason,
+                    Sentinel::Exit(reason) | Sentinel::Dead(reason) => reason,
                     Sentinel::Abort => ExitReason::custom("fsim: run aborted at a bound"),
                 },
                 Err(payload) => {
