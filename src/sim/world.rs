@@ -852,7 +852,8 @@ impl World {
                 if let Action::Run(q) = a {
                     self.ready_seq += 1;
                     self.procs[q.0 as usize].ready_at = self.ready_seq;
-                    if self.current.is_some_and(|c| c != q) {
+                    // Only one node's delivery limits whom a woken process may preempt.
+                    if self.delivery == Delivery::Local && self.current.is_some_and(|c| c != q) {
                         self.woken.push((q, self.turn_effects));
                     }
                 }
