@@ -71,38 +71,36 @@ fn run_cfg(
     Ran { sim, report, log }
 }
 
+/// Runs a world under `delivery`, keeping the full trace when `traced`, with the seeded
+/// random chooser.
+fn run_in(seed: u64, delivery: Delivery, traced: bool, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
+    let config = Config {
+        delivery,
+        record_trace: traced,
+        ..Config::default()
+    };
+    run_cfg(seed, config, RandomChooser::new(seed), setup)
+}
+
 /// Runs a world with the default config and the seeded random chooser.
 fn run(seed: u64, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
-    run_cfg(seed, Config::default(), RandomChooser::new(seed), setup)
+    run_in(seed, Delivery::Local, false, setup)
 }
 
 /// Like [`run`], between nodes ([`Delivery::Distributed`]): signals travel on per-pair
 /// channels and their delivery is a step, so what the spec allows in flight is reachable.
 fn run_distributed(seed: u64, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
-    let config = Config {
-        delivery: Delivery::Distributed,
-        ..Config::default()
-    };
-    run_cfg(seed, config, RandomChooser::new(seed), setup)
+    run_in(seed, Delivery::Distributed, false, setup)
 }
 
 /// Like [`run_distributed`], keeping the full trace.
 fn run_traced_distributed(seed: u64, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
-    let config = Config {
-        record_trace: true,
-        delivery: Delivery::Distributed,
-        ..Config::default()
-    };
-    run_cfg(seed, config, RandomChooser::new(seed), setup)
+    run_in(seed, Delivery::Distributed, true, setup)
 }
 
 /// Like [`run`], keeping the full trace.
 fn run_traced(seed: u64, setup: impl FnOnce(&mut Sim, Log)) -> Ran {
-    let config = Config {
-        record_trace: true,
-        ..Config::default()
-    };
-    run_cfg(seed, config, RandomChooser::new(seed), setup)
+    run_in(seed, Delivery::Local, true, setup)
 }
 
 /// Faults that kill processes labelled `label` with `reason`, at most once per run.
