@@ -4,11 +4,12 @@
 //! produce (read off the `.erl` source and Concuerror's results file), less the few fsim
 //! cannot reach, each named below with the reason.
 //!
-//! Five programs are too large to search completely without partial-order reduction
-//! (three depend_*, readers with six readers, the 100-proxy chain). For those a capped
-//! exhaustive search and random schedules together must show exactly the Erlang
-//! outcomes, and the capped search must indeed be incomplete (when one completes, move it
-//! up: the bench then has a number to print).
+//! The search with partial-order reduction (`explore::dpor`) completes on every program
+//! and must reach the same outcomes as the search without. Five programs are too large
+//! to search completely without reduction (three depend_*, readers with six readers, the
+//! 100-proxy chain). For those a capped exhaustive search and random schedules together
+//! must show exactly the Erlang outcomes, and the capped search must indeed be
+//! incomplete.
 
 // bench_dpor.rs names fsim as `crate::sim` and `crate::explore`.
 use fsim::{explore, sim};
@@ -17,7 +18,7 @@ use fsim::{explore, sim};
 #[path = "../src/cli/bench_dpor.rs"]
 mod bench_dpor;
 
-use bench_dpor::{Program, measure, programs, run_once};
+use bench_dpor::{Program, measure, measure_reduced, programs, run_once};
 use std::collections::BTreeSet;
 
 /// How a program is searched here.
@@ -427,6 +428,20 @@ fn each_program_shows_what_the_erlang_program_can() {
                 seen
             }
         };
+        // The reduced search completes on every program, and reaches the same outcomes.
+        let reduced = measure_reduced(&p, 200_000);
+        if !reduced.complete {
+            failures.push(format!("{}: reduced search incomplete", e.name));
+        }
+        if reduced.outcomes != seen {
+            failures.push(format!(
+                "{}: the reduced search's outcomes differ:\n  only reduced: {:?}\n  only \
+                 without: {:?}",
+                e.name,
+                reduced.outcomes.difference(&seen).collect::<Vec<_>>(),
+                seen.difference(&reduced.outcomes).collect::<Vec<_>>()
+            ));
+        }
         let erlang: BTreeSet<String> = e.erlang.iter().cloned().collect();
         for lack in &e.fsim_lacks {
             assert!(
@@ -463,4 +478,8 @@ fn counts_are_deterministic_and_capped() {
     let capped = measure(&p, a.runs - 1);
     assert!(!capped.complete);
     assert_eq!(capped.runs, a.runs - 1);
+    let r = measure_reduced(&p, 200_000);
+    assert!(r.complete && r.runs < a.runs, "{} runs reduced", r.runs);
+    assert_eq!(r.runs, measure_reduced(&p, 200_000).runs);
+    assert!(!measure_reduced(&p, r.runs - 1).complete);
 }

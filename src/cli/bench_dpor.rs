@@ -3,10 +3,10 @@
 //! each beside M, the number of interleavings Concuerror explores for it (from its results
 //! file, `tests/suites/dpor_tests/results/<module>-<fun>-inf-<dpor>.txt`).
 //!
-//! fsim's exhaustive search has no partial-order reduction yet: with no bound on
-//! deviations it runs every schedule fsim distinguishes, so its run count over M measures
-//! how far it is from Concuerror's optimal DPOR. Only M is a constant here; fsim's runs
-//! are counted every time.
+//! fsim's exhaustive search with dynamic partial-order reduction (`explore::dpor`) runs
+//! one schedule per class of equivalent schedules, so its run count over M measures how
+//! far it is from Concuerror's optimal DPOR; the same search without reduction shows what
+//! the reduction saves. Only M is a constant here; fsim's runs are counted every time.
 //!
 //! Each program also records what its processes observed — the values they received or
 //! read, and how each ended (a crash with its Erlang reason, or blocked in a `receive`) —
@@ -119,44 +119,82 @@ pub fn measure(p: &Program, max_runs: u64) -> Measured {
     }
 }
 
+/// The same search with partial-order reduction (`explore::dpor`).
+pub fn measure_reduced(p: &Program, max_runs: u64) -> Measured {
+    let mut outcomes = BTreeSet::new();
+    let s = crate::explore::dpor::search(
+        |chooser| {
+            let (r, outcome) = run_once(p, chooser);
+            outcomes.insert(outcome);
+            r
+        },
+        |_| false,
+        max_runs,
+    );
+    Measured {
+        runs: s.search.runs,
+        complete: s.search.complete,
+        outcomes,
+    }
+}
+
 /// Runs per program at most in `fsim bench --dpor`: a program that needs more prints
 /// `>N (incomplete)`. (The 100-proxy chain, the slowest, runs at about 7k runs/s.)
 pub const BENCH_MAX_RUNS: u64 = 200_000;
 
 /// `fsim bench --dpor`: the table, where each M comes from and the delivery models, then
-/// the median and the largest ratio. The programs are searched in parallel, one thread
-/// each (every world stays on its thread); the counts do not depend on it.
+/// the median and the largest ratio. Each program is searched twice, with partial-order
+/// reduction (the ratio to M) and without (the reduction's own ratio). The programs are
+/// searched in parallel, one thread each (every world stays on its thread); the counts
+/// do not depend on it.
 pub fn print_table(max_runs: u64) {
     let started = std::time::Instant::now();
     let programs = programs();
-    let measured: Vec<Measured> = std::thread::scope(|s| {
+    let measured: Vec<(Measured, Measured)> = std::thread::scope(|s| {
         let handles: Vec<_> = programs
             .iter()
-            .map(|p| s.spawn(move || measure(p, max_runs)))
+            .map(|p| s.spawn(move || (measure_reduced(p, max_runs), measure(p, max_runs))))
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("a search does not panic"))
             .collect()
     });
-    println!("| program | Concuerror M | fsim runs to complete | ratio | complete | outcomes |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| program | Concuerror M | fsim runs (DPOR) | ratio to M | outcomes | \
+         runs without reduction | reduction |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let mut ratios: Vec<f64> = Vec::new();
     let mut incomplete = 0;
-    for (p, r) in programs.iter().zip(&measured) {
+    let runs_text = |m: &Measured| {
+        if m.complete {
+            m.runs.to_string()
+        } else {
+            format!(">{} (incomplete)", m.runs)
+        }
+    };
+    for (p, (r, plain)) in programs.iter().zip(&measured) {
         let ratio = r.runs as f64 / p.m as f64;
-        let (runs, ratio_text) = if r.complete {
-            (r.runs.to_string(), format!("{ratio:.1}"))
+        let ratio_text = if r.complete {
+            format!("{ratio:.1}")
         } else {
             incomplete += 1;
-            (format!(">{} (incomplete)", r.runs), format!(">{ratio:.1}"))
+            format!(">{ratio:.1}")
+        };
+        let reduction = plain.runs as f64 / r.runs as f64;
+        let reduction_text = match (plain.complete, r.complete) {
+            (true, true) => format!("{reduction:.0}x"),
+            (false, true) => format!(">{reduction:.0}x"),
+            _ => "?".to_string(),
         };
         println!(
-            "| {} | {} | {runs} | {ratio_text} | {} | {} |",
+            "| {} | {} | {} | {ratio_text} | {} | {} | {reduction_text} |",
             p.name,
             p.m,
-            if r.complete { "yes" } else { "no" },
-            r.outcomes.len()
+            runs_text(r),
+            r.outcomes.len(),
+            runs_text(plain),
         );
         ratios.push(ratio);
     }
@@ -181,9 +219,10 @@ pub fn print_table(max_runs: u64) {
         local.join(", ")
     );
     println!(
-        "runs: fsim exhaustive search with no bound on deviations and no partial-order \
-         reduction, at most {max_runs} runs a program; outcomes: the distinct terminal \
-         observations of the processes over those runs ({:.1} s)",
+        "runs: fsim's exhaustive search with no bound on deviations, with dynamic \
+         partial-order reduction (explore::dpor) and without, at most {max_runs} runs a \
+         program each; outcomes: the distinct terminal observations of the processes \
+         ({:.1} s)",
         started.elapsed().as_secs_f64()
     );
     ratios.sort_by(f64::total_cmp);
@@ -195,8 +234,8 @@ pub fn print_table(max_runs: u64) {
     let max = ratios.last().copied().unwrap_or(0.0);
     let at_least = if incomplete > 0 { ">= " } else { "" };
     println!(
-        "median ratio {at_least}{median:.1}, max ratio {at_least}{max:.1} over {} programs \
-         ({incomplete} incomplete, counted at their lower bound)",
+        "with reduction: median ratio to M {at_least}{median:.1}, max {at_least}{max:.1} \
+         over {} programs ({incomplete} incomplete, counted at their lower bound)",
         ratios.len()
     );
 }
@@ -1049,7 +1088,11 @@ fn no_observers(sim: &mut Sim, obs: Obs) {
 fn proxy(sim: &mut Sim, obs: Obs) {
     sim.spawn("C", move |cx| async move {
         let mut next = cx.me();
-        for _ in 0..100 {
+        let n: usize = std::env::var("PROXY_N")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100);
+        for _ in 0..n {
             let to = next;
             next = cx
                 .spawn(move |p| async move {

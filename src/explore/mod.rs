@@ -1,6 +1,7 @@
 //! Exploration: running a scenario over many seeds and judging the runs.
 
 pub mod corpus;
+pub mod dpor;
 pub mod exhaustive;
 pub mod shrink;
 pub mod strategy;

@@ -7,6 +7,7 @@
 //! Seeded random and replay live here; PCT, exhaustive search and the shrinker's candidate
 //! tapes are further implementations of the same trait.
 
+use super::footprint::Access;
 use super::tape::{Action, Choice, Fault, Tape};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -34,22 +35,78 @@ pub struct Decision<'a> {
     pub draw: u32,
 }
 
+/// One step as it ran, told to a chooser that asked for it ([`Chooser::wants_steps`]):
+/// what a partial-order reduction needs to know which steps commute.
+#[derive(Debug)]
+pub struct Stepped<'a> {
+    /// The step's index.
+    pub step: u32,
+    /// The tape entry of its decision; `None` when the decision was forced (one action
+    /// offered, no fault, no time jump) and the chooser was not asked.
+    pub index: Option<usize>,
+    /// What ran: a pick, a time jump or a fault.
+    pub taken: &'a Choice,
+    /// The actions that were offered, the default first.
+    pub actions: &'a [Action],
+    /// Every action that was enabled, offered or not (one node's scheduler holds back a
+    /// process woken a moment ago), in canonical order.
+    pub enabled: &'a [Action],
+    /// Time could have jumped instead.
+    pub can_jump: bool,
+    /// The faults that were offered.
+    pub faults: &'a [Fault],
+    /// The earlier step this one could not have run without: the send of the message a
+    /// process took, the send of the signal a delivery delivered, the step that set the
+    /// timer that fired.
+    pub cause: Option<u32>,
+    /// What the step touched, sorted, one entry per object ([`super::footprint`]).
+    pub footprint: &'a [Access],
+    /// Actions that were enabled before the step and are not after it: the step's own
+    /// thread's, and another's that it disabled (a process it killed, the signals on
+    /// their way to it).
+    pub disabled: &'a [Action],
+    /// A timer was pending before the step (time could jump) and none is after it: the
+    /// step cancelled the last one (a process it killed had one set to it).
+    pub jump_disabled: bool,
+}
+
 /// A producer of choices.
 pub trait Chooser {
     /// Decide. Returning something that is not valid at this point is allowed: the kernel
     /// takes the default instead and counts a fallback.
     fn choose(&mut self, decision: &Decision<'_>) -> Choice;
+
+    /// Whether to be told every step with its footprint ([`Chooser::stepped`]). Asked
+    /// once, when the run starts; recording footprints costs a little per effect.
+    fn wants_steps(&self) -> bool {
+        false
+    }
+
+    /// A step ran (forced ones included), when [`Chooser::wants_steps`] said so.
+    fn stepped(&mut self, _step: &Stepped<'_>) {}
 }
 
 impl<C: Chooser + ?Sized> Chooser for &mut C {
     fn choose(&mut self, decision: &Decision<'_>) -> Choice {
         (**self).choose(decision)
     }
+    fn wants_steps(&self) -> bool {
+        (**self).wants_steps()
+    }
+    fn stepped(&mut self, step: &Stepped<'_>) {
+        (**self).stepped(step)
+    }
 }
 
 impl<C: Chooser + ?Sized> Chooser for Box<C> {
     fn choose(&mut self, decision: &Decision<'_>) -> Choice {
         (**self).choose(decision)
+    }
+    fn wants_steps(&self) -> bool {
+        (**self).wants_steps()
+    }
+    fn stepped(&mut self, step: &Stepped<'_>) {
+        (**self).stepped(step)
     }
 }
 

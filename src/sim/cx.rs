@@ -11,14 +11,16 @@
 //! linked process that died of it) stops.
 
 use super::exec::{Sentinel, Shared, make_future, store_future};
+use super::footprint::{Mode, Obj, name_key, value_key};
 use super::trace::Effect;
 use super::types::{ExitReason, IntoExitReason, Name, Payload, Pid, Ref};
 use super::world::{Body, Delivery, Dest, Envelope, Matcher, Sched, Signal, TimerKind, World};
 use std::any::Any;
 use std::borrow::Cow;
-use std::cell::RefMut;
+use std::cell::{RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::hash::Hash;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -180,7 +182,14 @@ impl Cx {
 
     /// Virtual time, in milliseconds.
     pub fn now_ms(&self) -> u64 {
-        self.sh.world.borrow().now_ms()
+        let w = self.sh.world.borrow();
+        if !w.fp_on {
+            return w.now_ms();
+        }
+        drop(w);
+        let mut w = self.w();
+        w.touch(Obj::Clock, Mode::Read);
+        w.now_ms()
     }
 
     /// The process that spawned this one.
@@ -270,6 +279,7 @@ impl Cx {
     pub async fn send_named<M: Payload>(&self, name: &str, msg: M) -> Result<(), NotRegistered> {
         self.effect_point().await;
         let mut w = self.w();
+        w.touch(Obj::Name(name_key(name)), Mode::Read);
         let Some(to) = w.whereis(name) else {
             self.global(w, "send to unregistered name");
             return Err(NotRegistered(name.to_string()));
@@ -449,7 +459,8 @@ impl Cx {
     /// `Process.alive?/1`: a global read, so it yields first (rule 7).
     pub async fn is_alive(&self, pid: Pid) -> bool {
         self.effect_point().await;
-        let w = self.w();
+        let mut w = self.w();
+        w.touch(Obj::Life(pid), Mode::Read);
         let alive = w.is_alive(pid);
         self.global(w, "alive?");
         alive
@@ -476,6 +487,7 @@ impl Cx {
     /// `Process.flag(:trap_exit, on)`; returns the old value.
     pub fn trap_exit(&self, on: bool) -> bool {
         let mut w = self.w();
+        w.touch(Obj::Life(self.me), Mode::Write);
         std::mem::replace(&mut w.p(self.me).trap_exit, on)
     }
 
@@ -495,6 +507,8 @@ impl Cx {
             return Ok(());
         }
         let mut w = self.w();
+        w.touch(Obj::Life(to), Mode::Read);
+        w.touch(Obj::Ties(self.me), Mode::Write);
         if w.delivery == Delivery::Local && !w.is_alive(to) && !w.p(self.me).trap_exit {
             self.global(w, "link to a process that is not alive");
             return Err(NoProc(to));
@@ -514,6 +528,7 @@ impl Cx {
     pub async fn unlink(&self, to: Pid) {
         self.effect_point().await;
         let mut w = self.w();
+        w.touch(Obj::Ties(self.me), Mode::Write);
         let p = w.p(self.me);
         if let Ok(i) = p.links.binary_search(&to) {
             p.links.remove(i);
@@ -535,7 +550,16 @@ impl Cx {
     fn monitor_now(&self, target: Pid) -> Ref {
         let mut w = self.w();
         let mref = w.make_ref();
-        if w.is_alive(target) {
+        w.touch(Obj::Life(target), Mode::Read);
+        w.touch(Obj::Ties(self.me), Mode::Write);
+        let alive = w.is_alive(target);
+        if !alive {
+            // Reads the channel target -> me, which only its deliveries to this process
+            // change: depend on all of them.
+            w.touch(Obj::Life(self.me), Mode::Write);
+            w.touch(Obj::Mailbox(self.me), Mode::Write);
+        }
+        if alive {
             w.p(self.me).monitors.push((mref, target));
             w.push_signal(self.me, target, Signal::Monitor { mref });
         } else if w.in_flight(target, self.me) > 0 {
@@ -569,7 +593,11 @@ impl Cx {
     /// name gives an immediate `DOWN` with `noproc` from [`Pid::NONE`].
     pub async fn monitor_name(&self, name: &str) -> Ref {
         self.effect_point().await;
-        let target = self.w().whereis(name);
+        let target = {
+            let mut w = self.w();
+            w.touch(Obj::Name(name_key(name)), Mode::Read);
+            w.whereis(name)
+        };
         match target {
             Some(pid) => self.monitor_now(pid),
             None => {
@@ -595,6 +623,10 @@ impl Cx {
     pub async fn demonitor(&self, mref: Ref, flush: bool) -> bool {
         self.effect_point().await;
         let mut w = self.w();
+        w.touch(Obj::Ties(self.me), Mode::Write);
+        if flush {
+            w.touch(Obj::Mailbox(self.me), Mode::Write);
+        }
         let p = w.p(self.me);
         if flush {
             p.mailbox
@@ -611,12 +643,16 @@ impl Cx {
 
     /// Activates `tag` as an alias of this process: tagged messages are accepted.
     pub fn alias(&self, tag: Ref) {
-        self.w().p(self.me).aliases.push(tag);
+        let mut w = self.w();
+        w.touch(Obj::Ties(self.me), Mode::Write);
+        w.p(self.me).aliases.push(tag);
     }
 
     /// Deactivates an alias: tagged messages arriving later are dropped.
     pub fn unalias(&self, tag: Ref) {
-        self.w().p(self.me).aliases.retain(|r| *r != tag);
+        let mut w = self.w();
+        w.touch(Obj::Ties(self.me), Mode::Write);
+        w.p(self.me).aliases.retain(|r| *r != tag);
     }
 
     // ---- names ------------------------------------------------------------------------
@@ -625,6 +661,7 @@ impl Cx {
     pub async fn register(&self, name: &str) -> Result<(), RegisterError> {
         self.effect_point().await;
         let mut w = self.w();
+        w.touch(Obj::Ties(self.me), Mode::Read);
         if !w.p(self.me).names.is_empty() {
             self.global(w, "register (already named)");
             return Err(RegisterError::AlreadyNamed);
@@ -641,6 +678,9 @@ impl Cx {
     pub async fn register_pid(&self, pid: Pid, name: &str) -> Result<(), RegisterError> {
         self.effect_point().await;
         let mut w = self.w();
+        w.touch(Obj::Life(pid), Mode::Read);
+        w.touch(Obj::Ties(pid), Mode::Write);
+        w.touch(Obj::Name(name_key(name)), Mode::Read);
         let r = if !w.is_alive(pid) {
             Err(RegisterError::NotAlive(pid))
         } else if !w.p(pid).names.is_empty() {
@@ -669,7 +709,8 @@ impl Cx {
     /// `Process.whereis(name)`.
     pub async fn whereis(&self, name: &str) -> Option<Pid> {
         self.effect_point().await;
-        let w = self.w();
+        let mut w = self.w();
+        w.touch(Obj::Name(name_key(name)), Mode::Read);
         let r = w.whereis(name);
         self.global(w, "whereis");
         r
@@ -722,6 +763,9 @@ impl Cx {
     ) -> Option<Table<K, V>> {
         self.effect_point().await;
         let mut w = self.w();
+        if let Some(n) = &name {
+            w.touch(Obj::TableName(name_key(n)), Mode::Write);
+        }
         if let Some(n) = &name
             && w.table_names.contains_key(n)
         {
@@ -729,6 +773,7 @@ impl Cx {
             return None;
         }
         let id = w.make_ref().0;
+        w.touch(Obj::Table(id), Mode::Write);
         if let Some(n) = &name {
             w.table_names.insert(n.clone(), id);
         }
@@ -754,7 +799,11 @@ impl Cx {
         name: &str,
     ) -> Option<Table<K, V>> {
         self.effect_point().await;
-        let w = self.w();
+        let mut w = self.w();
+        w.touch(Obj::TableName(name_key(name)), Mode::Read);
+        if let Some(id) = w.table_names.get(name).copied() {
+            w.touch(Obj::Table(id), Mode::Read);
+        }
         let found = w
             .table_names
             .get(name)
@@ -772,6 +821,13 @@ impl Cx {
     pub async fn table_rename<K, V>(&self, t: Table<K, V>, name: &str) -> Result<(), TableBadarg> {
         self.effect_point().await;
         let mut w = self.w();
+        if w.fp_on {
+            w.touch(Obj::Table(t.id), Mode::Write);
+            w.touch(Obj::TableName(name_key(name)), Mode::Write);
+            if let Some(Some(old)) = w.tables.get(&t.id).map(|e| e.name.clone()) {
+                w.touch(Obj::TableName(name_key(&old)), Mode::Write);
+            }
+        }
         let r = match w.tables.get(&t.id).map(|e| e.name.clone()) {
             None => Err(TableBadarg::Gone(t.id)),
             Some(None) => Ok(()),
@@ -803,6 +859,9 @@ impl Cx {
     ) -> Result<(), TableBadarg> {
         self.effect_point().await;
         let mut w = self.w();
+        w.touch(Obj::Table(t.id), Mode::Write);
+        w.touch(Obj::Life(to), Mode::Read);
+        w.touch(Obj::Ties(to), Mode::Write);
         let owner = w.tables.get(&t.id).map(|e| e.owner);
         let r = match owner {
             None => Err(TableBadarg::Gone(t.id)),
@@ -854,10 +913,21 @@ impl Cx {
         f: impl FnOnce(&mut BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
     ) -> Result<R, TableGone> {
         let mut w = self.w();
+        w.touch(Obj::Table(t.id), Mode::Write);
         // Borrow the tables mutably and the processes immutably at once: no copy of the
         // liveness of every process per table operation.
-        let World { tables, procs, .. } = &mut *w;
+        let World {
+            tables,
+            procs,
+            fp_on,
+            fp,
+            ..
+        } = &mut *w;
+        let asked = RefCell::new(fp);
         let is_alive = |p: Pid| {
+            if *fp_on {
+                asked.borrow_mut().push((Obj::Life(p), Mode::Read));
+            }
             procs
                 .get(p.0 as usize)
                 .is_some_and(|p| p.sched != super::world::Sched::Dead)
@@ -876,34 +946,64 @@ impl Cx {
     }
 
     /// `:ets.insert/2`.
-    pub async fn table_insert<K: Ord + 'static, V: 'static>(
+    pub async fn table_insert<K: Ord + Hash + 'static, V: 'static>(
         &self,
         t: Table<K, V>,
         k: K,
         v: V,
     ) -> Result<(), TableGone> {
-        self.table(t, "table insert", |m| {
+        self.effect_point().await;
+        let key = (t.id, value_key(&k));
+        self.table_keyed(t, "table insert", key, Mode::Write, |m| {
             m.insert(k, v);
         })
-        .await
     }
 
     /// `:ets.lookup/2`.
-    pub async fn table_get<K: Ord + 'static, V: Clone + 'static>(
+    pub async fn table_get<K: Ord + Hash + 'static, V: Clone + 'static>(
         &self,
         t: Table<K, V>,
         k: &K,
     ) -> Result<Option<V>, TableGone> {
-        self.table(t, "table lookup", |m| m.get(k).cloned()).await
+        self.effect_point().await;
+        let key = (t.id, value_key(k));
+        self.table_keyed(t, "table lookup", key, Mode::Read, |m| m.get(k).cloned())
     }
 
     /// `:ets.delete/2`.
-    pub async fn table_remove<K: Ord + 'static, V: 'static>(
+    pub async fn table_remove<K: Ord + Hash + 'static, V: 'static>(
         &self,
         t: Table<K, V>,
         k: &K,
     ) -> Result<Option<V>, TableGone> {
-        self.table(t, "table delete", |m| m.remove(k)).await
+        self.effect_point().await;
+        let key = (t.id, value_key(k));
+        self.table_keyed(t, "table delete", key, Mode::Write, |m| m.remove(k))
+    }
+
+    /// One operation on one key: it touches that key, and reads that the table exists.
+    fn table_keyed<K: Ord + 'static, V: 'static, R>(
+        &self,
+        t: Table<K, V>,
+        op: &'static str,
+        (id, key): (u64, u64),
+        mode: Mode,
+        f: impl FnOnce(&mut BTreeMap<K, V>) -> R,
+    ) -> Result<R, TableGone> {
+        let mut w = self.w();
+        w.touch(Obj::Table(id), Mode::Read);
+        w.touch(Obj::Key(id, key), mode);
+        let Some(entry) = w.tables.get_mut(&t.id) else {
+            self.global(w, op);
+            return Err(TableGone(t.id));
+        };
+        let map = entry
+            .data
+            .downcast_mut::<BTreeMap<K, V>>()
+            .expect("a Table<K, V> handle always names a table of K -> V");
+        let r = f(map);
+        self.global(w, op);
+        Ok(r)
     }
 
     // ---- hooks for the OTP layer ------------------------------------------------------
@@ -911,6 +1011,7 @@ impl Cx {
     /// Consumes one armed "fail the next init" fault, if any.
     pub fn take_init_failure(&self) -> bool {
         let mut w = self.w();
+        w.touch(Obj::Counters, Mode::Write);
         if w.init_failures_armed > 0 {
             w.init_failures_armed -= 1;
             true
@@ -927,6 +1028,11 @@ impl Cx {
 
     /// Read-only access to the world (for code that models runtime introspection).
     pub fn world(&self) -> std::cell::Ref<'_, World> {
+        {
+            let mut w = self.w();
+            // It may read anything.
+            w.touch(Obj::Global, Mode::Read);
+        }
         self.sh.world.borrow()
     }
 }
@@ -991,6 +1097,13 @@ impl<'a> RecvInner<'a> {
                 // `after 0`: look, do not wait.
                 let p = w.p(me);
                 let found = p.mailbox.iter().position(|e| matcher.matches(e));
+                let mode = if found.is_some() {
+                    Mode::Write
+                } else {
+                    Mode::Read
+                };
+                w.touch(Obj::Mailbox(me), mode);
+                let p = w.p(me);
                 return Poll::Ready(found.and_then(|i| p.mailbox.remove(i)));
             }
             w.begin_wait(me, matcher, self.timeout_ms);

@@ -2,7 +2,8 @@
 //! and records it. No threads, no wall clock, no OS randomness: a run is a pure function of
 //! the system, its configuration and the tape.
 
-use super::choice::{Chooser, Decision};
+use super::choice::{Chooser, Decision, Stepped};
+use super::footprint::{self, Mode, Obj};
 use super::tape::{Action, Choice, Fault, Tape};
 use super::trace::{Event, StepKind, fault_text};
 use super::types::{ExitReason, IntoExitReason, Name, Pid};
@@ -308,6 +309,19 @@ impl Sim {
         let mut faults: Vec<Fault> = Vec::new();
         // The actions offered at a decision, the default first (World::offer).
         let mut offered: Vec<Action> = Vec::new();
+        // Footprints for a chooser that reduces. Every step depends on every other when
+        // an invariant looks at the world between steps (a state in between may differ
+        // where the order does not matter at the end) or when the system shares values
+        // outside the kernel that the kernel cannot see being written.
+        let footprints = chooser.wants_steps();
+        let mut enabled_before: Vec<Action> = Vec::new();
+        let everything = footprints
+            && (!self.sh.world.borrow().shared.is_empty()
+                || self
+                    .invariants
+                    .iter()
+                    .any(|i| matches!(i.when(), When::Always | When::Quiescence)));
+        self.sh.world.borrow_mut().fp_on = footprints;
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
             if let Some((pid, n)) = w.draw_request.take() {
@@ -400,6 +414,22 @@ impl Sim {
                 }
                 taken
             };
+            let index = (!forced).then(|| tape.len() - 1);
+            if footprints {
+                w.fp.clear();
+                w.disabled.clear();
+                enabled_before.clear();
+                enabled_before.extend_from_slice(&w.enabled);
+                match &choice {
+                    Choice::Pick(Action::Run(pid)) => w.touch(Obj::Life(*pid), Mode::Read),
+                    Choice::Fault(_) => w.touch(Obj::Global, Mode::Write),
+                    _ => {}
+                }
+                if everything {
+                    w.touch(Obj::Global, Mode::Write);
+                }
+            }
+            let taken = footprints.then(|| choice.clone());
             let (kind, deps) = match choice {
                 Choice::Pick(Action::Run(pid)) => {
                     w.start_turn(pid);
@@ -432,7 +462,40 @@ impl Sim {
                     unreachable!("validate resolves the default; draws are answered above")
                 }
             };
+            let step = self.sh.world.borrow().step;
             self.end_step(kind, deps);
+            if let Some(taken) = taken {
+                let mut w = self.sh.world.borrow_mut();
+                footprint::normalize(&mut w.fp);
+                let cause = match taken {
+                    Choice::Pick(Action::Run(_)) => w.run_cause.take().or(deps[1]),
+                    // Whichever timer is first fires: its order against setting timers
+                    // is dependence on the timer queue, not causality.
+                    Choice::Fault(_) | Choice::Jump => None,
+                    _ => deps[0],
+                };
+                let fp = std::mem::take(&mut w.fp);
+                let disabled = std::mem::take(&mut w.disabled);
+                let jump_disabled =
+                    can_jump && !matches!(taken, Choice::Jump) && w.next_deadline().is_none();
+                drop(w);
+                chooser.stepped(&Stepped {
+                    step,
+                    index,
+                    taken: &taken,
+                    actions: &offered,
+                    enabled: &enabled_before,
+                    can_jump,
+                    faults: &faults,
+                    cause,
+                    footprint: &fp,
+                    disabled: &disabled,
+                    jump_disabled,
+                });
+                let mut w = self.sh.world.borrow_mut();
+                w.fp = fp;
+                w.disabled = disabled;
+            }
             if let Some(v) = self.failure.take() {
                 break Outcome::Violation(v);
             }
@@ -548,7 +611,9 @@ impl Sim {
             let p = w.p(pid);
             p.sched = Sched::Running;
             p.consumed_step = None;
+            let cause = p.cause_step.take();
             let prev = p.last_step;
+            w.run_cause = cause;
             w.refresh_run(pid);
             prev
         };

@@ -6,18 +6,20 @@
 //! - [`cx`]: what a process can do;
 //! - [`exec`]: the step loop;
 //! - [`trace`]: events and the trace hash;
+//! - [`footprint`]: what a step read and wrote, for partial-order reduction;
 //! - [`determinism`]: the self-check that a run is a function of its tape.
 
 pub mod choice;
 pub mod cx;
 pub mod determinism;
 pub mod exec;
+pub mod footprint;
 pub mod tape;
 pub mod trace;
 pub mod types;
 pub mod world;
 
-pub use choice::{Chooser, Decision, DefaultChooser, RandomChooser, ReplayChooser};
+pub use choice::{Chooser, Decision, DefaultChooser, RandomChooser, ReplayChooser, Stepped};
 pub use cx::{
     Cx, EtsTransfer, NoProc, NotRegistered, RegisterError, SpawnOpts, Table, TableBadarg, TableGone,
 };

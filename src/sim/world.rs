@@ -8,6 +8,7 @@
 //!   `Deliver{to, from}` for every non-empty channel.
 //! - A dead process owns no name, table, link, monitor, timer or mailbox message.
 
+use super::footprint::{Access, Mode, Obj, name_key};
 use super::tape::{Action, Fault};
 use super::trace::{Effect, SignalKind, SignalView, StepKind, Trace};
 use super::types::{ExitReason, Name, Payload, Pid, Ref};
@@ -314,6 +315,11 @@ pub(crate) struct Proc {
     pub group: u32,
     pub last_step: Option<u32>,
     pub consumed_step: Option<u32>,
+    /// The step its next step cannot come before (its spawn, the timeout that wakes it;
+    /// the send of a message it takes is `consumed_step`): causality for partial-order
+    /// reduction.
+    pub cause_step: Option<u32>,
+
     /// When it last became runnable ([`World::offer`]'s run-queue order).
     ready_at: u64,
     pub state: Option<Rc<dyn Any>>,
@@ -596,6 +602,14 @@ pub struct World {
     pub(crate) turn_effects: u32,
     /// Counts the times a process became runnable: the run queue's order.
     ready_seq: u64,
+    /// Record what each step touches ([`World::touch`]), for a chooser that reduces.
+    pub(crate) fp_on: bool,
+    /// What the step in progress touched.
+    pub(crate) fp: Vec<Access>,
+    /// Actions the step in progress disabled (recorded with `fp`).
+    pub(crate) disabled: Vec<Action>,
+    /// The cause of the process step in progress ([`Proc::cause_step`]).
+    pub(crate) run_cause: Option<u32>,
 }
 
 /// Effects a process may pass in one turn before it goes to the back of the run queue,
@@ -652,6 +666,10 @@ impl World {
             woken: Vec::new(),
             turn_effects: 0,
             ready_seq: 0,
+            fp_on: false,
+            fp: Vec::new(),
+            disabled: Vec::new(),
+            run_cause: None,
         }
     }
 
@@ -838,7 +856,16 @@ impl World {
         &mut self.procs[pid.0 as usize]
     }
 
+    /// Notes that the step in progress touched `o` (when a chooser asked for footprints).
+    #[inline]
+    pub(crate) fn touch(&mut self, o: Obj, m: Mode) {
+        if self.fp_on {
+            self.fp.push((o, m));
+        }
+    }
+
     pub(crate) fn make_ref(&mut self) -> Ref {
+        self.touch(Obj::Counters, Mode::Write);
         let r = Ref(self.next_ref);
         self.next_ref += 1;
         r
@@ -850,6 +877,12 @@ impl World {
             (Err(i), true) => {
                 self.enabled.insert(i, a);
                 if let Action::Run(q) = a {
+                    // Woken by a timer, outside any process's step: it waits for the
+                    // running process's turn to end, so whether that turn began before
+                    // or after the timer matters.
+                    if self.delivery == Delivery::Local && self.current.is_none() {
+                        self.touch(Obj::Sched, Mode::Write);
+                    }
                     self.ready_seq += 1;
                     self.procs[q.0 as usize].ready_at = self.ready_seq;
                     // Only one node's delivery limits whom a woken process may preempt.
@@ -860,6 +893,9 @@ impl World {
             }
             (Ok(i), false) => {
                 self.enabled.remove(i);
+                if self.fp_on {
+                    self.disabled.push(a);
+                }
             }
             _ => {}
         }
@@ -930,6 +966,7 @@ impl World {
         self.turn_effects = 0;
         self.woken.clear();
         if self.delivery == Delivery::Local {
+            self.touch(Obj::Sched, Mode::Read);
             self.turn_peers.clear();
             for a in &self.enabled {
                 match a {
@@ -972,6 +1009,10 @@ impl World {
             return None;
         }
         let pid = Pid(self.procs.len() as u32);
+        self.touch(Obj::Counters, Mode::Write);
+        if link && let Some(pp) = parent {
+            self.touch(Obj::Ties(pp), Mode::Write);
+        }
         let group = parent.map_or(0, |pp| self.procs[pp.0 as usize].group);
         // A child inherits its parent's panic policy, as it inherits its group.
         let panics_crash = parent.map_or(self.panics == super::exec::Panics::Crash, |pp| {
@@ -1005,6 +1046,8 @@ impl World {
                 None
             },
             consumed_step: None,
+            cause_step: parent.map(|_| self.step),
+
             state: None,
             ready_at: 0,
         });
@@ -1039,6 +1082,11 @@ impl World {
             pid,
             reason: reason.clone(),
         });
+        if self.fp_on {
+            self.touch(Obj::Life(pid), Mode::Write);
+            self.touch(Obj::Ties(pid), Mode::Write);
+            self.touch(Obj::Mailbox(pid), Mode::Write);
+        }
         self.live -= 1;
         if let Ok(i) = self.live_list.binary_search(&pid) {
             self.live_list.remove(i);
@@ -1075,6 +1123,7 @@ impl World {
             self.dead_futures.push(pid);
         }
         for name in names {
+            self.touch(Obj::Name(name_key(&name)), Mode::Write);
             self.names.remove(&name);
             self.trace.effect(Effect::Name {
                 name: name.to_string(),
@@ -1082,7 +1131,9 @@ impl World {
             });
         }
         for t in tables {
+            self.touch(Obj::Table(t), Mode::Write);
             if let Some(Table { name: Some(n), .. }) = self.tables.remove(&t) {
+                self.touch(Obj::TableName(name_key(&n)), Mode::Write);
                 self.table_names.remove(&n);
             }
         }
@@ -1096,9 +1147,11 @@ impl World {
             .map(|(k, _)| *k)
             .collect();
         for key in doomed {
+            self.touch(Obj::Timers, Mode::Write);
             self.cancel_timer_key(key);
         }
         for (mref, target) in held {
+            self.touch(Obj::Ties(target), Mode::Write);
             if let Some(t) = self.procs.get_mut(target.0 as usize) {
                 t.monitored_by.retain(|(r, _)| *r != mref);
             }
@@ -1141,6 +1194,7 @@ impl World {
             self.trace.effects.push(Effect::Send { from, to, signal });
         }
         let step = self.step;
+        self.touch(Obj::Life(to), Mode::Read);
         let Some(r) = self.procs.get_mut(to.0 as usize) else {
             debug_assert!(false, "signal to a pid that was never spawned: {to}");
             return;
@@ -1178,6 +1232,7 @@ impl World {
         }
         self.handling_now = true;
         while let Some((from, to, signal)) = self.handling.pop_front() {
+            self.touch(Obj::Life(to), Mode::Read);
             let dead = !self.is_alive(to);
             // The signal itself was folded when it was sent.
             super::trace::fold(&mut self.trace.hash, dead as u64);
@@ -1239,6 +1294,7 @@ impl World {
             self.set_enabled(Action::Deliver { to, from }, false);
         }
         let kind = signal.kind(self.trace.recording());
+        self.touch(Obj::Life(to), Mode::Read);
         let dead = !self.is_alive(to);
         if dead {
             self.answer_dead(to, from, signal);
@@ -1260,6 +1316,9 @@ impl World {
     fn apply(&mut self, to: Pid, from: Pid, signal: Signal) {
         match signal {
             Signal::Message { payload, tag } => {
+                if tag.is_some() {
+                    self.touch(Obj::Ties(to), Mode::Read);
+                }
                 if let Some(t) = tag
                     && !self.procs[to.0 as usize].aliases.contains(&t)
                 {
@@ -1268,6 +1327,7 @@ impl World {
                 self.enqueue(to, from, Body::Data { payload, tag });
             }
             Signal::Link => {
+                self.touch(Obj::Ties(to), Mode::Write);
                 // A LINK that meets our own unlink in progress is ignored: our UNLINK_ID
                 // is on its way and removes the other side (ERTS link protocol).
                 let p = self.p(to);
@@ -1276,21 +1336,31 @@ impl World {
                 }
             }
             Signal::UnlinkId { id } => {
+                self.touch(Obj::Ties(to), Mode::Write);
                 self.p(to).links.retain(|p| *p != from);
                 self.push_signal(to, from, Signal::UnlinkAck { id });
             }
-            Signal::UnlinkAck { id } => self
-                .p(to)
-                .unlinking
-                .retain(|(q, r)| !(*q == from && *r == id)),
+            Signal::UnlinkAck { id } => {
+                self.touch(Obj::Ties(to), Mode::Write);
+                self.p(to)
+                    .unlinking
+                    .retain(|(q, r)| !(*q == from && *r == id))
+            }
             Signal::Exit { reason, linked } => self.apply_exit(to, from, reason, linked),
             // rule 17: a monitor whose owner died on the way is gone with its owner.
-            Signal::Monitor { mref } if self.is_alive(from) => {
-                self.p(to).monitored_by.push((mref, from))
+            Signal::Monitor { mref } => {
+                self.touch(Obj::Life(from), Mode::Read);
+                if self.is_alive(from) {
+                    self.touch(Obj::Ties(to), Mode::Write);
+                    self.p(to).monitored_by.push((mref, from))
+                }
             }
-            Signal::Monitor { .. } => {}
-            Signal::Demonitor { mref } => self.p(to).monitored_by.retain(|(r, _)| *r != mref),
+            Signal::Demonitor { mref } => {
+                self.touch(Obj::Ties(to), Mode::Write);
+                self.p(to).monitored_by.retain(|(r, _)| *r != mref)
+            }
             Signal::Down { mref, reason } => {
+                self.touch(Obj::Ties(to), Mode::Write);
                 // rule 15: after demonitor no DOWN for that ref is enqueued.
                 let p = self.p(to);
                 let Some(i) = p.monitors.iter().position(|(r, _)| *r == mref) else {
@@ -1312,6 +1382,12 @@ impl World {
 
     /// Rules 10–12: what an exit signal does to its receiver.
     fn apply_exit(&mut self, to: Pid, from: Pid, reason: ExitReason, linked: bool) {
+        if self.fp_on {
+            self.touch(Obj::Life(to), Mode::Read);
+            if linked {
+                self.touch(Obj::Ties(to), Mode::Write);
+            }
+        }
         let p = self.p(to);
         if linked {
             // A link exit only counts while the link is there (an unlink may have won).
@@ -1338,8 +1414,9 @@ impl World {
     pub(crate) fn enqueue(&mut self, to: Pid, from: Pid, body: Body) {
         let step = self.step;
         let max = self.limits.mailbox_max;
-        let p = self.p(to);
         let env = Envelope { from, body, step };
+        self.touch(Obj::Mailbox(to), Mode::Append);
+        let p = self.p(to);
         if p.sched == Sched::Waiting && p.match_at.is_none() && p.matcher.matches(&env) {
             p.match_at = Some(p.mailbox.len());
         }
@@ -1355,6 +1432,13 @@ impl World {
     /// `pid` blocks in `receive`: the step ends here.
     pub(crate) fn begin_wait(&mut self, pid: Pid, matcher: Matcher, timeout_ms: Option<u64>) {
         let now = self.now_ms;
+        // A receive that waits without a timeout takes the same message whether it
+        // arrived before this look or after (arrivals' order is the appends' business):
+        // the look commutes with an arrival. With a timeout it does not: whether a timer
+        // is set depends on what is there.
+        if timeout_ms.is_some() {
+            self.touch(Obj::Mailbox(pid), Mode::Read);
+        }
         let p = self.p(pid);
         p.match_at = p.mailbox.iter().position(|e| matcher.matches(e));
         p.matcher = matcher;
@@ -1369,6 +1453,16 @@ impl World {
 
     /// The process resumed from `receive`: the matching message, or `None` on timeout.
     pub(crate) fn end_wait(&mut self, pid: Pid) -> Result<Option<Envelope>, ()> {
+        if self.fp_on {
+            // A message taken was there before (and the step follows its send); a
+            // receive that gave up would have taken a message that came first.
+            let m = if self.procs[pid.0 as usize].match_at.is_some() {
+                Mode::Take
+            } else {
+                Mode::Read
+            };
+            self.touch(Obj::Mailbox(pid), m);
+        }
         let p = self.p(pid);
         if let Some(i) = p.match_at.take() {
             let env = if i == 0 {
@@ -1380,6 +1474,7 @@ impl World {
             p.consumed_step = Some(env.step);
             p.matcher = Matcher::Any;
             if let Some(key) = p.recv_timer.take() {
+                self.touch(Obj::Timers, Mode::Write);
                 self.cancel_timer_key(key);
             }
             return Ok(Some(env));
@@ -1395,6 +1490,7 @@ impl World {
     // ---- names ------------------------------------------------------------------------
 
     pub(crate) fn register(&mut self, name: Name, pid: Pid) -> Result<(), Pid> {
+        self.touch(Obj::Name(name_key(&name)), Mode::Write);
         if let Some(holder) = self.names.get(&name) {
             return Err(*holder);
         }
@@ -1403,14 +1499,17 @@ impl World {
             pid: Some(pid),
         });
         self.names.insert(name.clone(), pid);
+        self.touch(Obj::Ties(pid), Mode::Write);
         self.p(pid).names.push(name);
         Ok(())
     }
 
     pub(crate) fn unregister(&mut self, name: &str) -> bool {
+        self.touch(Obj::Name(name_key(name)), Mode::Write);
         let Some(pid) = self.names.remove(name) else {
             return false;
         };
+        self.touch(Obj::Ties(pid), Mode::Write);
         self.p(pid).names.retain(|n| &**n != name);
         self.trace.effect(Effect::Name {
             name: name.to_string(),
@@ -1422,6 +1521,8 @@ impl World {
     // ---- time -------------------------------------------------------------------------
 
     pub(crate) fn add_timer(&mut self, deadline_ms: u64, kind: TimerKind) -> (u64, u64) {
+        self.touch(Obj::Clock, Mode::Read);
+        self.touch(Obj::Timers, Mode::Write);
         let seq = self.make_ref().0;
         let set_step = self.current.map(|_| self.step);
         // Only a `send_after` is cancelled by its ref; a receive timeout by its key.
@@ -1443,6 +1544,8 @@ impl World {
 
     /// Cancels a `send_after`; returns the milliseconds it had left.
     pub(crate) fn cancel_timer(&mut self, tref: Ref) -> Option<u64> {
+        self.touch(Obj::Timers, Mode::Write);
+        self.touch(Obj::Clock, Mode::Read);
         let deadline = self.timer_deadlines.remove(&tref.0)?;
         self.timers.remove(&(deadline, tref.0));
         Some(deadline.saturating_sub(self.now_ms))
@@ -1459,6 +1562,9 @@ impl World {
     /// Fires the earliest timer, moving the clock to its deadline.
     pub(crate) fn fire_next_timer(&mut self) -> (StepKind, Option<u32>) {
         let ((deadline, seq), timer) = self.timers.pop_first().expect("a timer is pending");
+        let step = self.step;
+        self.touch(Obj::Clock, Mode::Write);
+        self.touch(Obj::Timers, Mode::Write);
         if matches!(timer.kind, TimerKind::SendAfter { .. }) {
             self.timer_deadlines.remove(&seq);
         }
@@ -1479,6 +1585,12 @@ impl World {
                 } else {
                     Cow::Borrowed((*payload).type_name())
                 };
+                if self.fp_on {
+                    match &dest {
+                        Dest::Pid(p) => self.touch(Obj::Life(*p), Mode::Read),
+                        Dest::Name(n) => self.touch(Obj::Name(name_key(n)), Mode::Read),
+                    }
+                }
                 let target = match &dest {
                     Dest::Pid(p) => Some(*p).filter(|p| self.is_alive(*p)),
                     Dest::Name(n) => self.whereis(n),
@@ -1493,10 +1605,12 @@ impl World {
                 StepKind::Timer { pid: target, what }
             }
             TimerKind::RecvTimeout { pid } => {
+                self.touch(Obj::Mailbox(pid), Mode::Write);
                 let p = self.p(pid);
                 if p.recv_timer == Some((deadline, seq)) {
                     p.recv_timer = None;
                     p.timed_out = true;
+                    p.cause_step = Some(step);
                     self.refresh_run(pid);
                 }
                 StepKind::Timer {

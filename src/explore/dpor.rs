@@ -1,0 +1,597 @@
+//! Exhaustive search with dynamic partial-order reduction: source sets and sleep sets
+//! (Abdulla, Aronis, Jonsson, Sagonas, "Optimal dynamic partial order reduction", POPL
+//! 2014, Algorithm 1; the method Concuerror uses for Erlang).
+//!
+//! # What is reduced
+//! Two runs that differ only in the order of steps that commute reach the same world: the
+//! same terminal state, the same values in every process. Such runs form one class
+//! (a Mazurkiewicz trace), and one run per class is enough. Steps are grouped by
+//! *thread*: a process's steps, the deliveries of one channel (between nodes), the timer
+//! queue. Each step records its footprint (`sim::footprint`): the objects it read and
+//! wrote — a mailbox (an append commutes with taking a message already there), a
+//! process's life and ties, a name, a table, the clock, the timers, the counters that
+//! number pids and refs. Two steps of different threads are dependent when their
+//! footprints conflict. Happens-before is program order, dependence in the order the run
+//! took, and causality (a message is taken after it was sent, a signal delivered after it
+//! was sent, a timer fires after it was set).
+//!
+//! After each run, every *race* — two dependent steps of different threads with nothing
+//! ordering them but each other — is reversed where it can be: at the decision before the
+//! earlier step, a thread that can start the reversed order (an initial of
+//! `notdep(e, E).e'`) is added to the decisions to explore, unless one already is.
+//! Sleep sets keep a thread that was explored at a decision from being explored again
+//! after steps independent of it.
+//!
+//! # Soundness
+//! The search reaches every class, so every terminal state and every failure that a
+//! class determines: a panic or assertion in a process, an invariant checked at the end,
+//! the outcome. That holds on three conditions, each kept by construction:
+//! - footprints over-approximate what a step does: every effect of `Cx` records what it
+//!   touches, and a process reading the whole world (`Cx::world`) depends on everything;
+//! - every step depends on every other when an invariant is checked between steps
+//!   (`When::Always`, `When::Quiescence`: the states in between differ among the runs of
+//!   one class) or the system shares values outside the kernel (`Sim::share`), whose
+//!   writes the kernel cannot see. Such worlds get no reduction, and the search is the
+//!   plain one;
+//! - processes affect each other only through their `Cx`. State two processes reach
+//!   outside it (an `Rc` both hold) is invisible to the reduction: keep it write-only
+//!   and per process (an observer that each process writes its own entry of), or use a
+//!   table.
+//!
+//! Faults and drawn values are not scheduling: every fault the menu offers is tried at
+//! every decision, and every value of a draw, as the plain search does; a fault depends
+//! on every step.
+//!
+//! The scheduler of one node's delivery does not offer every runnable process at every
+//! decision (a process woken during another's turn waits for two of its effects). A
+//! reversal whose thread is not offered where it is needed falls back to offering every
+//! action there, the rule of Flanagan and Godefroid's DPOR for disabled threads. The
+//! property test (`tests/dpor_reduction.rs`) checks on generated worlds of both models
+//! that the reduced search reaches exactly the outcomes of the search with no reduction.
+//!
+//! # Bounds
+//! There is no bound on deviations here. A bound on deviations cuts runs by their tape,
+//! and the class of a run cut may be reached in this search only by a run the bound also
+//! cuts (Coons, Musuvathi, McKinley, "Bounded partial-order reduction", OOPSLA 2013): so
+//! a bounded search runs with no reduction (`exhaustive::search`), and this one is
+//! complete or stopped by its cap on runs.
+
+use super::exhaustive::Search;
+use crate::sim::footprint::{self, Access, Mode, Obj};
+use crate::sim::{Action, Choice, Chooser, Decision, Fault, Pid, RunReport, Stepped};
+use std::collections::BTreeMap;
+
+/// A thread: the steps that follow one another whatever the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Tid {
+    /// A process's steps.
+    Proc(Pid),
+    /// Deliveries on the channel `from -> to` (between nodes).
+    Chan(Pid, Pid),
+    /// The timer queue: time jumps to the next timer.
+    Timer,
+}
+
+impl Tid {
+    fn of(choice: &Choice) -> Option<Tid> {
+        match choice {
+            Choice::Pick(Action::Run(p)) => Some(Tid::Proc(*p)),
+            Choice::Pick(Action::Deliver { to, from }) => Some(Tid::Chan(*from, *to)),
+            Choice::Jump => Some(Tid::Timer),
+            _ => None,
+        }
+    }
+
+    fn choice(self) -> Choice {
+        match self {
+            Tid::Proc(p) => Choice::Pick(Action::Run(p)),
+            Tid::Chan(from, to) => Choice::Pick(Action::Deliver { to, from }),
+            Tid::Timer => Choice::Jump,
+        }
+    }
+}
+
+/// One way on from a decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Alt {
+    Thread(Tid),
+    Fault(Fault),
+    Draw(u32),
+    /// Only faults were offered and none taken: the run ends.
+    End,
+}
+
+impl Alt {
+    fn choice(&self) -> Choice {
+        match self {
+            Alt::Thread(t) => t.choice(),
+            Alt::Fault(f) => Choice::Fault(f.clone()),
+            Alt::Draw(v) => Choice::Draw(*v),
+            Alt::End => Choice::Default,
+        }
+    }
+}
+
+/// A decision of the run being explored, kept across runs for the ones its prefix
+/// shares.
+#[derive(Debug)]
+struct Node {
+    /// The threads offered, the default first.
+    offered: Vec<Tid>,
+    /// The threads enabled (offered or held back by the scheduler); filled when the
+    /// step runs.
+    enabled: Vec<Tid>,
+    /// Taken in the current run.
+    taken: Alt,
+    /// To explore here (the taken one included).
+    backtrack: Vec<Alt>,
+    /// Explored here.
+    done: Vec<Alt>,
+    /// Threads asleep on arrival, with the footprint of their next step.
+    sleep: Vec<(Tid, Vec<Access>)>,
+    /// Threads explored here, with their step's footprint.
+    explored: Vec<(Tid, Vec<Access>)>,
+    /// Every thread offered here was asleep: the run from here repeats a class.
+    blocked: bool,
+}
+
+impl Node {
+    fn asleep(&self, t: Tid) -> bool {
+        self.sleep.iter().any(|(s, _)| *s == t)
+    }
+
+    /// The next alternative to explore here, if any.
+    fn next(&self) -> Option<Alt> {
+        self.backtrack
+            .iter()
+            .find(|a| {
+                !self.done.contains(a)
+                    && match a {
+                        Alt::Thread(t) => !self.asleep(*t),
+                        _ => true,
+                    }
+            })
+            .cloned()
+    }
+}
+
+/// A step of the current run.
+#[derive(Debug)]
+struct Event {
+    node: usize,
+    /// `None` for a fault.
+    tid: Option<Tid>,
+    fp: Vec<Access>,
+    cause: Option<u32>,
+    /// Not a step: the next step of a thread that this step's predecessor disabled (a
+    /// process it killed, a channel to it that its death emptied). That step never ran,
+    /// but it could have run first: it is in a race with what disabled it.
+    pending: bool,
+}
+
+/// The chooser of one run: replays the stack's decisions, then extends it.
+struct Explorer<'a> {
+    stack: &'a mut Vec<Node>,
+    /// Decisions seen so far in this run.
+    pos: usize,
+    events: Vec<Event>,
+    /// Sleep set for the next node.
+    sleep_next: Vec<(Tid, Vec<Access>)>,
+    /// The node where the run became sleep-blocked, if it did.
+    blocked_at: Option<usize>,
+}
+
+impl Explorer<'_> {
+    /// The node at `pos`: the stack's, or a new one with the default (the first offered
+    /// thread awake) taken.
+    fn node(&mut self, offered: Vec<Tid>, faults: &[Fault], draw: u32) -> &Node {
+        let pos = self.pos;
+        self.pos += 1;
+        if pos < self.stack.len() {
+            debug_assert_eq!(
+                self.stack[pos].offered, offered,
+                "a replayed decision offers what it offered before (determinism)"
+            );
+            return &self.stack[pos];
+        }
+        let sleep = if draw > 0 {
+            // What the drawing process does next depends on the value: nothing sleeps
+            // across a draw.
+            self.sleep_next.clear();
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.sleep_next)
+        };
+        let mut node = Node {
+            offered,
+            enabled: Vec::new(),
+            taken: Alt::End,
+            backtrack: Vec::new(),
+            done: Vec::new(),
+            sleep,
+            explored: Vec::new(),
+            blocked: false,
+        };
+        if draw > 0 {
+            node.taken = Alt::Draw(0);
+            node.backtrack = (0..draw).map(Alt::Draw).collect();
+        } else {
+            let awake = node.offered.iter().copied().find(|t| !node.asleep(*t));
+            node.taken = match (awake, node.offered.first()) {
+                (Some(t), _) => Alt::Thread(t),
+                (None, Some(t)) => {
+                    node.blocked = true;
+                    Alt::Thread(*t)
+                }
+                (None, None) => Alt::End,
+            };
+            if !node.blocked {
+                node.backtrack.push(node.taken.clone());
+            }
+            node.backtrack
+                .extend(faults.iter().cloned().map(Alt::Fault));
+            if node.blocked && self.blocked_at.is_none() {
+                self.blocked_at = Some(pos);
+            }
+        }
+        self.stack.push(node);
+        &self.stack[pos]
+    }
+}
+
+fn offered_threads(actions: &[Action], can_jump: bool) -> Vec<Tid> {
+    let mut v: Vec<Tid> = actions
+        .iter()
+        .map(|a| Tid::of(&Choice::Pick(*a)).expect("an action is a thread's step"))
+        .collect();
+    if can_jump {
+        v.push(Tid::Timer);
+    }
+    v
+}
+
+impl Chooser for Explorer<'_> {
+    fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        let offered = if d.draw > 0 {
+            Vec::new()
+        } else {
+            offered_threads(d.actions, d.can_jump)
+        };
+        self.node(offered, d.faults, d.draw).taken.choice()
+    }
+
+    fn wants_steps(&self) -> bool {
+        true
+    }
+
+    fn stepped(&mut self, s: &Stepped<'_>) {
+        let at = if s.index.is_none() {
+            // A forced decision: it has a node too (nothing to explore there, but races
+            // are placed by node).
+            let offered = offered_threads(s.actions, s.can_jump);
+            self.node(offered, &[], 0);
+            self.pos - 1
+        } else {
+            self.pos - 1
+        };
+        let tid = Tid::of(s.taken);
+        let fp = s.footprint.to_vec();
+        let node = &mut self.stack[at];
+        if node.enabled.is_empty() {
+            node.enabled = offered_threads(s.enabled, s.can_jump);
+        }
+        if let Some(t) = tid
+            && !node.explored.iter().any(|(e, _)| *e == t)
+        {
+            node.explored.push((t, fp.clone()));
+        }
+        // Asleep at the next decision: what was asleep here or explored here before,
+        // and is independent of this step.
+        self.sleep_next.clear();
+        for (q, qfp) in node.sleep.iter().chain(node.explored.iter()) {
+            if Some(*q) != tid
+                && !footprint::dependent(qfp, &fp)
+                && !self.sleep_next.iter().any(|(s, _)| s == q)
+            {
+                self.sleep_next.push((*q, qfp.clone()));
+            }
+        }
+        self.events.push(Event {
+            node: at,
+            tid,
+            fp,
+            cause: s.cause,
+            pending: false,
+        });
+        if s.jump_disabled {
+            self.events.push(Event {
+                node: at,
+                tid: Some(Tid::Timer),
+                fp: vec![(Obj::Timers, Mode::Read)],
+                cause: None,
+                pending: true,
+            });
+        }
+        for a in s.disabled {
+            let t = Tid::of(&Choice::Pick(*a)).expect("an action is a thread's step");
+            if Some(t) == tid {
+                continue;
+            }
+            // All that is known of its step: it needed its process (or the receiver of
+            // its signal) alive.
+            let pid = match t {
+                Tid::Proc(p) | Tid::Chan(_, p) => p,
+                Tid::Timer => continue,
+            };
+            self.events.push(Event {
+                node: at,
+                tid: Some(t),
+                fp: vec![(Obj::Life(pid), Mode::Read)],
+                cause: None,
+                pending: true,
+            });
+        }
+    }
+}
+
+/// How the accesses to one object since its last write look, for finding the earlier
+/// steps a step depends on.
+#[derive(Default)]
+struct Track {
+    last_write: Option<usize>,
+    since: Vec<(usize, Mode, Option<Tid>)>,
+}
+
+/// Happens-before and races of one run: adds to the stack's backtrack sets.
+fn analyse(stack: &mut [Node], events: &[Event], upto: usize) {
+    let events = &events[..upto.min(events.len())];
+    // Dense thread numbers.
+    let mut threads: Vec<Tid> = events.iter().filter_map(|e| e.tid).collect();
+    threads.sort();
+    threads.dedup();
+    let t_of = |e: &Event| e.tid.map(|t| threads.binary_search(&t).expect("listed"));
+    // A fault is a thread of its own per fault step (nothing follows it in program order).
+    let n_threads = threads.len() + events.iter().filter(|e| e.tid.is_none()).count();
+    let mut fault_slot = threads.len();
+    let mut slot: Vec<usize> = Vec::with_capacity(events.len());
+    for e in events {
+        slot.push(match t_of(e) {
+            Some(t) => t,
+            None => {
+                fault_slot += 1;
+                fault_slot - 1
+            }
+        });
+    }
+    let mut seq: Vec<u32> = Vec::with_capacity(events.len());
+    let mut count = vec![0u32; n_threads];
+    // Event index of each step (a pending event is not a step).
+    let mut of_step: Vec<usize> = Vec::with_capacity(events.len());
+    for (k, (&s, e)) in slot.iter().zip(events).enumerate() {
+        if e.pending {
+            seq.push(count[s] + 1);
+        } else {
+            count[s] += 1;
+            seq.push(count[s]);
+            of_step.push(k);
+        }
+    }
+    let covered = |vc: &[u32], i: usize| vc[slot[i]] >= seq[i];
+    let mut vcs: Vec<Vec<u32>> = Vec::with_capacity(events.len());
+    let mut last_of: Vec<Option<usize>> = vec![None; n_threads];
+    let mut last_global: Option<usize> = None;
+    let mut tracks: BTreeMap<Obj, Track> = BTreeMap::new();
+    let mut races: Vec<(usize, usize)> = Vec::new();
+    let mut cands: Vec<usize> = Vec::new();
+    for (j, e) in events.iter().enumerate() {
+        let mut vc = match last_of[slot[j]] {
+            Some(p) => vcs[p].clone(),
+            None => vec![0; n_threads],
+        };
+        if let Some(&c) = e.cause.and_then(|c| of_step.get(c as usize))
+            && c < j
+        {
+            join(&mut vc, &vcs[c]);
+        }
+        // Earlier steps this one depends on.
+        cands.clear();
+        let global = e.fp.first().is_some_and(|a| a.0 == Obj::Global);
+        if global {
+            cands.extend(last_of.iter().flatten().copied());
+        } else {
+            cands.extend(last_global);
+            for &(o, m) in &e.fp {
+                if let Some(t) = tracks.get(&o) {
+                    cands.extend(t.last_write);
+                    cands.extend(
+                        t.since
+                            .iter()
+                            .filter(|(_, mi, _)| footprint::conflicts(*mi, m))
+                            .map(|(i, _, _)| *i),
+                    );
+                }
+            }
+        }
+        cands.sort_unstable_by(|a, b| b.cmp(a));
+        cands.dedup();
+        for &i in cands.iter() {
+            if slot[i] == slot[j] {
+                continue;
+            }
+            if !covered(&vc, i) {
+                // Nothing but this dependence orders i before j: a race. A fault is
+                // in races too: it is tried at every decision of a run, but which
+                // steps come before it depends on the order the run took.
+                races.push((i, j));
+                let vi = vcs[i].clone();
+                join(&mut vc, &vi);
+            }
+        }
+        vc[slot[j]] = seq[j];
+        if e.pending {
+            // Not a step: nothing follows it.
+            vcs.push(vc);
+            continue;
+        }
+        // Record this step's accesses.
+        if global {
+            last_global = Some(j);
+        } else {
+            for &(o, m) in &e.fp {
+                let t = tracks.entry(o).or_default();
+                match m {
+                    Mode::Write => {
+                        t.last_write = Some(j);
+                        t.since.clear();
+                    }
+                    Mode::Append => {
+                        t.since.retain(|(_, mi, _)| *mi != Mode::Append);
+                        t.since.push((j, m, e.tid));
+                    }
+                    Mode::Read | Mode::Take => {
+                        t.since.retain(|(_, mi, ti)| !(*mi == m && *ti == e.tid));
+                        t.since.push((j, m, e.tid));
+                    }
+                }
+            }
+        }
+        last_of[slot[j]] = Some(j);
+        vcs.push(vc);
+    }
+    // Reverse each race where it can be.
+    let mut firsts: Vec<(usize, u32)> = Vec::new();
+    for (i, j) in races {
+        let n = events[i].node;
+        // v = the steps after i not ordered after it, then j; its initials.
+        firsts.clear();
+        let mut initials: Vec<Tid> = Vec::new();
+        let mut fault_first = false;
+        for k in (i + 1..j)
+            .filter(|&k| !events[k].pending && !covered(&vcs[k], i))
+            .chain([j])
+        {
+            let s = slot[k];
+            let initial = !firsts
+                .iter()
+                .any(|&(fs, fseq)| fs == s || vcs[k][fs] >= fseq);
+            if !firsts.iter().any(|&(fs, _)| fs == s) {
+                firsts.push((s, seq[k]));
+            }
+            if initial {
+                match events[k].tid {
+                    Some(t) => initials.push(t),
+                    None => fault_first = true,
+                }
+            }
+        }
+        let node = &mut stack[n];
+        // A fault first: every fault is tried at every decision already.
+        let known = fault_first
+            || initials
+                .iter()
+                .any(|t| node.asleep(*t) || node.backtrack.contains(&Alt::Thread(*t)));
+        if known {
+            continue;
+        }
+        match initials.iter().find(|t| node.offered.contains(t)) {
+            Some(t) => node.backtrack.push(Alt::Thread(*t)),
+            // Not enabled here: the earlier step enabled it (set the only timer), and
+            // nothing can come before that step in its place.
+            None if !initials.iter().any(|t| node.enabled.contains(t)) => {}
+            None => {
+                // Enabled but not offered here (one node's scheduler holds a process
+                // woken a moment ago back): offer everything.
+                for t in node.offered.clone() {
+                    if !node.backtrack.contains(&Alt::Thread(t)) {
+                        node.backtrack.push(Alt::Thread(t));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn join(a: &mut [u32], b: &[u32]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        if *y > *x {
+            *x = *y;
+        }
+    }
+}
+
+/// What a reduced search did, beyond [`Search`].
+#[derive(Clone, Debug, Default)]
+pub struct Reduced {
+    /// The search: runs, the first failure, whether it completed.
+    pub search: Search,
+    /// Runs cut short by their sleep set (every thread offered had been explored in an
+    /// equivalent order): counted in `search.runs`.
+    pub blocked: u64,
+}
+
+/// Searches every class of runs (no bound on deviations), at most `max_runs` runs.
+/// `run` executes one world with the chooser it is given; `fails` says whether a run
+/// counts as found.
+pub fn search(
+    mut run: impl FnMut(&mut dyn Chooser) -> RunReport,
+    fails: impl Fn(&RunReport) -> bool,
+    max_runs: u64,
+) -> Reduced {
+    let mut out = Reduced::default();
+    let mut stack: Vec<Node> = Vec::new();
+    loop {
+        if out.search.runs >= max_runs {
+            return out;
+        }
+        let mut ex = Explorer {
+            stack: &mut stack,
+            pos: 0,
+            events: Vec::new(),
+            sleep_next: Vec::new(),
+            blocked_at: None,
+        };
+        let report = run(&mut ex);
+        out.search.runs += 1;
+        let Explorer {
+            events, blocked_at, ..
+        } = ex;
+        if fails(&report) {
+            out.search.found = Some((report.tape.clone(), report));
+            return out;
+        }
+        let upto = match blocked_at {
+            Some(b) => {
+                out.blocked += 1;
+                events
+                    .iter()
+                    .position(|e| e.node >= b)
+                    .unwrap_or(events.len())
+            }
+            None => events.len(),
+        };
+        analyse(&mut stack, &events, upto);
+        if let Some(b) = blocked_at {
+            stack.truncate(b + 1);
+        }
+        // The deepest decision with something left to explore.
+        loop {
+            let Some(node) = stack.last_mut() else {
+                out.search.complete = true;
+                return out;
+            };
+            if !node.blocked && !node.done.contains(&node.taken) {
+                node.done.push(node.taken.clone());
+            }
+            match node.next() {
+                Some(alt) => {
+                    node.taken = alt;
+                    node.blocked = false;
+                    break;
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+    }
+}
