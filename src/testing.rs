@@ -46,7 +46,7 @@
 //! 2% of the decisions that offer one, time jumps at 1%, the default [`Limits`], panics
 //! fail the run.
 
-use crate::explore::{self, Shard, StopAt, Strategy, corpus, exhaustive, shrink};
+use crate::explore::{self, Shard, StopAt, Strategy, corpus, dpor, exhaustive, shrink};
 use crate::scenario::{Expect, Explore, Judgement, Scenario};
 use crate::sim::{FaultMenu, Limits, Panics, RunReport, Sim, Tape};
 use std::path::{Path, PathBuf};
@@ -69,7 +69,8 @@ pub struct Test {
 
 /// A test of the world `build` makes: it spawns the processes and adds the invariants.
 /// Run it with [`Test::check`] (seeded schedules), [`Test::check_exhaustive`] (every
-/// schedule within a bound) or [`Test::replay`].
+/// schedule within a bound), [`Test::check_all_schedules`] (one schedule of each class of
+/// equivalent ones, no bound) or [`Test::replay`].
 #[track_caller]
 pub fn test(build: impl Fn(&mut Sim) + Send + Sync + 'static) -> Test {
     let caller = std::panic::Location::caller();
@@ -351,12 +352,12 @@ impl Test {
     }
 
     /// Runs every schedule within `bound` deviations from the default one (faults
-    /// count as deviations), up to 200,000 runs; fails like [`Test::check`] on a failing
-    /// schedule. Returns the number of schedules run and whether the search was complete.
+    /// count as deviations), up to 200,000 runs, with no reduction; fails like
+    /// [`Test::check`] on a failing schedule. Returns the number of schedules run and
+    /// whether the search was complete.
     pub fn check_exhaustive(self, bound: u32) -> (u64, bool) {
         let t = self.with_env();
         let s = &t.scenario;
-        let expected = |r: &RunReport| s.judge(&r.outcome) == Judgement::Found;
         let search = exhaustive::search(
             |c| s.run_chooser(c),
             |r| r.outcome.is_failure(),
@@ -365,10 +366,34 @@ impl Test {
                 max_runs: 200_000,
             },
         );
+        t.judge_search(
+            search,
+            &format!("within {bound} deviation(s)"),
+            &format!("exhaustive:{bound}"),
+        )
+    }
+
+    /// Runs one schedule of every class of equivalent schedules (dynamic partial-order
+    /// reduction, `explore::dpor`), with no bound, up to 200,000 runs; fails like
+    /// [`Test::check`] on a failing schedule. Returns the runs and whether the search was
+    /// complete: complete means every schedule passes. The reduction counts on processes
+    /// that affect each other only through their `Cx`, and reduces nothing in a world
+    /// whose invariants are checked between steps or that shares values with them.
+    pub fn check_all_schedules(self) -> (u64, bool) {
+        let t = self.with_env();
+        let s = &t.scenario;
+        let reduced = dpor::search(|c| s.run_chooser(c), |r| r.outcome.is_failure(), 200_000);
+        t.judge_search(reduced.search, "in any schedule", "exhaustive:all")
+    }
+
+    /// The verdict of an exhaustive search (`what`: which schedules it covered).
+    fn judge_search(&self, search: exhaustive::Search, what: &str, name: &str) -> (u64, bool) {
+        let s = &self.scenario;
+        let expected = |r: &RunReport| s.judge(&r.outcome) == Judgement::Found;
         match (&s.expect, search.found) {
             (Expect::Violation(_), Some((_, r))) if expected(&r) => (search.runs, search.complete),
             (Expect::Violation(inv), None) => panic!(
-                "fsim: {}: no schedule within {bound} deviation(s) violated `{inv}` ({} schedules{})",
+                "fsim: {}: no schedule {what} violated `{inv}` ({} schedules{})",
                 s.name,
                 search.runs,
                 if search.complete {
@@ -377,10 +402,7 @@ impl Test {
                     ", search incomplete"
                 }
             ),
-            (_, Some((tape, r))) => {
-                let name = format!("exhaustive:{bound}");
-                t.fail_with(&name, None, &tape, &r, search.runs)
-            }
+            (_, Some((tape, r))) => self.fail_with(name, None, &tape, &r, search.runs),
             (Expect::Pass, None) => (search.runs, search.complete),
         }
     }

@@ -127,3 +127,47 @@ fn a_kill_spreading_through_links_is_found_within_two_deviations() {
     let again = kill_spreads_through_links(&mut ReplayChooser::new(tape));
     assert!(again.outcome.is_failure(), "the found tape replays");
 }
+
+/// The reduced search (no bound) finds the same violation, replayably, with fewer runs
+/// than the search without reduction needs to find it.
+#[test]
+fn the_reduced_search_finds_the_kill_spreading_through_links() {
+    let fails = |r: &RunReport| r.outcome.is_failure();
+    let reduced = fsim::explore::dpor::search(kill_spreads_through_links, fails, 100_000);
+    let (tape, _) = reduced
+        .search
+        .found
+        .unwrap_or_else(|| panic!("not found: {} runs", reduced.search.runs));
+    let again = kill_spreads_through_links(&mut ReplayChooser::new(tape));
+    assert!(again.outcome.is_failure(), "the found tape replays");
+    // Without reduction, every class is explored again and again: the search with no
+    // bound and no reduction needs more runs to complete than the reduced one needs.
+    let plain = search(
+        kill_spreads_through_links,
+        |_| false,
+        Bound {
+            deviations: u32::MAX,
+            max_runs: 100_000,
+        },
+    );
+    let all = fsim::explore::dpor::search(kill_spreads_through_links, |_| false, 100_000);
+    assert!(all.search.complete, "{} runs", all.search.runs);
+    assert!(
+        all.search.runs * 10 < plain.runs,
+        "reduced {} runs, plain {}",
+        all.search.runs,
+        plain.runs
+    );
+}
+
+/// The reduced search also tries a fault where only faults are offered.
+#[test]
+fn the_reduced_search_tries_a_fault_at_the_final_decision() {
+    let reduced = fsim::explore::dpor::search(
+        last_decision_offers_only_faults,
+        |r| r.outcome.is_failure(),
+        100,
+    );
+    let (_, report) = reduced.search.found.expect("the kill at the end is tried");
+    assert_eq!(report.faults, 1);
+}

@@ -28,7 +28,7 @@ fn counter_counts() {
         });
     })
     .runs(1_000) // or FSIM_RUNS; .strategy(..), .faults(..), .seed(..), .jobs(..)
-    .check(); // or .check_exhaustive(bound)
+    .check(); // or .check_exhaustive(bound), or .check_all_schedules()
 }
 // README: end
 

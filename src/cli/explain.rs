@@ -187,7 +187,16 @@ pub(super) fn explain_pass(
     Ok(("no violation".to_string(), evidence))
 }
 
-pub(super) fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u64) -> ExitCode {
+/// How `fsim explore` searches.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Reach {
+    /// Every tape within this many deviations, no reduction.
+    Bound(u32),
+    /// Every class of schedules, with partial-order reduction, no bound.
+    All,
+}
+
+pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: u64) -> ExitCode {
     let scenarios = match load_or_report(paths) {
         Ok(s) => s,
         Err(code) => return code,
@@ -195,14 +204,37 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u6
     let mut bad = 0;
     for s in &scenarios {
         let started = Instant::now();
-        let search = exhaustive::search(
-            |c| s.run_chooser(c),
-            |r| r.outcome.is_failure(),
-            exhaustive::Bound {
-                deviations: bound,
-                max_runs,
-            },
-        );
+        let fails = |r: &crate::sim::RunReport| r.outcome.is_failure();
+        let (search, claim) = match reach {
+            Reach::Bound(bound) => {
+                let search = exhaustive::search(
+                    |c| s.run_chooser(c),
+                    fails,
+                    exhaustive::Bound {
+                        deviations: bound,
+                        max_runs,
+                    },
+                );
+                let claim = search.claim(bound);
+                (search, claim)
+            }
+            Reach::All => {
+                let reduced = dpor::search(|c| s.run_chooser(c), fails, max_runs);
+                // The reduction ratio: the same search without reduction, up to a
+                // hundred times the runs (or the cap).
+                let cap = max_runs.min(reduced.search.runs.saturating_mul(100)).max(1);
+                let plain = exhaustive::search(
+                    |c| s.run_chooser(c),
+                    fails,
+                    exhaustive::Bound {
+                        deviations: u32::MAX,
+                        max_runs: cap,
+                    },
+                );
+                let claim = reduced.claim(&plain);
+                (reduced.search, claim)
+            }
+        };
         let secs = started.elapsed().as_secs_f64();
         let verdict = match (&s.expect, &search.found) {
             (Expect::Violation(inv), Some((_, r)))
@@ -213,7 +245,7 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u6
                     search.runs, r.steps
                 )
             }
-            (Expect::Pass, None) if search.complete => format!("ok   {}", search.claim(bound)),
+            (Expect::Pass, None) if search.complete => format!("ok   {claim}"),
             (_, Some((tape, r))) => {
                 bad += 1;
                 format!(
@@ -232,7 +264,7 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], bound: u32, max_runs: u6
             }
             (Expect::Pass, None) => {
                 bad += 1;
-                format!("FAIL not complete within {max_runs} runs")
+                format!("FAIL not complete within {max_runs} runs: {claim}")
             }
         };
         println!("{:<34} {verdict} [{secs:.1} s]", s.name);

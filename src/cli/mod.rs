@@ -1,7 +1,7 @@
 //! The `fsim` command line: clap commands over the layers below (scenario, explore,
 //! report). `src/main.rs` only calls [`main`].
 
-use crate::explore::{self, Shard, StopAt, Strategy, Summary, corpus, exhaustive, shrink};
+use crate::explore::{self, Shard, StopAt, Strategy, Summary, corpus, dpor, exhaustive, shrink};
 use crate::scenario::{self, Expect, Scenario, ScenarioError};
 use crate::sim::determinism::check_seed;
 use crate::sim::{Config, RandomChooser, Sim};
@@ -131,16 +131,25 @@ enum Command {
         #[arg(long)]
         artifacts: Option<std::path::PathBuf>,
     },
-    /// Bounded exhaustive search: every schedule with at most `--bound` deviations from
-    /// the default (faults included), with partial-order reduction. A flawed scenario must
-    /// be found; a fixed one must be proven within the bound. Exits 1 otherwise.
+    /// Exhaustive search: every schedule with at most `--bound` deviations from the
+    /// default (faults included), with no reduction; or with `--all` every class of
+    /// equivalent schedules, one run each (dynamic partial-order reduction), with no bound.
+    /// A flawed scenario must be found; a fixed one must be proven. Exits 1 otherwise.
+    /// (`--all` reduces nothing in a world whose invariants look between steps or that
+    /// shares values outside the kernel, as the Foundation's do: there every step depends
+    /// on every other.)
     Explore {
         /// Scenario files or directories.
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
-        /// Deviations per run.
+        /// Deviations per run (the search without reduction).
         #[arg(long, default_value_t = 1)]
         bound: u32,
+        /// Instead of a bound: every class of schedules, one run per class, with dynamic
+        /// partial-order reduction; prints the runs the search without reduction needs
+        /// beside it.
+        #[arg(long, conflicts_with = "bound")]
+        all: bool,
         /// Runs per scenario at most.
         #[arg(long, default_value_t = 200_000)]
         max_runs: u64,
@@ -449,8 +458,17 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Explore {
             paths,
             bound,
+            all,
             max_runs,
-        } => explore_cmd(&paths, bound, max_runs),
+        } => explore_cmd(
+            &paths,
+            if all {
+                explain::Reach::All
+            } else {
+                explain::Reach::Bound(bound)
+            },
+            max_runs,
+        ),
         Command::Shrink {
             paths,
             seed,
@@ -560,7 +578,9 @@ fn run_mode(
     corpus: std::path::PathBuf,
 ) -> ExitCode {
     match (bases, strategy) {
-        (_, Some(RunStrategy::Exhaustive(bound))) => explore_cmd(&paths, bound, 200_000),
+        (_, Some(RunStrategy::Exhaustive(bound))) => {
+            explore_cmd(&paths, explain::Reach::Bound(bound), 200_000)
+        }
         (Some(n), strategy) => measure(&paths, n, strategy.map(RunStrategy::seeded)),
         (None, strategy) => run::run(
             &paths,

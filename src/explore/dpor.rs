@@ -529,6 +529,40 @@ pub struct Reduced {
     pub blocked: u64,
 }
 
+impl Reduced {
+    /// What a reduced search that found nothing shows, in words with its numbers, beside
+    /// `plain`, the same search without reduction (capped: it shows a lower bound). "Proven"
+    /// only for a complete search.
+    pub fn claim(&self, plain: &Search) -> String {
+        let s = &self.search;
+        let without = if plain.complete {
+            format!(
+                "{} without reduction: {:.0}x fewer",
+                plain.runs,
+                plain.runs as f64 / s.runs.max(1) as f64
+            )
+        } else {
+            format!(
+                "more than {} without reduction: over {:.0}x fewer",
+                plain.runs,
+                plain.runs as f64 / s.runs.max(1) as f64
+            )
+        };
+        if s.complete {
+            format!(
+                "proven: every schedule passes ({} runs with partial-order reduction, one \
+                 per class of equivalent schedules, {} cut short by a sleep set; {without})",
+                s.runs, self.blocked
+            )
+        } else {
+            format!(
+                "{} runs pass (reduced search incomplete; {without})",
+                s.runs
+            )
+        }
+    }
+}
+
 /// Searches every class of runs (no bound on deviations), at most `max_runs` runs.
 /// `run` executes one world with the chooser it is given; `fails` says whether a run
 /// counts as found.

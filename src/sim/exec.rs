@@ -415,21 +415,10 @@ impl Sim {
                 taken
             };
             let index = (!forced).then(|| tape.len() - 1);
-            if footprints {
-                w.fp.clear();
-                w.disabled.clear();
-                enabled_before.clear();
-                enabled_before.extend_from_slice(&w.enabled);
-                match &choice {
-                    Choice::Pick(Action::Run(pid)) => w.touch(Obj::Life(*pid), Mode::Read),
-                    Choice::Fault(_) => w.touch(Obj::Global, Mode::Write),
-                    _ => {}
-                }
-                if everything {
-                    w.touch(Obj::Global, Mode::Write);
-                }
-            }
-            let taken = footprints.then(|| choice.clone());
+            let taken = footprints.then(|| {
+                begin_footprint(&mut w, &choice, everything, &mut enabled_before);
+                choice.clone()
+            });
             let (kind, deps) = match choice {
                 Choice::Pick(Action::Run(pid)) => {
                     w.start_turn(pid);
@@ -462,24 +451,14 @@ impl Sim {
                     unreachable!("validate resolves the default; draws are answered above")
                 }
             };
-            let step = self.sh.world.borrow().step;
+            let step = if footprints {
+                self.sh.world.borrow().step
+            } else {
+                0
+            };
             self.end_step(kind, deps);
             if let Some(taken) = taken {
-                let mut w = self.sh.world.borrow_mut();
-                footprint::normalize(&mut w.fp);
-                let cause = match taken {
-                    Choice::Pick(Action::Run(_)) => w.run_cause.take().or(deps[1]),
-                    // Whichever timer is first fires: its order against setting timers
-                    // is dependence on the timer queue, not causality.
-                    Choice::Fault(_) | Choice::Jump => None,
-                    _ => deps[0],
-                };
-                let fp = std::mem::take(&mut w.fp);
-                let disabled = std::mem::take(&mut w.disabled);
-                let jump_disabled =
-                    can_jump && !matches!(taken, Choice::Jump) && w.next_deadline().is_none();
-                drop(w);
-                chooser.stepped(&Stepped {
+                let told = Told {
                     step,
                     index,
                     taken: &taken,
@@ -487,14 +466,9 @@ impl Sim {
                     enabled: &enabled_before,
                     can_jump,
                     faults: &faults,
-                    cause,
-                    footprint: &fp,
-                    disabled: &disabled,
-                    jump_disabled,
-                });
-                let mut w = self.sh.world.borrow_mut();
-                w.fp = fp;
-                w.disabled = disabled;
+                    deps,
+                };
+                tell_step(&self.sh, chooser, told);
             }
             if let Some(v) = self.failure.take() {
                 break Outcome::Violation(v);
@@ -611,9 +585,10 @@ impl Sim {
             let p = w.p(pid);
             p.sched = Sched::Running;
             p.consumed_step = None;
-            let cause = p.cause_step.take();
             let prev = p.last_step;
-            w.run_cause = cause;
+            if w.fp_on {
+                w.run_cause = w.causes.get_mut(pid.0 as usize).and_then(Option::take);
+            }
             w.refresh_run(pid);
             prev
         };
@@ -690,6 +665,76 @@ impl Sim {
                 }
             })
     }
+}
+
+/// A step about to run for a chooser that reduces: its footprint starts empty, with
+/// what running or injecting touches by itself.
+#[cold]
+fn begin_footprint(
+    w: &mut World,
+    choice: &Choice,
+    everything: bool,
+    enabled_before: &mut Vec<Action>,
+) {
+    w.fp.clear();
+    w.disabled.clear();
+    enabled_before.clear();
+    enabled_before.extend_from_slice(&w.enabled);
+    match choice {
+        Choice::Pick(Action::Run(pid)) => w.touch(Obj::Life(*pid), Mode::Read),
+        Choice::Fault(_) => w.touch(Obj::Global, Mode::Write),
+        _ => {}
+    }
+    if everything {
+        w.touch(Obj::Global, Mode::Write);
+    }
+}
+
+/// What the step loop knows of a step when it tells a reducing chooser.
+struct Told<'a> {
+    step: u32,
+    index: Option<usize>,
+    taken: &'a Choice,
+    actions: &'a [Action],
+    enabled: &'a [Action],
+    can_jump: bool,
+    faults: &'a [Fault],
+    deps: [Option<u32>; 2],
+}
+
+/// Tells a reducing chooser the step that just ran ([`Chooser::stepped`]).
+#[cold]
+fn tell_step<C: Chooser + ?Sized>(sh: &Shared, chooser: &mut C, t: Told<'_>) {
+    let mut w = sh.world.borrow_mut();
+    footprint::normalize(&mut w.fp);
+    let cause = match t.taken {
+        Choice::Pick(Action::Run(_)) => w.run_cause.take().or(t.deps[1]),
+        // Whichever timer is first fires: its order against setting timers is
+        // dependence on the timer queue, not causality.
+        Choice::Fault(_) | Choice::Jump => None,
+        _ => t.deps[0],
+    };
+    let fp = std::mem::take(&mut w.fp);
+    let disabled = std::mem::take(&mut w.disabled);
+    let jump_disabled =
+        t.can_jump && !matches!(t.taken, Choice::Jump) && w.next_deadline().is_none();
+    drop(w);
+    chooser.stepped(&Stepped {
+        step: t.step,
+        index: t.index,
+        taken: t.taken,
+        actions: t.actions,
+        enabled: t.enabled,
+        can_jump: t.can_jump,
+        faults: t.faults,
+        cause,
+        footprint: &fp,
+        disabled: &disabled,
+        jump_disabled,
+    });
+    let mut w = sh.world.borrow_mut();
+    w.fp = fp;
+    w.disabled = disabled;
 }
 
 /// Resolves a chooser's answer against what is possible: `(what to do, fell back,

@@ -315,10 +315,6 @@ pub(crate) struct Proc {
     pub group: u32,
     pub last_step: Option<u32>,
     pub consumed_step: Option<u32>,
-    /// The step its next step cannot come before (its spawn, the timeout that wakes it;
-    /// the send of a message it takes is `consumed_step`): causality for partial-order
-    /// reduction.
-    pub cause_step: Option<u32>,
 
     /// When it last became runnable ([`World::offer`]'s run-queue order).
     ready_at: u64,
@@ -608,8 +604,12 @@ pub struct World {
     pub(crate) fp: Vec<Access>,
     /// Actions the step in progress disabled (recorded with `fp`).
     pub(crate) disabled: Vec<Action>,
-    /// The cause of the process step in progress ([`Proc::cause_step`]).
+    /// The cause of the process step in progress (from `causes`).
     pub(crate) run_cause: Option<u32>,
+    /// By pid, while footprints are recorded: the step a process's next step cannot
+    /// come before (its spawn, the timeout that woke it; the send of a message it takes
+    /// is its `consumed_step`). Causality for partial-order reduction.
+    pub(crate) causes: Vec<Option<u32>>,
 }
 
 /// Effects a process may pass in one turn before it goes to the back of the run queue,
@@ -670,6 +670,7 @@ impl World {
             fp: Vec::new(),
             disabled: Vec::new(),
             run_cause: None,
+            causes: Vec::new(),
         }
     }
 
@@ -857,11 +858,35 @@ impl World {
     }
 
     /// Notes that the step in progress touched `o` (when a chooser asked for footprints).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn touch(&mut self, o: Obj, m: Mode) {
         if self.fp_on {
-            self.fp.push((o, m));
+            self.record_touch(o, m);
         }
+    }
+
+    /// Out of line: only a reducing search records footprints, and the step loop of
+    /// every other run stays as small as it was.
+    #[cold]
+    #[inline(never)]
+    fn record_touch(&mut self, o: Obj, m: Mode) {
+        self.fp.push((o, m));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn set_cause(&mut self, pid: Pid, step: u32) {
+        let i = pid.0 as usize;
+        if self.causes.len() <= i {
+            self.causes.resize(i + 1, None);
+        }
+        self.causes[i] = Some(step);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_disabled(&mut self, a: Action) {
+        self.disabled.push(a);
     }
 
     pub(crate) fn make_ref(&mut self) -> Ref {
@@ -880,8 +905,8 @@ impl World {
                     // Woken by a timer, outside any process's step: it waits for the
                     // running process's turn to end, so whether that turn began before
                     // or after the timer matters.
-                    if self.delivery == Delivery::Local && self.current.is_none() {
-                        self.touch(Obj::Sched, Mode::Write);
+                    if self.fp_on && self.delivery == Delivery::Local && self.current.is_none() {
+                        self.record_touch(Obj::Sched, Mode::Write);
                     }
                     self.ready_seq += 1;
                     self.procs[q.0 as usize].ready_at = self.ready_seq;
@@ -894,7 +919,7 @@ impl World {
             (Ok(i), false) => {
                 self.enabled.remove(i);
                 if self.fp_on {
-                    self.disabled.push(a);
+                    self.record_disabled(a);
                 }
             }
             _ => {}
@@ -1046,13 +1071,16 @@ impl World {
                 None
             },
             consumed_step: None,
-            cause_step: parent.map(|_| self.step),
 
             state: None,
             ready_at: 0,
         });
         self.live += 1;
         self.live_list.push(pid); // pids ascend: the list stays sorted
+        if self.fp_on && parent.is_some() {
+            let step = self.step;
+            self.set_cause(pid, step);
+        }
         self.fault_dirty = true;
         if let Some(pp) = parent {
             // rule 9: spawn_link links atomically.
@@ -1610,7 +1638,9 @@ impl World {
                 if p.recv_timer == Some((deadline, seq)) {
                     p.recv_timer = None;
                     p.timed_out = true;
-                    p.cause_step = Some(step);
+                    if self.fp_on {
+                        self.set_cause(pid, step);
+                    }
                     self.refresh_run(pid);
                 }
                 StepKind::Timer {
