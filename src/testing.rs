@@ -173,6 +173,12 @@ impl Test {
         self
     }
 
+    /// How signals travel: on one node (the default) or between nodes.
+    pub fn delivery(mut self, delivery: crate::sim::Delivery) -> Self {
+        self.scenario = self.scenario.with_delivery(delivery);
+        self
+    }
+
     /// Injects faults from this menu.
     pub fn faults(mut self, faults: FaultMenu) -> Self {
         self.scenario = self.scenario.with_faults(faults);
@@ -375,15 +381,20 @@ impl Test {
 
     /// Runs one schedule of every class of equivalent schedules (dynamic partial-order
     /// reduction, `explore::dpor`), with no bound, up to 200,000 runs; fails like
-    /// [`Test::check`] on a failing schedule. Returns the runs and whether the search was
-    /// complete: complete means every schedule passes. The reduction counts on processes
-    /// that affect each other only through their `Cx`, and reduces nothing in a world
-    /// whose invariants are checked between steps or that shares values with them.
+    /// [`Test::check`] on a failing schedule. Returns the runs and whether every schedule
+    /// is proven to pass: the search completed, and no decision held a woken process back
+    /// (one node's scheduler does; the reduction's theorem assumes every enabled process
+    /// can run, so under `local` a complete search is evidence, and between nodes it is a
+    /// proof). The reduction counts on processes that affect each other only through
+    /// their `Cx`, and reduces nothing in a world whose invariants are checked between
+    /// steps or that shares values with them.
     pub fn check_all_schedules(self) -> (u64, bool) {
         let t = self.with_env();
         let s = &t.scenario;
         let reduced = dpor::search(|c| s.run_chooser(c), |r| r.outcome.is_failure(), 200_000);
-        t.judge_search(reduced.search, "in any schedule", "exhaustive:all")
+        let proven = reduced.proven();
+        let (runs, _) = t.judge_search(reduced.search, "in any schedule", "exhaustive:all");
+        (runs, proven)
     }
 
     /// The verdict of an exhaustive search (`what`: which schedules it covered).

@@ -42,6 +42,8 @@ enum Op {
     IsAlive(usize),
     /// Fails the run (a panic) if the last observation was this message tag.
     AssertNot(u8),
+    /// Spawns a child that sends this tag to its parent (linked when true).
+    Spawn(u8, bool),
 }
 
 type Obs = Rc<RefCell<BTreeMap<usize, String>>>;
@@ -78,13 +80,11 @@ fn gen_world(rng: &mut ChaCha8Rng, delivery: Delivery) -> World {
                 12 => Op::Whereis,
                 13 => Op::Insert(r(2) as u8, tag),
                 14 => Op::Lookup(r(2) as u8),
-                _ => {
-                    if r(2) == 0 {
-                        Op::IsAlive(other)
-                    } else {
-                        Op::AssertNot(tag)
-                    }
-                }
+                _ => match r(3) {
+                    0 => Op::IsAlive(other),
+                    1 => Op::AssertNot(tag),
+                    _ => Op::Spawn(tag, r(2) == 0),
+                },
             };
             s.push(op);
         }
@@ -205,6 +205,20 @@ fn build(w: &World, sim: &mut Sim, obs: Obs) {
                     }
                     Op::AssertNot(t) => {
                         assert_ne!(last, Some(t), "observed the forbidden message");
+                    }
+                    Op::Spawn(m, linked) => {
+                        let parent = cx.me();
+                        let opts = if linked {
+                            SpawnOpts::default().linked()
+                        } else {
+                            SpawnOpts::default()
+                        };
+                        let child = cx
+                            .spawn_opts(opts, move |c| async move {
+                                c.send(parent, m).await;
+                            })
+                            .await;
+                        note(format!("spawned:{}", child.0));
                     }
                 }
             }
@@ -342,6 +356,24 @@ fn sweep(delivery: Delivery, seed: u64, worlds: usize) {
     assert!(reduced < plain, "the reduction reduced nothing");
 }
 
+/// A longer sweep for hunting: `DPOR_WORLDS=3000 cargo test --release --test
+/// dpor_reduction -- --ignored`.
+#[test]
+#[ignore]
+fn many_worlds() {
+    let n: usize = std::env::var("DPOR_WORLDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
+    let model = std::env::var("DPOR_MODEL").unwrap_or_default();
+    if model != "distributed" {
+        sweep(Delivery::Local, 100, n);
+    }
+    if model != "local" {
+        sweep(Delivery::Distributed, 200, n);
+    }
+}
+
 #[test]
 fn one_node_reduced_search_reaches_every_outcome() {
     sweep(Delivery::Local, 1, 300);
@@ -350,4 +382,23 @@ fn one_node_reduced_search_reaches_every_outcome() {
 #[test]
 fn between_nodes_reduced_search_reaches_every_outcome() {
     sweep(Delivery::Distributed, 2, 300);
+}
+
+/// The known gap under one node's delivery (see `explore::dpor`): the reduced search
+/// misses the outcome where P1's insert fails because P0 died between P1's table lookup
+/// and its insert. Ignored until the reduction covers one node's scheduler; run it with
+/// `cargo test --release --test dpor_reduction -- --ignored one_node_gap`.
+#[test]
+#[ignore]
+fn one_node_gap() {
+    let w = World {
+        delivery: Delivery::Local,
+        scripts: vec![
+            vec![Op::Whereis, Op::SendNamed(0)],
+            vec![Op::Insert(1, 2)],
+            vec![Op::Exit(1, 0), Op::Register],
+        ],
+        fault: false,
+    };
+    compare(&w, 100_000).expect("small enough to search without reduction");
 }

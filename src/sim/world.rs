@@ -1482,9 +1482,13 @@ impl World {
     /// The process resumed from `receive`: the matching message, or `None` on timeout.
     pub(crate) fn end_wait(&mut self, pid: Pid) -> Result<Option<Envelope>, ()> {
         if self.fp_on {
-            // A message taken was there before (and the step follows its send); a
-            // receive that gave up would have taken a message that came first.
-            let m = if self.procs[pid.0 as usize].match_at.is_some() {
+            // A message taken was there before (and the step follows its send). A
+            // receive that timed out would have taken a message that came first, and one
+            // that timed out and then saw a message arrive before it ran took it because
+            // it arrived first: either way the arrival's order against this step
+            // matters (the step follows the timeout, not the send).
+            let p = &self.procs[pid.0 as usize];
+            let m = if p.match_at.is_some() && !p.timed_out {
                 Mode::Take
             } else {
                 Mode::Read
