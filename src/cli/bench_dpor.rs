@@ -62,9 +62,6 @@ pub struct Measured {
     pub complete: bool,
     /// The distinct terminal outcomes over all runs, each `name: observation; ...`.
     pub outcomes: BTreeSet<String>,
-    /// For the reduced search: decisions where one node's scheduler held a woken
-    /// process back (then a complete search is not a proof; `explore::dpor`).
-    pub held_back: u64,
 }
 
 impl Program {
@@ -119,7 +116,6 @@ pub fn measure(p: &Program, max_runs: u64) -> Measured {
         runs: s.runs,
         complete: s.complete,
         outcomes,
-        held_back: 0,
     }
 }
 
@@ -139,7 +135,6 @@ pub fn measure_reduced(p: &Program, max_runs: u64) -> Measured {
         runs: s.search.runs,
         complete: s.search.complete,
         outcomes,
-        held_back: s.held_back,
     }
 }
 
@@ -166,10 +161,10 @@ pub fn print_table(max_runs: u64) {
             .collect()
     });
     println!(
-        "| program | Concuerror M | fsim runs (DPOR) | ratio to M | proof | outcomes | \
+        "| program | Concuerror M | fsim runs (DPOR) | ratio to M | outcomes | \
          runs without reduction | reduction |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     let mut ratios: Vec<f64> = Vec::new();
     let mut incomplete = 0;
     let runs_text = |m: &Measured| {
@@ -193,13 +188,8 @@ pub fn print_table(max_runs: u64) {
             (false, true) => format!(">{reduction:.0}x"),
             _ => "?".to_string(),
         };
-        let proof = if r.complete && r.held_back == 0 {
-            "yes".to_string()
-        } else {
-            format!("no ({} held back)", r.held_back)
-        };
         println!(
-            "| {} | {} | {} | {ratio_text} | {proof} | {} | {} | {reduction_text} |",
+            "| {} | {} | {} | {ratio_text} | {} | {} | {reduction_text} |",
             p.name,
             p.m,
             runs_text(r),
@@ -231,9 +221,8 @@ pub fn print_table(max_runs: u64) {
     println!(
         "runs: fsim's exhaustive search with no bound on deviations, with dynamic \
          partial-order reduction (explore::dpor) and without, at most {max_runs} runs a \
-         program each; proof: the reduced search completed and no decision held a woken \
-         process back (one node's scheduler does; see explore::dpor); outcomes: the \
-         distinct terminal observations of the processes ({:.1} s)",
+         program each; outcomes: the distinct terminal observations of the processes \
+         ({:.1} s)",
         started.elapsed().as_secs_f64()
     );
     ratios.sort_by(f64::total_cmp);

@@ -963,14 +963,14 @@ fn o21(sim: &mut Sim, out: Out) {
             "o21 send_after 0 then send: received {}",
             atoms(&take(&cx, 2).await)
         ));
-        cx.send_after(me, A("timer"), 50);
+        cx.send_after(me, A("timer"), 1000);
         cx.spawn(move |s| async move {
             s.sleep(10).await;
             s.send(me, A("msg")).await;
         })
         .await;
         out.line(format!(
-            "o21 send_after 50 vs message after 10 ms: received {}",
+            "o21 send_after 1000 vs message after 10 ms: received {}",
             atoms(&take(&cx, 2).await)
         ));
     });
