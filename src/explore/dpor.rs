@@ -85,10 +85,16 @@ enum Tid {
 }
 
 impl Tid {
+    fn of_action(a: Action) -> Tid {
+        match a {
+            Action::Run(p) => Tid::Proc(p),
+            Action::Deliver { to, from } => Tid::Chan(from, to),
+        }
+    }
+
     fn of(choice: &Choice) -> Option<Tid> {
         match choice {
-            Choice::Pick(Action::Run(p)) => Some(Tid::Proc(*p)),
-            Choice::Pick(Action::Deliver { to, from }) => Some(Tid::Chan(*from, *to)),
+            Choice::Pick(a) => Some(Tid::of_action(*a)),
             Choice::Jump => Some(Tid::Timer),
             _ => None,
         }
@@ -150,6 +156,20 @@ struct Node {
 impl Node {
     fn asleep(&self, t: Tid) -> bool {
         self.sleep.iter().any(|(s, _)| *s == t)
+    }
+
+    /// Adds `t` to the threads to explore here (an asleep one would never run).
+    fn explore(&mut self, t: Tid) {
+        if !self.asleep(t) && !self.backtrack.contains(&Alt::Thread(t)) {
+            self.backtrack.push(Alt::Thread(t));
+        }
+    }
+
+    /// Adds every thread offered here.
+    fn explore_all_offered(&mut self) {
+        for i in 0..self.offered.len() {
+            self.explore(self.offered[i]);
+        }
     }
 
     /// The next alternative to explore here, if any.
@@ -252,10 +272,7 @@ impl Explorer<'_> {
 }
 
 fn offered_threads(actions: &[Action], can_jump: bool) -> Vec<Tid> {
-    let mut v: Vec<Tid> = actions
-        .iter()
-        .map(|a| Tid::of(&Choice::Pick(*a)).expect("an action is a thread's step"))
-        .collect();
+    let mut v: Vec<Tid> = actions.iter().map(|a| Tid::of_action(*a)).collect();
     if can_jump {
         v.push(Tid::Timer);
     }
@@ -325,7 +342,7 @@ impl Chooser for Explorer<'_> {
             });
         }
         for a in s.disabled {
-            let t = Tid::of(&Choice::Pick(*a)).expect("an action is a thread's step");
+            let t = Tid::of_action(*a);
             if Some(t) == tid {
                 continue;
             }
@@ -435,8 +452,7 @@ fn analyse(stack: &mut [Node], events: &[Event], upto: usize) {
                 // in races too: it is tried at every decision of a run, but which
                 // steps come before it depends on the order the run took.
                 races.push((i, j));
-                let vi = vcs[i].clone();
-                join(&mut vc, &vi);
+                join(&mut vc, &vcs[i]);
             }
         }
         vc[slot[j]] = seq[j];
@@ -506,11 +522,7 @@ fn analyse(stack: &mut [Node], events: &[Event], upto: usize) {
             // The disabled step is asleep here: its own order was searched, but only
             // up to the step that then disabled it. What it would have met after other
             // steps was never seen: try everything else here.
-            for t in node.offered.clone() {
-                if !node.asleep(t) && !node.backtrack.contains(&Alt::Thread(t)) {
-                    node.backtrack.push(Alt::Thread(t));
-                }
-            }
+            node.explore_all_offered();
             continue;
         }
         if !restricted
@@ -531,18 +543,12 @@ fn analyse(stack: &mut [Node], events: &[Event], upto: usize) {
             // orders can follow depends on the turn a step begins: every initial.
             let take = if restricted { offered.len() } else { 1 };
             for t in offered.into_iter().take(take) {
-                if !node.asleep(t) && !node.backtrack.contains(&Alt::Thread(t)) {
-                    node.backtrack.push(Alt::Thread(t));
-                }
+                node.explore(t);
             }
         } else if initials.iter().any(|t| node.enabled.contains(t)) {
             // Enabled but not offered here (one node's scheduler holds a process woken
             // a moment ago back): offer everything.
-            for t in node.offered.clone() {
-                if !node.backtrack.contains(&Alt::Thread(t)) {
-                    node.backtrack.push(Alt::Thread(t));
-                }
-            }
+            node.explore_all_offered();
         }
         // Otherwise not enabled here: the earlier step enabled it (set the only timer),
         // and nothing can come before that step in its place.

@@ -912,8 +912,68 @@ impl Cx {
         op: &'static str,
         f: impl FnOnce(&mut BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
     ) -> Result<R, TableGone> {
+        self.table_op(t, op, None, f)
+    }
+
+    /// `:ets.insert/2`.
+    pub async fn table_insert<K: Ord + Hash + 'static, V: 'static>(
+        &self,
+        t: Table<K, V>,
+        k: K,
+        v: V,
+    ) -> Result<(), TableGone> {
+        self.effect_point().await;
+        let key = self.key_touch(&k, Mode::Write);
+        self.table_op(t, "table insert", key, |m, _| {
+            m.insert(k, v);
+        })
+    }
+
+    /// `:ets.lookup/2`.
+    pub async fn table_get<K: Ord + Hash + 'static, V: Clone + 'static>(
+        &self,
+        t: Table<K, V>,
+        k: &K,
+    ) -> Result<Option<V>, TableGone> {
+        self.effect_point().await;
+        let key = self.key_touch(k, Mode::Read);
+        self.table_op(t, "table lookup", key, |m, _| m.get(k).cloned())
+    }
+
+    /// `:ets.delete/2`.
+    pub async fn table_remove<K: Ord + Hash + 'static, V: 'static>(
+        &self,
+        t: Table<K, V>,
+        k: &K,
+    ) -> Result<Option<V>, TableGone> {
+        self.effect_point().await;
+        let key = self.key_touch(k, Mode::Write);
+        self.table_op(t, "table delete", key, |m, _| m.remove(k))
+    }
+
+    /// How a keyed operation touches its key, when footprints are recorded (the key is
+    /// hashed only then).
+    fn key_touch<K: Hash>(&self, k: &K, mode: Mode) -> Option<(u64, Mode)> {
+        self.sh.world.borrow().fp_on.then(|| (value_key(k), mode))
+    }
+
+    /// The one table operation: an operation on one key (`key`) touches that key and
+    /// reads that the table exists; any other touches the whole table.
+    fn table_op<K: Ord + 'static, V: 'static, R>(
+        &self,
+        t: Table<K, V>,
+        op: &'static str,
+        key: Option<(u64, Mode)>,
+        f: impl FnOnce(&mut BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
+    ) -> Result<R, TableGone> {
         let mut w = self.w();
-        w.touch(Obj::Table(t.id), Mode::Write);
+        match key {
+            Some((k, mode)) => {
+                w.touch(Obj::Table(t.id), Mode::Read);
+                w.touch(Obj::Key(t.id, k), mode);
+            }
+            None => w.touch(Obj::Table(t.id), Mode::Write),
+        }
         // Borrow the tables mutably and the processes immutably at once: no copy of the
         // liveness of every process per table operation.
         let World {
@@ -941,67 +1001,6 @@ impl Cx {
             .downcast_mut::<BTreeMap<K, V>>()
             .expect("a Table<K, V> handle always names a table of K -> V");
         let r = f(map, &is_alive);
-        self.global(w, op);
-        Ok(r)
-    }
-
-    /// `:ets.insert/2`.
-    pub async fn table_insert<K: Ord + Hash + 'static, V: 'static>(
-        &self,
-        t: Table<K, V>,
-        k: K,
-        v: V,
-    ) -> Result<(), TableGone> {
-        self.effect_point().await;
-        let key = (t.id, value_key(&k));
-        self.table_keyed(t, "table insert", key, Mode::Write, |m| {
-            m.insert(k, v);
-        })
-    }
-
-    /// `:ets.lookup/2`.
-    pub async fn table_get<K: Ord + Hash + 'static, V: Clone + 'static>(
-        &self,
-        t: Table<K, V>,
-        k: &K,
-    ) -> Result<Option<V>, TableGone> {
-        self.effect_point().await;
-        let key = (t.id, value_key(k));
-        self.table_keyed(t, "table lookup", key, Mode::Read, |m| m.get(k).cloned())
-    }
-
-    /// `:ets.delete/2`.
-    pub async fn table_remove<K: Ord + Hash + 'static, V: 'static>(
-        &self,
-        t: Table<K, V>,
-        k: &K,
-    ) -> Result<Option<V>, TableGone> {
-        self.effect_point().await;
-        let key = (t.id, value_key(k));
-        self.table_keyed(t, "table delete", key, Mode::Write, |m| m.remove(k))
-    }
-
-    /// One operation on one key: it touches that key, and reads that the table exists.
-    fn table_keyed<K: Ord + 'static, V: 'static, R>(
-        &self,
-        t: Table<K, V>,
-        op: &'static str,
-        (id, key): (u64, u64),
-        mode: Mode,
-        f: impl FnOnce(&mut BTreeMap<K, V>) -> R,
-    ) -> Result<R, TableGone> {
-        let mut w = self.w();
-        w.touch(Obj::Table(id), Mode::Read);
-        w.touch(Obj::Key(id, key), mode);
-        let Some(entry) = w.tables.get_mut(&t.id) else {
-            self.global(w, op);
-            return Err(TableGone(t.id));
-        };
-        let map = entry
-            .data
-            .downcast_mut::<BTreeMap<K, V>>()
-            .expect("a Table<K, V> handle always names a table of K -> V");
-        let r = f(map);
         self.global(w, op);
         Ok(r)
     }
