@@ -358,13 +358,15 @@ impl Test {
     }
 
     /// Runs every schedule within `bound` deviations from the default one (faults
-    /// count as deviations), up to 200,000 runs, with no reduction; fails like
-    /// [`Test::check`] on a failing schedule. Returns the number of schedules run and
-    /// whether the search was complete.
+    /// count as deviations), up to 200,000 runs; fails like [`Test::check`] on a
+    /// failing schedule. Returns the number of runs and whether the search was
+    /// complete. The reduced search runs first and holds where none of its runs goes
+    /// over the bound; otherwise every tape within the bound runs, with no reduction
+    /// (`explore::dpor::bounded`).
     pub fn check_exhaustive(self, bound: u32) -> (u64, bool) {
         let t = self.with_env();
         let s = &t.scenario;
-        let search = exhaustive::search(
+        let b = dpor::bounded(
             |c| s.run_chooser(c),
             |r| r.outcome.is_failure(),
             exhaustive::Bound {
@@ -373,7 +375,7 @@ impl Test {
             },
         );
         t.judge_search(
-            search,
+            b.search,
             &format!("within {bound} deviation(s)"),
             &format!("exhaustive:{bound}"),
         )

@@ -171,7 +171,7 @@ pub(super) fn explain_pass(
     }
     let mut evidence = format!("{n} {} schedules pass", s.explore.strategy);
     if bound > 0 {
-        let ex = exhaustive::search(
+        let ex = dpor::bounded(
             |c| s.run_chooser(c),
             |r| r.outcome.is_failure(),
             exhaustive::Bound {
@@ -179,7 +179,7 @@ pub(super) fn explain_pass(
                 max_runs: 200_000,
             },
         );
-        if let Some((_, r)) = ex.found {
+        if let Some((_, r)) = ex.search.found {
             return Err(format!("exhaustive: {}", explore::describe(&r.outcome)));
         }
         evidence += &format!("; exhaustive search: {}", ex.claim(bound));
@@ -207,7 +207,7 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: 
         let fails = |r: &crate::sim::RunReport| r.outcome.is_failure();
         let (search, claim) = match reach {
             Reach::Bound(bound) => {
-                let search = exhaustive::search(
+                let b = dpor::bounded(
                     |c| s.run_chooser(c),
                     fails,
                     exhaustive::Bound {
@@ -215,8 +215,8 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: 
                         max_runs,
                     },
                 );
-                let claim = search.claim(bound);
-                (search, claim)
+                let claim = b.claim(bound);
+                (b.search, claim)
             }
             Reach::All => {
                 let reduced = dpor::search(|c| s.run_chooser(c), fails, max_runs);

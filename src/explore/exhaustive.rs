@@ -16,8 +16,9 @@
 //! here before. They pruned nothing within one deviation, and above one they were unsound
 //! combined with the bound (Coons, Musuvathi, McKinley, "Bounded partial-order
 //! reduction", OOPSLA 2013): a kill spreading through links could be missed at bound 2.
-//! So they were removed.) A reduction that is sound with the bound (dynamic partial-order
-//! reduction over each step's footprint) is still to come.
+//! So they were removed.) With a bound, the search with dynamic partial-order reduction
+//! (`dpor::bounded`) runs first and this one where the reduction needs a run over the
+//! bound.
 
 use crate::sim::{Action, Choice, Chooser, Decision, Fault, RunReport, Tape};
 

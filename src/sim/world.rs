@@ -902,11 +902,14 @@ impl World {
             (Err(i), true) => {
                 self.enabled.insert(i, a);
                 if let Action::Run(q) = a {
-                    // Woken by a timer, outside any process's step: it waits for the
-                    // running process's turn to end, so whether that turn began before
-                    // or after the timer matters.
-                    if self.fp_on && self.delivery == Delivery::Local && self.current.is_none() {
-                        self.record_touch(Obj::Sched, Mode::Write);
+                    if self.fp_on && self.delivery == Delivery::Local && self.current != Some(q) {
+                        self.record_touch(Obj::Ready(q), Mode::Write);
+                        // Woken by a timer, outside any process's step: it waits for the
+                        // running process's turn to end, so whether that turn began
+                        // before or after the timer matters.
+                        if self.current.is_none() {
+                            self.record_touch(Obj::Sched, Mode::Write);
+                        }
                     }
                     self.ready_seq += 1;
                     self.procs[q.0 as usize].ready_at = self.ready_seq;
@@ -920,6 +923,12 @@ impl World {
                 self.enabled.remove(i);
                 if self.fp_on {
                     self.record_disabled(a);
+                    if let Action::Run(q) = a
+                        && self.delivery == Delivery::Local
+                        && self.current != Some(q)
+                    {
+                        self.record_touch(Obj::Ready(q), Mode::Write);
+                    }
                 }
             }
             _ => {}
@@ -991,6 +1000,10 @@ impl World {
         self.turn_effects = 0;
         self.woken.clear();
         if self.delivery == Delivery::Local {
+            // Who may preempt this turn: every process runnable now, and none that is
+            // not. The turn's beginning is marked by reading the process's own entry
+            // (`explore::dpor` relates it to the others' when it must).
+            self.touch(Obj::Ready(pid), Mode::Read);
             self.touch(Obj::Sched, Mode::Read);
             self.turn_peers.clear();
             for a in &self.enabled {
