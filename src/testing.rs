@@ -196,6 +196,17 @@ impl Test {
         self
     }
 
+    /// When a shrunk run fails the same way ([`SameFailure`](crate::check::SameFailure):
+    /// by default the same invariant and message, pids, refs and numbers abstracted).
+    pub fn same_failure(mut self, how: crate::check::SameFailure) -> Self {
+        let explore = Explore {
+            same_failure: how,
+            ..self.scenario.explore.clone()
+        };
+        self.scenario = self.scenario.with_explore(explore);
+        self
+    }
+
     /// Limits on every run.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.scenario = self.scenario.with_limits(limits);
@@ -336,7 +347,7 @@ impl Test {
                 t.seed.saturating_add(t.runs)
             ),
             (_, Some(k)) => {
-                let shrunk = shrink::shrink(s, &k.report.tape, shrink::Options::default())
+                let shrunk = shrink::shrink(s, &k.report.tape, s.shrink_options())
                     .map(|sh| s.run_tape(&sh.tape, true))
                     .unwrap_or_else(|_| s.run_tape(&k.report.tape, true));
                 Checked {
@@ -464,9 +475,9 @@ impl Test {
         runs: u64,
     ) -> ! {
         let s = &self.scenario;
-        let tape = match shrink::shrink(s, tape, shrink::Options::default()) {
-            Ok(sh) => sh.tape,
-            Err(_) => tape.clone(), // a bound hit, not a violation: kept whole
+        let (tape, certificate) = match shrink::shrink(s, tape, s.shrink_options()) {
+            Ok(sh) => (sh.tape, Some(sh.certificate.describe())),
+            Err(_) => (tape.clone(), None), // a bound hit, not a violation: kept whole
         };
         let r = s.run_tape(&tape, true);
         let r = if r.outcome.is_failure() {
@@ -484,6 +495,9 @@ impl Test {
                 crate::files::write_atomic(&file, json + "\n")
             });
         let mut text = self.failure_text(strategy, seed, &r, &file, false, runs);
+        if let Some(c) = certificate {
+            text += &format!("\n  shrunk: {c}");
+        }
         if let Err(e) = written {
             text += &format!("\n(could not write the regression file: {e})");
         }

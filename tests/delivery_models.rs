@@ -316,7 +316,12 @@ fn both_models_are_deterministic_replay_and_shrink() {
         assert_eq!(again.trace_hash, failing.trace_hash, "{delivery:?}: replay");
         let shrunk = shrink::shrink(&s, &failing.tape, shrink::Options::default()).unwrap();
         assert!(shrunk.report.outcome.is_failure(), "{delivery:?}");
-        assert!(shrunk.report.steps <= failing.steps, "{delivery:?}");
+        // Never worse by the shrinker's rank (faults, then deviations, then steps).
+        assert!(
+            shrink::Rank::of(&shrunk.report, &shrunk.tape)
+                <= shrink::Rank::of(&failing, &failing.tape),
+            "{delivery:?}"
+        );
         let replayed = s.run_tape(&shrunk.tape, false);
         assert!(
             replayed.outcome.is_failure(),

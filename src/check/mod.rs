@@ -96,11 +96,87 @@ impl Violation {
         }
     }
 
-    /// Is this the same failure as `other`: the same invariant and, for panics, the same
-    /// place in the code?
-    pub fn same_failure(&self, other: &Violation) -> bool {
-        self.invariant == other.invariant && self.location == other.location
+    /// Is this the same failure as `other`, judged `how`?
+    pub fn same_failure(&self, other: &Violation, how: SameFailure) -> bool {
+        self.invariant == other.invariant
+            && self.location == other.location
+            && (how == SameFailure::Invariant || self.signature() == other.signature())
     }
+
+    /// The message with its pids (`<0.5.0>`), refs (`#Ref<12>`) and numbers abstracted:
+    /// which processes and refs a schedule produced, and the counts and values it saw,
+    /// differ between schedules that hit one flaw; what went wrong (the words) does not.
+    pub fn signature(&self) -> String {
+        abstract_ids(&self.message)
+    }
+}
+
+/// When two failures are the same (for the shrinker and its certification): a shrunk
+/// schedule must fail the way the original did, not merely somewhere.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SameFailure {
+    /// The same invariant (and, for a panic, the same place in the code).
+    Invariant,
+    /// That, and the same message with pids and refs abstracted
+    /// ([`Violation::signature`]).
+    #[default]
+    Signature,
+}
+
+/// `text` with every pid written `<pid>`, every ref `#Ref` and every number `N`.
+fn abstract_ids(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(n) = pid_len(rest) {
+            out.push_str("<pid>");
+            rest = &rest[n..];
+        } else if let Some(n) = ref_len(rest) {
+            out.push_str("#Ref");
+            rest = &rest[n..];
+        } else if rest.as_bytes()[0].is_ascii_digit() {
+            let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+            out.push('N');
+            rest = &rest[n..];
+        } else {
+            let c = rest.chars().next().expect("not empty");
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// The length of a pid `<A.B.C>` (digits) at the start of `s`.
+fn pid_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if b.first() != Some(&b'<') {
+        return None;
+    }
+    let mut i = 1;
+    for part in 0..3 {
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let want = if part < 2 { b'.' } else { b'>' };
+        if b.get(i) != Some(&want) {
+            return None;
+        }
+        i += 1;
+    }
+    Some(i)
+}
+
+/// The length of a ref `#Ref<digits>` at the start of `s`.
+fn ref_len(s: &str) -> Option<usize> {
+    let tail = s.strip_prefix("#Ref<")?;
+    let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0 && tail.as_bytes().get(digits) == Some(&b'>')).then_some(5 + digits + 1)
 }
 
 impl fmt::Display for Violation {
@@ -156,5 +232,35 @@ impl<I: Invariant + ?Sized> Invariant for Box<I> {
     }
     fn check(&self, world: &World) -> Result<(), String> {
         (**self).check(world)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_abstracts_pids_refs_and_numbers() {
+        let v = Violation::new(
+            "x",
+            3,
+            "<0.12.0> holds #Ref<7> twice; <0.3> and #Ref<> are not ids, 42 a number".into(),
+        );
+        assert_eq!(
+            v.signature(),
+            "<pid> holds #Ref twice; <N.N> and #Ref<> are not ids, N a number"
+        );
+    }
+
+    #[test]
+    fn the_same_failure_needs_the_same_signature_unless_told_otherwise() {
+        let a = Violation::new("x", 3, "count <0.5.0> is 2".into());
+        let b = Violation::new("x", 9, "count <0.7.0> is 3".into());
+        let c = Violation::new("x", 3, "total <0.5.0> is 2".into());
+        let d = Violation::new("y", 3, "count <0.5.0> is 2".into());
+        assert!(a.same_failure(&b, SameFailure::Signature));
+        assert!(!a.same_failure(&c, SameFailure::Signature));
+        assert!(a.same_failure(&c, SameFailure::Invariant));
+        assert!(!a.same_failure(&d, SameFailure::Invariant));
     }
 }

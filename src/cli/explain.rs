@@ -101,7 +101,7 @@ pub(super) fn explain_flaw(
     runs.sort();
     let k = first.expect("at least one base");
     let shrunk =
-        shrink::shrink(s, &k.report.tape, shrink::Options::default()).map_err(|e| e.to_string())?;
+        shrink::shrink(s, &k.report.tape, s.shrink_options()).map_err(|e| e.to_string())?;
     let kind = match default_schedule_fails(s) {
         true => "deterministic bug (fails on the default schedule, no fault)".to_string(),
         false => format!(
@@ -113,13 +113,14 @@ pub(super) fn explain_flaw(
     Ok((
         format!("reproduced: {inv}; {kind}; {where_}"),
         format!(
-            "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s); `fsim shrink {} --seed {}`",
+            "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s), {}; `fsim shrink {} --seed {}`",
             runs[runs.len() / 2],
             s.explore.strategy,
             k.report.steps,
             shrunk.report.steps,
             shrunk.report.faults,
             shrunk.report.deviations,
+            shrunk.certificate.describe(),
             s.path
                 .as_ref()
                 .map_or(s.name.clone(), |p| p.display().to_string()),
@@ -161,6 +162,9 @@ pub(super) fn explain_pass(
     seeds: Option<u64>,
 ) -> Result<(String, String), String> {
     let n = seeds.unwrap_or(s.explore.ci_seeds);
+    if n == 0 && bound == 0 {
+        return Err("nothing searched (0 seeds and no exhaustive bound): no verdict".into());
+    }
     let sw = explore::sweep(s, s.explore.strategy, 0..n, StopAt::FirstFailure);
     if let Some(k) = sw.first_unexpected.or(sw.first_found) {
         return Err(format!(
@@ -305,7 +309,14 @@ pub(super) fn shrink_cmd(
             continue;
         };
         let started = Instant::now();
-        let shrunk = match shrink::shrink(s, &report.tape, shrink::Options { budget }) {
+        let shrunk = match shrink::shrink(
+            s,
+            &report.tape,
+            shrink::Options {
+                budget,
+                ..s.shrink_options()
+            },
+        ) {
             Ok(x) => x,
             Err(e) => {
                 println!("{}: seed {seed}: {e}", s.name);
@@ -333,6 +344,7 @@ pub(super) fn shrink_cmd(
             "  {}",
             crate::report::with_labels(&explore::describe(&traced.outcome), &traced)
         );
+        println!("  {}", shrunk.certificate.describe());
         if let Some(note) = crate::report::deterministic_note(&traced) {
             println!("  ({note})");
         }

@@ -53,7 +53,7 @@ pub(super) fn report_new_failure(
     tape: &crate::sim::Tape,
     save: Option<&std::path::Path>,
 ) {
-    let Ok(shrunk) = shrink::shrink(s, tape, shrink::Options::default()) else {
+    let Ok(shrunk) = shrink::shrink(s, tape, s.shrink_options()) else {
         return; // not a violation (a bound): the recent events above are the report
     };
     let traced = s.run_tape(&shrunk.tape, true);

@@ -1,10 +1,12 @@
 //! The shrinker: from a failing tape to the best tape it can find that fails the same way
-//! (a violation of the same invariant).
+//! (the same invariant and the same violation signature, [`SameFailure`]), then a search
+//! that certifies it minimal or finds a better one.
 //!
-//! "Best" is ranked: fewest faults (every crash in a repro is necessary), then fewest
-//! steps, then fewest deviations from the default schedule ("preemptions"), then least
-//! virtual time, then the tape itself (shorter, then smaller bytes: `default` is the
-//! smallest choice). Passes run until a round changes nothing:
+//! "Best" is ranked ([`Rank`]): fewest faults (every crash in a repro is necessary), then
+//! fewest deviations from the default schedule (each preemption, reordering, time jump and
+//! drawn value other than the first), then fewest steps, then least virtual time, then
+//! the tape itself (shorter, then smaller bytes: `default` is the smallest choice). Passes
+//! run until a round changes nothing:
 //! 1. the failure replays, twice, to the same trace;
 //! 2. causal slice: drop the choices of steps the violation does not depend on;
 //! 3. remove faults, one at a time;
@@ -16,11 +18,18 @@
 //!    must land later to hit the same window) — and, for one fault, try the default
 //!    schedule with the fault at each position.
 //!
-//! Candidates are cached, a replay that can no longer beat the best is cut off at the
-//! best's step count, and the replays are budgeted. Everything is a function of the
+//! Then **certification**: every tape with fewer deviations and faults in all than the
+//! best runs (`exhaustive::search` by iterative deepening, no reduction), within a budget
+//! of runs. A failure found the same way with no more faults and fewer deviations is
+//! better: it is taken, shrunk by the passes again, and the levels below it were already
+//! searched. So the result is either certified minimal (with the number of schedules that
+//! shows it) or says where the budget ran out.
+//!
+//! Candidates are cached and the replays are budgeted. Everything is a function of the
 //! input: the same failure always shrinks to the same tape.
 
-use crate::sim::{Choice, Outcome, RunReport, Tape};
+pub use crate::check::SameFailure;
+use crate::sim::{Choice, Chooser, Outcome, RunReport, Tape};
 use std::collections::HashSet;
 
 /// How a candidate is run: replay `tape`, stopping after `steps_max` steps.
@@ -29,6 +38,8 @@ pub trait Replay {
     fn replay(&mut self, tape: &Tape, steps_max: u32) -> RunReport;
     /// The same with the full trace (for the causal slice).
     fn replay_traced(&mut self, tape: &Tape) -> RunReport;
+    /// One run with `chooser` making every decision (for certification).
+    fn run_with(&mut self, chooser: &mut dyn Chooser) -> RunReport;
 }
 
 /// Any scenario replays: the shrinker takes every system.
@@ -39,30 +50,44 @@ impl Replay for &crate::scenario::Scenario {
     fn replay_traced(&mut self, tape: &Tape) -> RunReport {
         self.run_tape(tape, true)
     }
+    fn run_with(&mut self, chooser: &mut dyn Chooser) -> RunReport {
+        self.run_chooser(chooser)
+    }
 }
 
-/// Limits.
+/// Limits, and what counts as the same failure.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    /// Replays at most.
+    /// Replays at most, for the passes.
     pub budget: u32,
+    /// Runs at most, for certification (0: do not certify).
+    pub certify_runs: u64,
+    /// When a candidate fails the same way.
+    pub same: SameFailure,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { budget: 20_000 }
+        Options {
+            budget: 20_000,
+            certify_runs: 50_000,
+            same: SameFailure::Signature,
+        }
     }
 }
 
-/// The rank of a failing run: lower is better.
+/// The rank of a failing run: lower is better. Faults, then deviations, then steps,
+/// then virtual time, then the tape (its length, then its bytes); the order of the
+/// fields is the order of comparison.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Rank {
     /// Faults injected.
     pub faults: u32,
+    /// Deviations from the default schedule: picks other than the first offered, time
+    /// jumps, drawn values other than 0 (`RunReport::deviations`).
+    pub deviations: u32,
     /// Steps.
     pub steps: u32,
-    /// Deviations from the default schedule.
-    pub deviations: u32,
     /// Virtual time at the end.
     pub time_ms: u64,
     /// Tape length.
@@ -72,11 +97,12 @@ pub struct Rank {
 }
 
 impl Rank {
-    fn of(report: &RunReport, tape: &Tape) -> Rank {
+    /// The rank of `report`, the run of `tape`.
+    pub fn of(report: &RunReport, tape: &Tape) -> Rank {
         Rank {
             faults: report.faults,
-            steps: report.steps,
             deviations: report.deviations,
+            steps: report.steps,
             time_ms: report.time_ms,
             len: tape.len(),
             bytes: tape.to_bytes(),
@@ -97,6 +123,68 @@ pub struct Shrunk {
     pub replays: u32,
     /// Rounds of passes.
     pub rounds: u32,
+    /// What certification showed.
+    pub certificate: Certificate,
+}
+
+/// What the search after the passes showed about the shrunk schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Certificate {
+    /// The default schedule, with no fault, fails: a deterministic bug, nothing to
+    /// search.
+    Deterministic,
+    /// Every tape with at most `within` deviations and faults in all ran (`runs` of
+    /// them): none fails the same way with no more faults and fewer deviations.
+    Minimal {
+        /// The level searched completely: the shrunk schedule's faults plus deviations,
+        /// less one.
+        within: u32,
+        /// Runs.
+        runs: u64,
+    },
+    /// The budget ran out: every tape within `within` deviations and faults ran, if
+    /// any level was searched completely.
+    NotCertified {
+        /// The highest level searched completely.
+        within: Option<u32>,
+        /// Runs.
+        runs: u64,
+    },
+    /// Not asked for (`Options::certify_runs` is 0).
+    Skipped,
+}
+
+impl Certificate {
+    /// In words, with its numbers.
+    pub fn describe(&self) -> String {
+        match self {
+            Certificate::Deterministic => {
+                "minimal: the default schedule fails with no fault (a deterministic bug)".into()
+            }
+            Certificate::Minimal { within, runs } => format!(
+                "minimal: every schedule with at most {within} deviation(s) and fault(s) in \
+                 all ran ({runs} runs searched), and none with no more faults fails the same \
+                 way"
+            ),
+            Certificate::NotCertified { within, runs } => match within {
+                Some(w) => format!(
+                    "not certified: budget reached after {runs} runs (every schedule with at \
+                     most {w} deviation(s) and fault(s) in all ran, and none with no more \
+                     faults fails the same way)"
+                ),
+                None => format!("not certified: budget reached after {runs} runs"),
+            },
+            Certificate::Skipped => "not certified (not searched)".into(),
+        }
+    }
+
+    /// Is the shrunk schedule shown minimal?
+    pub fn is_minimal(&self) -> bool {
+        matches!(
+            self,
+            Certificate::Deterministic | Certificate::Minimal { .. }
+        )
+    }
 }
 
 /// Why shrinking could not start.
@@ -112,8 +200,9 @@ pub enum ShrinkError {
 
 struct State<R> {
     run: R,
-    /// The failure to keep: the same invariant (and, for a panic, the same place).
+    /// The failure to keep.
     target: crate::check::Violation,
+    same: SameFailure,
     best: Tape,
     best_report: RunReport,
     best_rank: Rank,
@@ -131,20 +220,19 @@ impl<R: Replay> State<R> {
         if self.replays >= self.budget || !self.tried.insert(cand.to_bytes()) {
             return false;
         }
-        self.replays += 1;
         let faults = cand
             .choices
             .iter()
             .filter(|c| matches!(c, Choice::Fault(_)))
             .count() as u32;
-        // With as many faults as the best, a run longer than the best cannot win.
-        let limit = if faults >= self.best_rank.faults {
-            self.best_report.steps + 1
-        } else {
-            u32::MAX
-        };
-        let r = self.run.replay(&cand, limit);
-        if !matches!(&r.outcome, Outcome::Violation(v) if v.same_failure(&self.target)) {
+        if faults > self.best_rank.faults {
+            return false; // more faults never rank better
+        }
+        self.replays += 1;
+        // A longer run may still win with fewer deviations, and which picks deviate is
+        // known only by running: no cut-off.
+        let r = self.run.replay(&cand, u32::MAX);
+        if !self.fails_the_same_way(&r) {
             return false;
         }
         cand.choices.truncate(r.tape.len());
@@ -160,6 +248,10 @@ impl<R: Replay> State<R> {
         } else {
             false
         }
+    }
+
+    fn fails_the_same_way(&self, r: &RunReport) -> bool {
+        matches!(&r.outcome, Outcome::Violation(v) if v.same_failure(&self.target, self.same))
     }
 
     fn edit(&mut self, f: impl FnOnce(&mut Vec<Choice>)) -> bool {
@@ -366,6 +458,40 @@ impl<R: Replay> State<R> {
         changed
     }
 
+    /// Keeps only one, two or three of the best's picks and jumps, every other one set
+    /// to `default` (faults and draws kept): a repro whose needed deviations are few
+    /// among many incidental ones, which single edits cannot reach when each dropped
+    /// pick moves where the others land. At most 300 tries.
+    fn few_deviations(&mut self) -> bool {
+        let picks: Vec<usize> = (0..self.best.len())
+            .filter(|&i| matches!(self.best.choices[i], Choice::Pick(_) | Choice::Jump))
+            .collect();
+        let n = picks.len();
+        let mut tries = 0;
+        for k in 1..=3.min(n.saturating_sub(1)) {
+            if k as u32 >= self.best_rank.deviations {
+                break;
+            }
+            let mut keep: Vec<usize> = (0..k).collect();
+            loop {
+                tries += 1;
+                let mut c = self.best.clone();
+                for (j, &i) in picks.iter().enumerate() {
+                    if !keep.contains(&j) {
+                        c.choices[i] = Choice::Default;
+                    }
+                }
+                if self.try_tape(c) {
+                    return true;
+                }
+                if tries >= 300 || !next_subset(&mut keep, n) {
+                    break;
+                }
+            }
+        }
+        false
+    }
+
     fn move_faults_earlier(&mut self) -> bool {
         let mut changed = false;
         for i in 1..self.best.len() {
@@ -377,6 +503,19 @@ impl<R: Replay> State<R> {
         }
         changed
     }
+}
+
+/// The next `k`-subset of `0..n` in lexicographic order; false after the last.
+fn next_subset(keep: &mut [usize], n: usize) -> bool {
+    let k = keep.len();
+    let Some(i) = (0..k).rev().find(|&i| keep[i] < n - k + i) else {
+        return false;
+    };
+    keep[i] += 1;
+    for j in i + 1..k {
+        keep[j] = keep[j - 1] + 1;
+    }
+    true
 }
 
 /// Shrinks `failing`, a tape that ends in a violation when replayed by `run`.
@@ -397,6 +536,7 @@ pub fn shrink<R: Replay>(mut run: R, failing: &Tape, opts: Options) -> Result<Sh
     let mut st = State {
         run,
         target: v.clone(),
+        same: opts.same,
         best_rank: Rank::of(&first, &best),
         best,
         best_report: first,
@@ -405,28 +545,104 @@ pub fn shrink<R: Replay>(mut run: R, failing: &Tape, opts: Options) -> Result<Sh
         budget: opts.budget,
     };
     let original_steps = st.best_report.steps;
-    let mut rounds = 0;
-    loop {
-        rounds += 1;
-        let mut changed = st.causal_slice();
-        changed |= st.remove_faults();
-        changed |= st.chunks(false);
-        changed |= st.chunks(true);
-        changed |= st.lower_draws();
-        changed |= st.repeat_and_swap();
-        if !changed {
-            changed =
-                st.move_faults_earlier() | st.move_faults_later() | st.fault_on_default_schedule();
-        }
-        if !changed || st.replays >= st.budget {
-            break;
-        }
-    }
+    let mut rounds = st.passes();
+    let certificate = if opts.certify_runs == 0 {
+        Certificate::Skipped
+    } else {
+        let (certificate, more) = st.certify(opts.certify_runs);
+        rounds += more;
+        certificate
+    };
     Ok(Shrunk {
         tape: st.best,
         report: st.best_report,
         original_steps,
         replays: st.replays,
         rounds,
+        certificate,
     })
+}
+
+impl<R: Replay> State<R> {
+    /// The passes, until a round changes nothing; returns the rounds.
+    fn passes(&mut self) -> u32 {
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            let mut changed = self.causal_slice();
+            changed |= self.remove_faults();
+            changed |= self.chunks(false);
+            changed |= self.chunks(true);
+            changed |= self.lower_draws();
+            changed |= self.repeat_and_swap();
+            if !changed {
+                changed = self.move_faults_earlier()
+                    | self.move_faults_later()
+                    | self.fault_on_default_schedule();
+            }
+            if !changed {
+                changed = self.few_deviations();
+            }
+            if !changed || self.replays >= self.budget {
+                return rounds;
+            }
+        }
+    }
+
+    /// Searches every tape with fewer deviations and faults in all than the best, level
+    /// by level from none, at most `max_runs` runs. A better failure found is taken and
+    /// shrunk by the passes again (every level below it was searched). Returns the
+    /// certificate and the rounds of passes run again.
+    fn certify(&mut self, max_runs: u64) -> (Certificate, u32) {
+        let mut runs = 0u64;
+        let mut rounds = 0;
+        let mut level = 0u32;
+        loop {
+            let total = self.best_rank.faults + self.best_rank.deviations;
+            if total == 0 {
+                return (Certificate::Deterministic, rounds);
+            }
+            if level >= total {
+                let within = total - 1;
+                return (Certificate::Minimal { within, runs }, rounds);
+            }
+            let (faults, deviations) = (self.best_rank.faults, self.best_rank.deviations);
+            let (target, same) = (&self.target, self.same);
+            let better = |r: &RunReport| {
+                r.faults <= faults
+                    && (r.faults < faults || r.deviations < deviations)
+                    && matches!(&r.outcome, Outcome::Violation(v) if v.same_failure(target, same))
+            };
+            let run = &mut self.run;
+            let found = super::exhaustive::search(
+                |c| run.run_with(c),
+                better,
+                super::exhaustive::Bound {
+                    deviations: level,
+                    max_runs: max_runs - runs,
+                },
+            );
+            runs += found.runs;
+            match found.found {
+                Some((tape, report)) => {
+                    // Better by faults or deviations, whatever its steps: take it.
+                    let mut tape = tape;
+                    tape.choices.truncate(report.tape.len());
+                    while tape.choices.last() == Some(&Choice::Default) {
+                        tape.choices.pop();
+                    }
+                    self.best_rank = Rank::of(&report, &tape);
+                    self.best = tape;
+                    self.best_report = report;
+                    rounds += self.passes();
+                    // Every level below this one was searched: go on from here.
+                }
+                None if found.complete => level += 1,
+                None => {
+                    let within = level.checked_sub(1);
+                    return (Certificate::NotCertified { within, runs }, rounds);
+                }
+            }
+        }
+    }
 }

@@ -28,6 +28,7 @@
 //! ci_seeds = 2000
 //! fault_ppm = 20000                 # the defaults of every entry point
 //! jump_ppm = 10000
+//! same_failure = "signature"        # or "invariant": what a shrunk run must fail with
 //!
 //! [limits]
 //! steps_max = 50000
@@ -100,6 +101,10 @@ pub struct Explore {
     pub fault_ppm: u32,
     /// Time-jump rate (parts per million).
     pub jump_ppm: u32,
+    /// When a shrunk run fails the same way: the same invariant and message with pids,
+    /// refs and numbers abstracted (the default), or the same invariant only (for an invariant
+    /// whose message lists what it found, which differs from run to run of one flaw).
+    pub same_failure: crate::check::SameFailure,
 }
 
 impl Default for Explore {
@@ -113,6 +118,7 @@ impl Default for Explore {
             ci_seeds: 10_000,
             fault_ppm: crate::sim::choice::DEFAULT_FAULT_PPM,
             jump_ppm: crate::sim::choice::DEFAULT_JUMP_PPM,
+            same_failure: crate::check::SameFailure::Signature,
         }
     }
 }
@@ -235,6 +241,7 @@ struct RawExplore {
     ci_seeds: Option<u64>,
     fault_ppm: u32,
     jump_ppm: u32,
+    same_failure: crate::check::SameFailure,
 }
 
 impl Default for RawExplore {
@@ -246,6 +253,7 @@ impl Default for RawExplore {
             ci_seeds: None,
             fault_ppm: d.fault_ppm,
             jump_ppm: d.jump_ppm,
+            same_failure: d.same_failure,
         }
     }
 }
@@ -586,6 +594,7 @@ impl Scenario {
                 .min(raw.explore.seeds),
             fault_ppm: raw.explore.fault_ppm,
             jump_ppm: raw.explore.jump_ppm,
+            same_failure: raw.explore.same_failure,
         };
         let l = &raw.limits;
         let checks = invariants
@@ -743,6 +752,15 @@ impl Scenario {
     pub fn chooser(&self, seed: u64) -> crate::sim::RandomChooser {
         crate::sim::RandomChooser::new(seed)
             .with_rates(self.explore.fault_ppm, self.explore.jump_ppm)
+    }
+
+    /// How the shrinker treats this scenario's failures: its `same_failure`, the
+    /// default budgets.
+    pub fn shrink_options(&self) -> crate::explore::shrink::Options {
+        crate::explore::shrink::Options {
+            same: self.explore.same_failure,
+            ..Default::default()
+        }
     }
 
     /// One replay of `tape` that stops after `steps_max` steps (the shrinker's early
