@@ -13,6 +13,8 @@ use std::time::Instant;
 
 mod bench;
 mod bench_dpor;
+mod bench_shrink;
+mod bench_shrink_bugs;
 mod explain;
 mod replay;
 mod run;
@@ -240,6 +242,10 @@ enum Command {
         /// search needs to complete each, beside the interleavings Concuerror explores (M).
         #[arg(long, conflicts_with = "explore")]
         dpor: bool,
+        /// Instead: the shrinker on planted bugs — shrunk faults, deviations and steps
+        /// beside each bug's hand-derived optimum, certified or not, and the time.
+        #[arg(long, conflicts_with_all = ["explore", "dpor"])]
+        shrink: bool,
     },
 }
 
@@ -541,8 +547,11 @@ fn dispatch(cli: Cli) -> ExitCode {
             children,
             explore,
             dpor,
+            shrink,
         } => {
-            if dpor {
+            if shrink {
+                bench_shrink::print_table(&bench_shrink_bugs::bugs());
+            } else if dpor {
                 bench_dpor();
             } else if explore {
                 bench_explore();
