@@ -286,3 +286,49 @@ fn sigint_stops_the_sweep_writes_a_summary_marked_interrupted_and_exits_130() {
     assert!(text(&out).contains("INTERRUPTED"), "{}", text(&out));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `fsim shrink` tells every report race's repro as a story of at most 15 lines: the
+/// default stretches collapsed, each fault and deviation marked with what it chose
+/// instead, and the violation last; `--trace` adds every step.
+#[test]
+fn shrink_tells_each_report_race_in_at_most_15_lines() {
+    let o = fsim(&["shrink", "sim-scenarios/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let mut stories = 0;
+    let mut lines = out.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(counts) = line.strip_suffix(" from the default schedule:") else {
+            continue;
+        };
+        stories += 1;
+        // "N steps, F fault(s), D deviation(s)"
+        let nums: Vec<u32> = counts
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let (faults, deviations) = (nums[1], nums[2]);
+        let mut body = Vec::new();
+        while let Some(l) = lines.next_if(|l| l.starts_with("    ")) {
+            body.push(l.trim().to_string());
+        }
+        // The header and the body.
+        let told = body.len() + 1;
+        assert!(told <= 15, "{told} lines:\n{}", body.join("\n"));
+        let marked = body
+            .iter()
+            .filter(|l| l.contains("fault: ") || l.contains("instead of the default"))
+            .count() as u32;
+        assert_eq!(marked, faults + deviations, "{}", body.join("\n"));
+        assert!(
+            body.last()
+                .is_some_and(|l| l.starts_with("then ") && l.contains(" is violated: ")),
+            "{}",
+            body.join("\n")
+        );
+        assert!(body.iter().any(|l| l.contains("default schedule (")));
+    }
+    assert_eq!(stories, 10, "one story per report race:\n{out}");
+    let o = fsim(&["shrink", "sim-scenarios/startup_order.toml", "--trace"]);
+    assert!(text(&o).contains("every step the violation depends on:"));
+}

@@ -286,6 +286,7 @@ pub(super) fn shrink_cmd(
     strategy: Option<Strategy>,
     save: Option<&std::path::Path>,
     budget: u32,
+    trace: bool,
 ) -> ExitCode {
     let scenarios = match load_or_report(paths) {
         Ok(s) => s,
@@ -340,16 +341,19 @@ pub(super) fn shrink_cmd(
             shrunk.replays,
             shrunk.rounds,
         );
-        println!(
-            "  {}",
-            crate::report::with_labels(&explore::describe(&traced.outcome), &traced)
-        );
         println!("  {}", shrunk.certificate.describe());
         if let Some(note) = crate::report::deterministic_note(&traced) {
             println!("  ({note})");
         }
-        for line in crate::report::schedule(&traced, usize::MAX) {
-            println!("    {line}");
+        let (marked, marks) = s.run_tape_marked(&shrunk.tape);
+        for line in crate::report::story::story(&marked, &marks) {
+            println!("  {line}");
+        }
+        if trace {
+            println!("  every step the violation depends on:");
+            for line in crate::report::schedule(&traced, usize::MAX) {
+                println!("    {line}");
+            }
         }
         if let Some(root) = save {
             let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);

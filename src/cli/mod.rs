@@ -220,6 +220,10 @@ enum Command {
         /// Replays at most.
         #[arg(long, default_value_t = 20_000)]
         budget: u32,
+        /// Also every step the violation depends on, one a line (the story tells only
+        /// the deviations, the faults and the last calls).
+        #[arg(long)]
+        trace: bool,
     },
     /// Measures the kernel: ping-pong, a three-actor model over many seeds, spawn churn.
     #[command(hide = true)]
@@ -482,12 +486,14 @@ fn dispatch(cli: Cli) -> ExitCode {
             save,
             corpus,
             budget,
+            trace,
         } => shrink_cmd(
             &paths,
             seed,
             strategy,
             save.then_some(corpus.as_path()),
             budget,
+            trace,
         ),
         Command::Replay {
             scenario,

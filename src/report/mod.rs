@@ -6,6 +6,8 @@
 //! one had), an orange box per injected fault. The violating step is highlighted and the
 //! steps the violation causally depends on are drawn at full strength, the rest faded.
 
+pub mod story;
+
 use crate::sim::trace::{Effect, SignalKind, StepKind, signal_text};
 use crate::sim::{Event, Outcome, Pid, RunReport};
 use std::collections::BTreeMap;

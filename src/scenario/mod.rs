@@ -748,6 +748,19 @@ impl Scenario {
         self.run_with(&config, &mut crate::sim::ReplayChooser::new(tape.clone()))
     }
 
+    /// One traced replay of `tape`, with its choices that were not the default (for
+    /// [`crate::report::story`]).
+    pub fn run_tape_marked(&self, tape: &Tape) -> (RunReport, Vec<crate::report::story::Mark>) {
+        let config = Config {
+            record_trace: true,
+            ..self.config()
+        };
+        let mut marking =
+            crate::report::story::Marking::new(crate::sim::ReplayChooser::new(tape.clone()));
+        let r = self.run_with(&config, &mut marking);
+        (r, marking.marks)
+    }
+
     /// The seeded chooser of the scenario's strategy.
     pub fn chooser(&self, seed: u64) -> crate::sim::RandomChooser {
         crate::sim::RandomChooser::new(seed)
