@@ -331,4 +331,23 @@ fn shrink_tells_each_report_race_in_at_most_15_lines() {
     assert_eq!(stories, 10, "one story per report race:\n{out}");
     let o = fsim(&["shrink", "sim-scenarios/startup_order.toml", "--trace"]);
     assert!(text(&o).contains("every step the violation depends on:"));
+    // `replay` of the saved repro tells the same story after the trace.
+    let entry = std::fs::read_dir(root().join("seeds/startup_order"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let o = fsim(&[
+        "replay",
+        entry.to_str().unwrap(),
+        "--scenarios",
+        "sim-scenarios",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("the story:") && out.contains("fault: config_server<0.5.0> is killed"),
+        "{out}"
+    );
 }

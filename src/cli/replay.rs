@@ -70,6 +70,7 @@ pub(super) fn replay(
     };
     let r = s.run_tape(&tape, true);
     print_run(&s, &r, last);
+    print_story(&s, &tape);
     if let Err(e) = pictures.draw(&s, &r) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
@@ -86,6 +87,15 @@ pub(super) fn replay(
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The run of `tape` told as a story (`report::story`), after its full trace.
+fn print_story(s: &Scenario, tape: &crate::sim::Tape) {
+    let (r, marks) = s.run_tape_marked(tape);
+    println!("the story:");
+    for line in crate::report::story::story(&r, &marks) {
+        println!("  {line}");
+    }
 }
 
 pub(super) fn print_run(s: &Scenario, r: &crate::sim::RunReport, last: Option<usize>) {
@@ -143,6 +153,7 @@ pub(super) fn replay_entry(
     match entry.verify(s) {
         Ok(r) => {
             print_run(s, &r, last);
+            print_story(s, &entry.tape);
             println!("replays as recorded (trace hash {})", entry.trace_hash);
             match pictures.draw(s, &r) {
                 Ok(()) => ExitCode::SUCCESS,
