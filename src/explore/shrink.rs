@@ -214,9 +214,7 @@ struct State<R> {
 impl<R: Replay> State<R> {
     /// Runs `cand`; keeps it if it fails the same way and ranks better.
     fn try_tape(&mut self, mut cand: Tape) -> bool {
-        while cand.choices.last() == Some(&Choice::Default) {
-            cand.choices.pop(); // past the end every choice is the default
-        }
+        strip_defaults(&mut cand);
         if self.replays >= self.budget || !self.tried.insert(cand.to_bytes()) {
             return false;
         }
@@ -232,26 +230,22 @@ impl<R: Replay> State<R> {
         // A longer run may still win with fewer deviations, and which picks deviate is
         // known only by running: no cut-off.
         let r = self.run.replay(&cand, u32::MAX);
-        if !self.fails_the_same_way(&r) {
+        if !fails_as(&r, &self.target, self.same) {
             return false;
         }
-        cand.choices.truncate(r.tape.len());
-        while cand.choices.last() == Some(&Choice::Default) {
-            cand.choices.pop();
+        let cand = ran(cand, &r);
+        let better = Rank::of(&r, &cand) < self.best_rank;
+        if better {
+            self.adopt(cand, r);
         }
-        let rank = Rank::of(&r, &cand);
-        if rank < self.best_rank {
-            self.best = cand;
-            self.best_report = r;
-            self.best_rank = rank;
-            true
-        } else {
-            false
-        }
+        better
     }
 
-    fn fails_the_same_way(&self, r: &RunReport) -> bool {
-        matches!(&r.outcome, Outcome::Violation(v) if v.same_failure(&self.target, self.same))
+    /// Makes `tape`, whose run is `report`, the best.
+    fn adopt(&mut self, tape: Tape, report: RunReport) {
+        self.best = ran(tape, &report);
+        self.best_rank = Rank::of(&report, &self.best);
+        self.best_report = report;
     }
 
     fn edit(&mut self, f: impl FnOnce(&mut Vec<Choice>)) -> bool {
@@ -505,6 +499,25 @@ impl<R: Replay> State<R> {
     }
 }
 
+/// Drops trailing defaults: past its end a tape reads the default anyway.
+fn strip_defaults(t: &mut Tape) {
+    while t.choices.last() == Some(&Choice::Default) {
+        t.choices.pop();
+    }
+}
+
+/// `tape` cut to the choices its run `report` read, trailing defaults dropped.
+fn ran(mut tape: Tape, report: &RunReport) -> Tape {
+    tape.choices.truncate(report.tape.len());
+    strip_defaults(&mut tape);
+    tape
+}
+
+/// Does `r` end in a violation that is `target`'s failure, judged `how`?
+fn fails_as(r: &RunReport, target: &crate::check::Violation, how: SameFailure) -> bool {
+    matches!(&r.outcome, Outcome::Violation(v) if v.same_failure(target, how))
+}
+
 /// The next `k`-subset of `0..n` in lexicographic order; false after the last.
 fn next_subset(keep: &mut [usize], n: usize) -> bool {
     let k = keep.len();
@@ -611,7 +624,7 @@ impl<R: Replay> State<R> {
             let better = |r: &RunReport| {
                 r.faults <= faults
                     && (r.faults < faults || r.deviations < deviations)
-                    && matches!(&r.outcome, Outcome::Violation(v) if v.same_failure(target, same))
+                    && fails_as(r, target, same)
             };
             let run = &mut self.run;
             let found = super::exhaustive::search(
@@ -626,14 +639,7 @@ impl<R: Replay> State<R> {
             match found.found {
                 Some((tape, report)) => {
                     // Better by faults or deviations, whatever its steps: take it.
-                    let mut tape = tape;
-                    tape.choices.truncate(report.tape.len());
-                    while tape.choices.last() == Some(&Choice::Default) {
-                        tape.choices.pop();
-                    }
-                    self.best_rank = Rank::of(&report, &tape);
-                    self.best = tape;
-                    self.best_report = report;
+                    self.adopt(tape, report);
                     rounds += self.passes();
                     // Every level below this one was searched: go on from here.
                 }

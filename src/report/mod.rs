@@ -13,10 +13,22 @@ use crate::sim::{Event, Outcome, Pid, RunReport};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Calls and their replies, paired: for each step that delivers a reply, the text that
-/// reads the call and the reply as one exchange (`reply 20 to call Balance`). A reply
-/// answers the oldest unanswered call its receiver sent to its sender.
-pub fn exchanges(events: &[Event]) -> BTreeMap<u32, String> {
+/// A call and its reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// Who called.
+    pub caller: Pid,
+    /// Who answered.
+    pub server: Pid,
+    /// The request, as the trace shows it.
+    pub request: String,
+    /// The reply, as the trace shows it.
+    pub reply: String,
+}
+
+/// Calls and their replies, paired: for each step that delivers a reply, the call it
+/// answers. A reply answers the oldest unanswered call its receiver sent to its sender.
+pub fn calls(events: &[Event]) -> BTreeMap<u32, Call> {
     let mut open: BTreeMap<(Pid, Pid), std::collections::VecDeque<String>> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for e in events {
@@ -27,13 +39,28 @@ pub fn exchanges(events: &[Event]) -> BTreeMap<u32, String> {
                     .or_default()
                     .push_back(req.to_string());
             } else if let Some(value) = text.strip_prefix("reply ")
-                && let Some(req) = open.get_mut(&(to, from)).and_then(|q| q.pop_front())
+                && let Some(request) = open.get_mut(&(to, from)).and_then(|q| q.pop_front())
             {
-                out.insert(e.step, format!("reply {value} to call {req}"));
+                let call = Call {
+                    caller: to,
+                    server: from,
+                    request,
+                    reply: value.to_string(),
+                };
+                out.insert(e.step, call);
             }
         }
     }
     out
+}
+
+/// [`calls`] as text: for each step that delivers a reply, the call and the reply read
+/// as one exchange (`reply 20 to call Balance`).
+pub fn exchanges(events: &[Event]) -> BTreeMap<u32, String> {
+    calls(events)
+        .into_iter()
+        .map(|(step, c)| (step, format!("reply {} to call {}", c.reply, c.request)))
+        .collect()
 }
 
 /// The signals that reached their receiver in a step: the delivery of a step between

@@ -5,12 +5,10 @@
 //! and the violation closes it with what broke. Processes are named by label. The full
 //! trace is [`super::schedule`].
 
-use super::{arrivals, with_labels};
-use crate::sim::trace::signal_text;
+use super::{calls, with_labels};
 use crate::sim::{
     Action, Choice, Chooser, Decision, Event, Fault, Outcome, Pid, RunReport, StepKind,
 };
-use std::collections::{BTreeMap, VecDeque};
 
 /// A choice of a run that was not the default.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,14 +102,12 @@ pub fn story(report: &RunReport, marks: &[Mark]) -> Vec<String> {
     let calls: Vec<(u32, String)> = calls(events)
         .into_iter()
         .filter(|(step, _)| *step >= last_mark && in_slice.binary_search(step).is_ok())
-        .map(|(step, (caller, server, req, value))| {
-            (
-                step,
-                with_labels(
-                    &format!("{caller} calls {server}: {req} -> {value}"),
-                    report,
-                ),
-            )
+        .map(|(step, c)| {
+            let text = format!(
+                "{} calls {}: {} -> {}",
+                c.caller, c.server, c.request, c.reply
+            );
+            (step, with_labels(&text, report))
         })
         .collect();
     let calls = &calls[calls.len().saturating_sub(CALLS_MAX)..];
@@ -168,29 +164,6 @@ pub fn story(report: &RunReport, marks: &[Mark]) -> Vec<String> {
         other => format!("  end: {other:?}"),
     });
     lines
-}
-
-/// The calls answered in a run: for the step that delivers each reply, (caller, server,
-/// request, reply). A reply answers the oldest unanswered call its receiver sent to its
-/// sender.
-fn calls(events: &[Event]) -> BTreeMap<u32, (Pid, Pid, String, String)> {
-    let mut open: BTreeMap<(Pid, Pid), VecDeque<String>> = BTreeMap::new();
-    let mut out = BTreeMap::new();
-    for e in events {
-        for (from, to, signal, _) in arrivals(e) {
-            let text = signal_text(signal);
-            if let Some(req) = text.strip_prefix("call ") {
-                open.entry((from, to))
-                    .or_default()
-                    .push_back(req.to_string());
-            } else if let Some(value) = text.strip_prefix("reply ")
-                && let Some(req) = open.get_mut(&(to, from)).and_then(|q| q.pop_front())
-            {
-                out.insert(e.step, (to, from, req, value.to_string()));
-            }
-        }
-    }
-    out
 }
 
 /// One line for the steps `from..to` (none marked): how many, and who ran (by label,

@@ -883,6 +883,30 @@ impl World {
         self.causes[i] = Some(step);
     }
 
+    /// Under one node's delivery, `q` became runnable or stopped being so, other than
+    /// by its own step (whose own runnability `explore::dpor` reads off the enabled sets).
+    #[cold]
+    #[inline(never)]
+    fn record_ready(&mut self, q: Pid) {
+        if self.delivery != Delivery::Local || self.current == Some(q) {
+            return;
+        }
+        self.fp.push((Obj::Ready(q), Mode::Write));
+        // Woken by a timer, outside any process's step: it waits for the running
+        // process's turn to end, so whether that turn began before or after the timer
+        // matters.
+        if self.current.is_none() {
+            self.fp.push((Obj::Sched, Mode::Write));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_turn_start(&mut self, pid: Pid) {
+        self.fp.push((Obj::Ready(pid), Mode::Read));
+        self.fp.push((Obj::Sched, Mode::Read));
+    }
+
     #[cold]
     #[inline(never)]
     fn record_disabled(&mut self, a: Action) {
@@ -902,14 +926,8 @@ impl World {
             (Err(i), true) => {
                 self.enabled.insert(i, a);
                 if let Action::Run(q) = a {
-                    if self.fp_on && self.delivery == Delivery::Local && self.current != Some(q) {
-                        self.record_touch(Obj::Ready(q), Mode::Write);
-                        // Woken by a timer, outside any process's step: it waits for the
-                        // running process's turn to end, so whether that turn began
-                        // before or after the timer matters.
-                        if self.current.is_none() {
-                            self.record_touch(Obj::Sched, Mode::Write);
-                        }
+                    if self.fp_on {
+                        self.record_ready(q);
                     }
                     self.ready_seq += 1;
                     self.procs[q.0 as usize].ready_at = self.ready_seq;
@@ -923,11 +941,8 @@ impl World {
                 self.enabled.remove(i);
                 if self.fp_on {
                     self.record_disabled(a);
-                    if let Action::Run(q) = a
-                        && self.delivery == Delivery::Local
-                        && self.current != Some(q)
-                    {
-                        self.record_touch(Obj::Ready(q), Mode::Write);
+                    if let Action::Run(q) = a {
+                        self.record_ready(q);
                     }
                 }
             }
@@ -1003,8 +1018,9 @@ impl World {
             // Who may preempt this turn: every process runnable now, and none that is
             // not. The turn's beginning is marked by reading the process's own entry
             // (`explore::dpor` relates it to the others' when it must).
-            self.touch(Obj::Ready(pid), Mode::Read);
-            self.touch(Obj::Sched, Mode::Read);
+            if self.fp_on {
+                self.record_turn_start(pid);
+            }
             self.turn_peers.clear();
             for a in &self.enabled {
                 match a {
