@@ -54,13 +54,25 @@
 //!     process after it began (had it come earlier, that process could have). The same
 //!     where a run is cut short by its sleep set while a process is held back.
 //!
-//!   Steps record which processes they made runnable or not (`Obj::Ready`), which is
-//!   not a dependence between steps: it is used only there;
+//!   Steps record which processes they made runnable or not (`Obj::Ready`): a
+//!   process that starts waiting or ends, one woken. A turn that begins and goes on
+//!   reads every live process's entry (who was runnable decides who may preempt it).
+//!   For sleep sets that is a dependence: a process asleep whose next step only makes
+//!   it wait is woken by a turn that begins, since running it inside that turn (it was
+//!   runnable, so it may preempt) is another order than running it before. For races
+//!   it is not (as races it took Concuerror's `readers` from 64 runs to over 200,000);
+//!   the turn races above stand in;
 //! - a step disabled by another (a process killed, the signals to it dropped) never
 //!   runs, so what it would have touched is unknown: it is put in a race with what
 //!   disabled it, as a step that reads the process's life; and where that race must be
 //!   reversed at a decision where the disabled step is asleep (its own order was
-//!   searched, but only up to the kill), every other offered thread is tried there.
+//!   searched, but only up to the kill), every other offered thread is tried there;
+//! - a step's effects depend on the state more than its footprint says: a kill that,
+//!   reversed, meets alive the process the earlier step ended takes it and, through its
+//!   links, others, whose steps may be among the ones moved before it. So an asleep
+//!   initial covers a reversal only where no step of it ends another process and the
+//!   later step does not meet a process the earlier one ended; and where one initial is
+//!   added, it is one that is awake.
 //!
 //! The property test (`tests/dpor_reduction.rs`) compares outcomes with the search
 //! without reduction on generated worlds of both models: 300 of each in CI, at every
@@ -604,10 +616,17 @@ impl Analysed<'_> {
         let mut firsts: Vec<(usize, u32)> = Vec::new();
         let mut initials: Vec<Tid> = Vec::new();
         let mut fault_first = false;
+        // Processes a step of v ends: an initial of theirs that is asleep here covers v
+        // only up to that step (in v's other orders the process never runs at all).
+        let mut ended: Vec<Pid> = Vec::new();
         for k in (i + 1..j)
             .filter(|&k| !events[k].pending && !self.covered(&self.vcs[k], i))
             .chain([j])
         {
+            ended.extend(events[k].fp.iter().filter_map(|&(o, m)| match o {
+                Obj::Life(p) if m == Mode::Write && events[k].tid != Some(Tid::Proc(p)) => Some(p),
+                _ => None,
+            }));
             let s = self.slot[k];
             let initial = !firsts
                 .iter()
@@ -638,17 +657,32 @@ impl Analysed<'_> {
             node.explore_all_offered();
             return held;
         }
+        // Where `i` ended a process (or changed its links) that `j` then signals, `j`
+        // reversed meets it alive: its signal may end it and, through its links, others,
+        // among them the processes whose steps are in v. Then an asleep initial covers
+        // nothing.
+        let meets_alive = events[i].fp.iter().any(|&(o, m)| {
+            matches!(o, Obj::Life(_))
+                && m == Mode::Write
+                && events[j].fp.iter().any(|&(oj, _)| oj == o)
+        });
+        let covers = |t: &Tid| match t {
+            _ if meets_alive => false,
+            Tid::Proc(p) if ended.contains(p) => false,
+            _ => node.asleep(*t),
+        };
         if !restricted
             && initials
                 .iter()
-                .any(|t| node.asleep(*t) || node.backtrack.contains(&Alt::Thread(*t)))
+                .any(|t| covers(t) || node.backtrack.contains(&Alt::Thread(*t)))
         {
             return held;
         }
+        // Asleep ones would never run (`Node::explore`): one of the others.
         let offered: Vec<Tid> = initials
             .iter()
             .copied()
-            .filter(|t| node.offered.contains(t))
+            .filter(|t| node.offered.contains(t) && !node.asleep(*t))
             .collect();
         if !offered.is_empty() {
             // Any one initial would do where every enabled process is offered (the

@@ -706,6 +706,11 @@ struct Told<'a> {
 #[cold]
 fn tell_step<C: Chooser + ?Sized>(sh: &Shared, chooser: &mut C, t: Told<'_>) {
     let mut w = sh.world.borrow_mut();
+    if let Choice::Pick(Action::Run(pid)) = t.taken
+        && w.delivery == super::world::Delivery::Local
+    {
+        w.record_turn(*pid);
+    }
     footprint::normalize(&mut w.fp);
     let cause = match t.taken {
         Choice::Pick(Action::Run(_)) => w.run_cause.take().or(t.deps[1]),

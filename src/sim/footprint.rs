@@ -57,10 +57,11 @@ pub enum Obj {
     /// Whether the process is runnable, under one node's delivery: the processes
     /// runnable when a turn begins are the ones that may preempt it. A step that makes a
     /// process runnable or not (a wake, a wait, a death, a timer firing) writes it; a
-    /// turn beginning reads its own process's entry, as a mark. Not a dependence between
-    /// steps (what a step does is the same in either order, only who may preempt whom
-    /// differs): `dependent` ignores it, and `explore::dpor` uses it where a process it
-    /// must run next is held back.
+    /// turn beginning reads its own process's entry, as a mark, and, when it goes on
+    /// past its first step, every live process's. What a step does is the same in either
+    /// order, only who may preempt whom differs: `dependent` counts it (for sleep sets),
+    /// `explore::dpor`'s races do not, and use it where a process they must run next is
+    /// held back.
     Ready(Pid),
 }
 
@@ -125,7 +126,7 @@ pub fn dependent(a: &[Access], b: &[Access]) -> bool {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                if conflicts(a[i].1, b[j].1) && !matches!(a[i].0, Obj::Ready(_)) {
+                if conflicts(a[i].1, b[j].1) {
                     return true;
                 }
                 i += 1;

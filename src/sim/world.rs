@@ -907,6 +907,23 @@ impl World {
         self.fp.push((Obj::Sched, Mode::Read));
     }
 
+    /// After `pid`'s step under one node's delivery: a process that stopped being
+    /// runnable (it waits, it ended) changed who may preempt the turns that begin after
+    /// it; a turn that began in this step and goes on read who was runnable then.
+    pub(crate) fn record_turn(&mut self, pid: Pid) {
+        let began = self.fp.contains(&(Obj::Ready(pid), Mode::Read));
+        if self.enabled.binary_search(&Action::Run(pid)).is_err() {
+            self.fp.retain(|a| *a != (Obj::Ready(pid), Mode::Read));
+            self.fp.push((Obj::Ready(pid), Mode::Write));
+        } else if began && self.running_on == Some(pid) {
+            for q in 0..self.procs.len() {
+                if q != pid.0 as usize && self.procs[q].sched != Sched::Dead {
+                    self.fp.push((Obj::Ready(Pid(q as u32)), Mode::Read));
+                }
+            }
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn record_disabled(&mut self, a: Action) {
