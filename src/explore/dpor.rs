@@ -77,14 +77,15 @@
 //! The property test (`tests/dpor_reduction.rs`) compares outcomes with the search
 //! without reduction on generated worlds of both models: 300 of each in CI, at every
 //! bound and within 1, 2 and 3 deviations. Each world a sweep found missed is kept as a
-//! test (`worlds_the_reduction_once_missed`, `turn_broken_by_a_process_not_yet_waiting`):
-//! a timed-out receive that then took a message depends on its arrival; a timer waking
-//! a process depends on where turns begin; a killed step asleep where its race must be
-//! reversed; a turn broken by a process that had not yet waited. 3,000-world sweeps:
-//! `distributed`, 1,636 compared, no difference; `local`, 1,700 compared, one difference,
-//! the ignored test `one_node_gap`: a turn that a process's first step must break (the
-//! process preempting, and the turn beginning again after a timer) where nothing orders
-//! that step against the turn's. A complete reduced search is therefore evidence.
+//! test (`worlds_the_reduction_once_missed`, `turn_broken_by_a_process_not_yet_waiting`,
+//! `turn_broken_by_a_first_step`): a timed-out receive that then took a message depends
+//! on its arrival; a timer waking a process depends on where turns begin; a killed step
+//! asleep where its race must be reversed; a turn broken by a process that had not yet
+//! waited; a process's first step (it only waits) that slept through a turn it could
+//! have preempted; a kill that, reversed, takes a linked process that never ran.
+//! 3,000-world sweeps: `distributed`, 1,636 compared, no difference; `local`, 1,700
+//! compared, no difference. The sweeps are evidence, and a complete reduced search
+//! stays evidence too.
 //!
 //! # Bounds
 //! A bound on deviations cuts runs by their tape, and the class of a run cut may be
