@@ -507,7 +507,10 @@ impl Test {
             file.file_stem()
                 .map_or("run".into(), |s| s.to_string_lossy())
         ));
-        let diagram = crate::report::Diagram::of(&s.name, &r).html();
+        // What the shrinker kept (faults, deviations) singles out what the violation
+        // needs.
+        let (_, marks) = s.run_tape_marked(&r.tape);
+        let diagram = crate::report::Diagram::of_marked(&s.name, &r, &marks).html();
         if crate::files::write_atomic(&html, diagram).is_ok() {
             text += &format!("\n  sequence diagram: {}", html.display());
         }

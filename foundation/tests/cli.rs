@@ -242,6 +242,7 @@ fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
             "sim-scenarios/foundation_soak_fixed.toml",
             "--seed",
             "1",
+            "--trace",
         ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -348,6 +349,112 @@ fn shrink_tells_each_report_race_in_at_most_15_lines() {
     let out = text(&o);
     assert!(
         out.contains("the story:") && out.contains("fault: config_server<0.5.0> is killed"),
+        "{out}"
+    );
+    // The full trace only with --trace: without it, far fewer lines than steps.
+    assert!(out.lines().count() < 20, "{out}");
+    let o = fsim(&[
+        "replay",
+        entry.to_str().unwrap(),
+        "--scenarios",
+        "sim-scenarios",
+        "--trace",
+    ]);
+    let traced = text(&o);
+    assert!(
+        traced.lines().count() > 36 && traced.contains("the story:"),
+        "{traced}"
+    );
+}
+
+/// `fsim explain <corpus entry>`: every saved report-race repro replays as recorded and
+/// is told as a story, with its kind (a race or a deterministic bug, as `list` says) and
+/// a certificate with its numbers.
+#[test]
+fn explain_tells_each_saved_repro() {
+    let mut told = 0;
+    for dir in std::fs::read_dir(root().join("seeds")).unwrap() {
+        let dir = dir.unwrap().path();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap().path();
+            let o = fsim(&[
+                "explain",
+                entry.to_str().unwrap(),
+                "--scenarios",
+                "sim-scenarios",
+            ]);
+            let out = text(&o);
+            assert_eq!(o.status.code(), Some(0), "{out}");
+            assert!(out.contains("replays as recorded"), "{out}");
+            let name = dir.file_name().unwrap().to_string_lossy().to_string();
+            let deterministic = [
+                "unbounded_growth",
+                "reset_without_demonitor",
+                "tests_touch_supervised",
+            ]
+            .contains(&name.as_str());
+            let kind = if deterministic {
+                "kind: a deterministic bug"
+            } else {
+                "kind: a race"
+            };
+            assert!(out.contains(kind), "{name}: {out}");
+            let certificate = if deterministic {
+                "certificate: minimal: the default schedule fails with no fault"
+            } else {
+                "certificate: minimal: every schedule with at most"
+            };
+            assert!(out.contains(certificate), "{name}: {out}");
+            assert!(
+                deterministic || out.contains(" runs searched)"),
+                "{name}: {out}"
+            );
+            let story: Vec<&str> = out
+                .lines()
+                .skip_while(|l| *l != "the story:")
+                .skip(1)
+                .collect();
+            assert!(
+                (3..=15).contains(&story.len()),
+                "{name}: {} lines:\n{out}",
+                story.len()
+            );
+            assert!(
+                story
+                    .last()
+                    .is_some_and(|l| l.contains(" is violated: ") || l.contains("panicked")),
+                "{name}: {out}"
+            );
+            told += 1;
+        }
+    }
+    assert_eq!(told, 10, "one saved repro per report race");
+    // A corpus entry that does not exist, or whose scenario is not there: exit 2.
+    let o = fsim(&[
+        "explain",
+        "seeds/none/0.json",
+        "--scenarios",
+        "sim-scenarios",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// A corpus that cannot be written is bad input: exit 2, naming the path.
+#[test]
+fn an_unwritable_corpus_is_named() {
+    let file = tmp("unwritable").join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let o = fsim(&[
+        "shrink",
+        "sim-scenarios/startup_order.toml",
+        "--save",
+        "--corpus",
+        file.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains(&format!("{}/startup_order", file.display())),
         "{out}"
     );
 }

@@ -69,6 +69,71 @@ pub(super) fn explain(
     }
 }
 
+/// `fsim explain seeds/<scenario>/<id>.json`: the repro, replayed as recorded, told as
+/// a story, with what kind of bug it is and its certificate (the shrinker run again from
+/// it, which also says whether a smaller one exists).
+pub(super) fn explain_entry(path: &std::path::Path, scenarios: &std::path::Path) -> ExitCode {
+    let (entry, s) = match load_entry(path, scenarios) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    if let Err(why) = entry.verify(&s) {
+        eprintln!("DIVERGED: {}: {why}", path.display());
+        return ExitCode::from(1);
+    }
+    let (r, marks) = s.run_tape_marked(&entry.tape);
+    println!(
+        "{}: scenario {}, {} steps, {} fault(s), {} deviation(s); replays as recorded \
+         (trace hash {})",
+        path.display(),
+        s.name,
+        r.steps,
+        r.faults,
+        r.deviations,
+        entry.trace_hash
+    );
+    println!(
+        "outcome: {}",
+        crate::report::with_labels(&explore::describe(&r.outcome), &r)
+    );
+    if !r.outcome.is_failure() {
+        println!("a passing run: nothing to explain");
+        return ExitCode::SUCCESS;
+    }
+    let kind = if default_schedule_fails(&s) {
+        "a deterministic bug: the default schedule (no deviation, no fault) fails".to_string()
+    } else {
+        format!(
+            "a race: the default schedule passes; this repro needs {} deviation(s) and {} \
+             fault(s)",
+            r.deviations, r.faults
+        )
+    };
+    println!("kind: {kind}");
+    match shrink::shrink(&s, &entry.tape, s.shrink_options()) {
+        Ok(better) => {
+            println!("certificate: {}", better.certificate.describe());
+            let (was, now) = (
+                shrink::Rank::of(&r, &entry.tape),
+                shrink::Rank::of(&better.report, &better.tape),
+            );
+            if now < was {
+                println!(
+                    "a smaller repro exists: {} steps, {} fault(s), {} deviation(s) \
+                     (`fsim shrink` and `--save` to replace this entry)",
+                    better.report.steps, better.report.faults, better.report.deviations
+                );
+            }
+        }
+        Err(e) => println!("certificate: not certified ({e})"),
+    }
+    println!("the story:");
+    for line in crate::report::story::story(&r, &marks) {
+        println!("  {line}");
+    }
+    ExitCode::SUCCESS
+}
+
 /// Reproduced: runs to the first violation (median over `bases`) and the shrunk repro.
 pub(super) fn explain_flaw(
     s: &Scenario,
@@ -360,7 +425,7 @@ pub(super) fn shrink_cmd(
             match entry.save(root) {
                 Ok(p) => println!("  saved {}", p.display()),
                 Err(e) => {
-                    eprintln!("error: writing the corpus entry: {e}");
+                    eprintln!("error: writing the corpus entry {e}");
                     return ExitCode::from(2);
                 }
             }

@@ -44,10 +44,17 @@ enum Command {
     },
     /// The verdict on every scenario: each expected violation reproduced (runs to find it,
     /// shrunk schedule), each expected pass checked (schedules run, exhaustive bound).
+    ///
+    /// Given a corpus entry (`seeds/<scenario>/<id>.json`) instead: that repro, checked
+    /// to replay as recorded, told as a story, with what kind of bug it is and its
+    /// certificate.
     Explain {
-        /// The scenario directory.
+        /// The scenario directory, or a corpus entry.
         #[arg(default_value = "scenarios")]
         dir: std::path::PathBuf,
+        /// Where a corpus entry's scenario is looked up by name.
+        #[arg(long, default_value = "scenarios")]
+        scenarios: std::path::PathBuf,
         /// Base seeds for the runs-to-find median.
         #[arg(long, default_value_t = 20)]
         bases: u64,
@@ -167,8 +174,8 @@ enum Command {
         out: Option<std::path::PathBuf>,
     },
     /// Replays one run of a scenario — from a seed (with its strategy) or a tape file (one
-    /// choice a line) — and prints its trace. With `--expect-hash` it exits 1 when the
-    /// trace hash differs.
+    /// choice a line) — and tells it as a story (every step with `--trace`). A corpus
+    /// entry is asserted: it exits 1 when its trace hash differs.
     Replay {
         /// A scenario file (with `--seed` or `--tape`), or a corpus entry
         /// (`seeds/<scenario>/<id>.json`), whose trace hash is then asserted.
@@ -185,8 +192,11 @@ enum Command {
         /// The strategy the seed is for; defaults to the scenario's.
         #[arg(long)]
         strategy: Option<Strategy>,
-        /// Print only the last N events.
+        /// Also print every step of the run, one a line.
         #[arg(long)]
+        trace: bool,
+        /// Also print the last N steps of the run.
+        #[arg(long, conflicts_with = "trace")]
         last: Option<usize>,
         /// Draw the run as a self-contained SVG sequence diagram here.
         #[arg(long)]
@@ -386,10 +396,14 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::List { dir } => list(&dir),
         Command::Explain {
             dir,
+            scenarios,
             bases,
             bound,
             seeds,
         } => {
+            if dir.extension().is_some_and(|x| x == "json") {
+                return explain_entry(&dir, &scenarios);
+            }
             // A verdict needs schedules behind it.
             if seeds == Some(0) || bases == 0 || bases > BASES_MAX {
                 eprintln!(
@@ -501,12 +515,14 @@ fn dispatch(cli: Cli) -> ExitCode {
             seed,
             tape,
             strategy,
+            trace,
             last,
             svg,
             html,
             mermaid,
         } => {
             let pictures = Pictures { svg, html, mermaid };
+            let last = if trace { Some(usize::MAX) } else { last };
             if scenario.extension().is_some_and(|x| x == "json") {
                 replay_entry(&scenario, &scenarios, last, &pictures)
             } else {
@@ -679,6 +695,29 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
         }
     }
     Ok(out)
+}
+
+/// A corpus entry and its scenario (looked up by name in `scenarios`); bad input is
+/// reported on standard error as exit code 2.
+fn load_entry(
+    path: &std::path::Path,
+    scenarios: &std::path::Path,
+) -> Result<(corpus::Entry, Scenario), ExitCode> {
+    let bad = |e: String| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    };
+    let entry = corpus::Entry::load(path).map_err(bad)?;
+    let all = load_dir(scenarios).map_err(|e| bad(e.to_string()))?;
+    match all.into_iter().find(|s| s.name == entry.scenario) {
+        Some(s) => Ok((entry, s)),
+        None => Err(bad(format!(
+            "{}: no scenario named {} in {}",
+            path.display(),
+            entry.scenario,
+            scenarios.display()
+        ))),
+    }
 }
 
 /// Loads one scenario file of the systems this command line serves.

@@ -11,7 +11,13 @@ pub(super) struct Pictures {
 
 impl Pictures {
     fn draw(&self, s: &Scenario, r: &crate::sim::RunReport) -> Result<(), String> {
-        let d = crate::report::Diagram::of(&s.name, r);
+        if self.svg.is_none() && self.html.is_none() && self.mermaid.is_none() {
+            return Ok(());
+        }
+        // The run's faults and deviations (what the shrinker kept) single out what the
+        // violation needs.
+        let (_, marks) = s.run_tape_marked(&r.tape);
+        let d = crate::report::Diagram::of_marked(&s.name, r, &marks);
         for (path, text) in [
             (&self.svg, d.svg()),
             (&self.html, d.html()),
@@ -89,7 +95,7 @@ pub(super) fn replay(
     ExitCode::SUCCESS
 }
 
-/// The run of `tape` told as a story (`report::story`), after its full trace.
+/// The run of `tape` told as a story (`report::story`), after its summary.
 fn print_story(s: &Scenario, tape: &crate::sim::Tape) {
     let (r, marks) = s.run_tape_marked(tape);
     println!("the story:");
@@ -98,12 +104,15 @@ fn print_story(s: &Scenario, tape: &crate::sim::Tape) {
     }
 }
 
+/// The run's summary, after its last `last` steps (all of them: `usize::MAX`; none:
+/// `None`).
 pub(super) fn print_run(s: &Scenario, r: &crate::sim::RunReport, last: Option<usize>) {
     let trace = r.trace.as_deref().unwrap_or(&[]);
-    let from = last.map_or(0, |n| trace.len().saturating_sub(n));
-    let replies = crate::report::exchanges(trace);
-    for e in &trace[from..] {
-        println!("{}", crate::report::event_text(e, &replies, r));
+    if let Some(n) = last {
+        let replies = crate::report::exchanges(trace);
+        for e in &trace[trace.len().saturating_sub(n)..] {
+            println!("{}", crate::report::event_text(e, &replies, r));
+        }
     }
     println!(
         "{}: {} steps, {} choices, {} faults, {} deviations, trace hash {:016x}",

@@ -78,7 +78,7 @@ pub(super) fn report_new_failure(
             let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);
             match entry.save(root) {
                 Ok(p) => println!("       saved; replay with: fsim replay {}", p.display()),
-                Err(e) => eprintln!("error: writing the corpus entry: {e}"),
+                Err(e) => eprintln!("error: writing the corpus entry {e}"),
             }
         }
         None => println!(

@@ -84,27 +84,31 @@ impl Entry {
             .join(format!("{}.json", self.trace_hash))
     }
 
-    /// Writes it (creating the directory).
-    pub fn save(&self, root: &Path) -> std::io::Result<PathBuf> {
+    /// Writes it (creating the directory); an error names the file or directory.
+    pub fn save(&self, root: &Path) -> Result<PathBuf, String> {
         let path = self.path(root);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+        fn at(p: &Path) -> impl Fn(std::io::Error) -> String + '_ {
+            move |e| format!("{}: {e}", p.display())
         }
+        let dir = path.parent().unwrap_or(root);
+        std::fs::create_dir_all(dir).map_err(at(dir))?;
         let json = serde_json::to_string_pretty(self).expect("an entry serializes");
-        crate::files::write_atomic(&path, json + "\n")?;
+        crate::files::write_atomic(&path, json + "\n").map_err(at(&path))?;
         // It replaces the entries of the same scenario and failure recorded against an
         // earlier version of the scenario: those can no longer replay, and would keep
         // `fsim check` failing after the advice it prints was followed.
-        if let Some(dir) = path.parent() {
-            for old in std::fs::read_dir(dir)?.flatten().map(|e| e.path()) {
-                if old != path
-                    && let Ok(e) = Entry::load(&old)
-                    && e.scenario == self.scenario
-                    && e.expected == self.expected
-                    && e.scenario_hash != self.scenario_hash
-                {
-                    std::fs::remove_file(&old)?;
-                }
+        for old in std::fs::read_dir(dir)
+            .map_err(at(dir))?
+            .flatten()
+            .map(|e| e.path())
+        {
+            if old != path
+                && let Ok(e) = Entry::load(&old)
+                && e.scenario == self.scenario
+                && e.expected == self.expected
+                && e.scenario_hash != self.scenario_hash
+            {
+                std::fs::remove_file(&old).map_err(at(&old))?;
             }
         }
         Ok(path)
