@@ -161,3 +161,55 @@ fn deterministic_message_data_hashes_the_same_and_values_change_the_hash() {
     );
     assert_eq!(traced.trace_hash, one.trace_hash);
 }
+
+/// A world is built from the buffers of the last one that ran on its thread
+/// (`World::recycled`): nothing else may carry over. Each seed of the mixed workload
+/// (faults, restarts, timers), run on a thread of its own (a fresh world), has the same
+/// trace and report as run on one thread after a bigger world with a full trace, a
+/// one-node world, worlds cut short by a step bound, and every other seed.
+#[test]
+fn a_world_built_from_a_recycled_one_runs_as_a_fresh_one() {
+    let config = workload::mixed_config();
+    let run = |seed: u64| {
+        let mut sim = Sim::new(workload::mixed_config());
+        workload::mixed(&mut sim);
+        let r = sim.run(&mut RandomChooser::new(seed));
+        (r.trace_hash, r.steps, r.tape.len(), r.faults, r.time_ms)
+    };
+    let fresh: Vec<_> = (0..40u64)
+        .map(|seed| std::thread::spawn(move || run(seed)).join().unwrap())
+        .collect();
+    // One thread: a big world with a full trace, a one-node world, then the seeds.
+    let mut big = Sim::new(Config {
+        record_trace: true,
+        ..workload::unbounded_config()
+    });
+    workload::ping_pong(&mut big, 2_000);
+    assert!(big.run(&mut RandomChooser::new(7)).trace.is_some());
+    drop(big);
+    let mut local = Sim::new(Config {
+        delivery: Delivery::Local,
+        ..config.clone()
+    });
+    workload::mixed(&mut local);
+    local.run(&mut RandomChooser::new(3));
+    drop(local);
+    // Cut short by a step bound: timers pending, names held, processes waiting.
+    let mut cut_short = 0;
+    for seed in 0..20 {
+        let mut cut = Sim::new(Config {
+            limits: Limits {
+                steps_max: 25,
+                ..config.limits
+            },
+            ..config.clone()
+        });
+        workload::mixed(&mut cut);
+        let outcome = cut.run(&mut RandomChooser::new(seed)).outcome;
+        cut_short += matches!(outcome, Outcome::BoundHit(_)) as u32;
+    }
+    assert!(cut_short >= 10, "{cut_short} of 20 cut short");
+    let reused: Vec<_> = (0..40u64).map(run).collect();
+    assert_eq!(fresh, reused);
+    assert!(fresh.iter().any(|r| r.3 > 0), "some seeds inject faults");
+}

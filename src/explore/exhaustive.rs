@@ -61,15 +61,25 @@ impl Search {
     }
 }
 
-/// Follows a prefix of choices, then takes defaults, recording every decision's options.
+/// Follows a prefix of choices, then takes defaults, recording every decision's options
+/// (one flat list, and where each decision's options end in it).
 struct Prefix<'a> {
     prefix: &'a [Choice],
-    options: Vec<Vec<Choice>>,
+    options: Vec<Choice>,
+    ends: Vec<usize>,
+}
+
+impl Prefix<'_> {
+    /// The options of decision `i`.
+    fn at(&self, i: usize) -> &[Choice] {
+        let start = i.checked_sub(1).map_or(0, |j| self.ends[j]);
+        &self.options[start..self.ends[i]]
+    }
 }
 
 impl Chooser for Prefix<'_> {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
-        let mut opts: Vec<Choice> = Vec::new();
+        let opts = &mut self.options;
         if d.draw > 0 {
             opts.extend((0..d.draw).map(Choice::Draw));
         } else {
@@ -79,7 +89,7 @@ impl Chooser for Prefix<'_> {
             }
             opts.extend(d.faults.iter().cloned().map(Choice::Fault));
         }
-        self.options.push(opts);
+        self.ends.push(opts.len());
         self.prefix.get(d.index).cloned().unwrap_or(Choice::Default)
     }
 }
@@ -174,6 +184,7 @@ fn explore(
     let mut chooser = Prefix {
         prefix,
         options: Vec::new(),
+        ends: Vec::new(),
     };
     let report = run(&mut chooser);
     s.runs += 1;
@@ -187,7 +198,7 @@ fn explore(
     let taken = &report.tape.choices;
     // Every recorded decision, including a last one that offered only faults and ended
     // the run by taking none (it has no tape entry: every option there is a deviation).
-    let last = chooser.options.len();
+    let last = chooser.ends.len();
     // Interruptions first: a fault on, or a delivery to, the process that just stepped. A
     // crash or a signal matters relative to what its target has done; a later position
     // differs only in what other processes did meanwhile. So a race that needs a crash
@@ -198,7 +209,7 @@ fn explore(
         for i in prefix.len()..last {
             let here = taken.get(i);
             let previous = i.checked_sub(1).and_then(|j| taken.get(j));
-            for o in &chooser.options[i] {
+            for o in chooser.at(i) {
                 if Some(o) == here || pass != Pass::of(o, previous) {
                     continue;
                 }

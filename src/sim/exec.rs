@@ -210,6 +210,32 @@ impl RunReport {
     }
 }
 
+thread_local! {
+    /// The world of the last run that ended on this thread, with its futures' slots: the
+    /// next [`Sim::new`] keeps their buffers (`World::recycled`).
+    static SPARE: RefCell<Option<(World, Vec<Option<ProcFuture>>)>> = const { RefCell::new(None) };
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // Only a world whose processes are all gone (a run ended, or none was spawned):
+        // a suspended process still holds the shared state.
+        if let Some(sh) = Rc::get_mut(&mut self.sh)
+            && sh.futures.get_mut().is_empty()
+        {
+            let placeholder = World::new(
+                Limits::default(),
+                FaultMenu::none(),
+                false,
+                Delivery::default(),
+            );
+            let world = std::mem::replace(sh.world.get_mut(), placeholder);
+            let futures = std::mem::take(sh.futures.get_mut());
+            SPARE.with(|s| *s.borrow_mut() = Some((world, futures)));
+        }
+    }
+}
+
 /// A simulated world under construction, then run once.
 pub struct Sim {
     sh: Rc<Shared>,
@@ -223,17 +249,32 @@ impl Sim {
     /// An empty world.
     pub fn new(config: Config) -> Self {
         install_quiet_hook();
-        let mut world = World::new(
-            config.limits,
-            config.faults,
-            config.record_trace,
-            config.delivery,
-        );
+        let (world, futures) = match SPARE.with(|s| s.borrow_mut().take()) {
+            Some((old, futures)) => (
+                old.recycled(
+                    config.limits,
+                    config.faults,
+                    config.record_trace,
+                    config.delivery,
+                ),
+                futures,
+            ),
+            None => (
+                World::new(
+                    config.limits,
+                    config.faults,
+                    config.record_trace,
+                    config.delivery,
+                ),
+                Vec::new(),
+            ),
+        };
+        let mut world = world;
         world.panics = config.panics;
         Sim {
             sh: Rc::new(Shared {
                 world: RefCell::new(world),
-                futures: RefCell::new(Vec::with_capacity(8)),
+                futures: RefCell::new(futures),
             }),
             invariants: Vec::new(),
             ran: false,
@@ -516,12 +557,15 @@ impl Sim {
         drop(w);
         // Teardown: drop every process that is still suspended, each as simulated code.
         // This also breaks the cycle future -> Cx -> shared state -> future.
-        let left = std::mem::take(&mut *self.sh.futures.borrow_mut());
-        for (i, fut) in left.into_iter().enumerate() {
-            if let Some(fut) = fut {
+        let mut left = std::mem::take(&mut *self.sh.futures.borrow_mut());
+        for (i, fut) in left.iter_mut().enumerate() {
+            if let Some(fut) = fut.take() {
                 self.drop_future(Pid(i as u32), fut, "at the end of the run");
             }
         }
+        // Kept, emptied, for the next world on this thread (`SPARE`).
+        left.clear();
+        *self.sh.futures.borrow_mut() = left;
         if let Some(v) = self.failure.take()
             && !report.outcome.is_failure()
         {

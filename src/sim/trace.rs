@@ -549,10 +549,21 @@ impl Trace {
     pub fn new(full: bool) -> Self {
         Trace {
             hash: 0xcbf2_9ce4_8422_2325,
-            recent: Vec::with_capacity(RECENT_MAX),
+            recent: Vec::new(),
             full: full.then(Vec::new),
             effects: Vec::new(),
         }
+    }
+
+    /// A new trace that keeps this one's buffers. The ring of recent events keeps its
+    /// events too, to be overwritten in place (no event list allocated again): only the
+    /// slots of steps already taken are ever read, and each was written in this run.
+    pub fn recycled(mut self, full: bool) -> Self {
+        let mut t = Trace::new(full);
+        t.recent = self.recent;
+        self.effects.clear();
+        t.effects = self.effects;
+        t
     }
 
     /// Is the full trace (with effects) being kept?

@@ -632,8 +632,8 @@ impl World {
         delivery: Delivery,
     ) -> Self {
         World {
-            procs: Vec::with_capacity(8),
-            enabled: Vec::with_capacity(16),
+            procs: Vec::new(),
+            enabled: Vec::new(),
             names: BTreeMap::new(),
             tables: BTreeMap::new(),
             table_names: BTreeMap::new(),
@@ -656,7 +656,7 @@ impl World {
             draw_answers: BTreeMap::new(),
             panics: super::exec::Panics::default(),
             shared: BTreeMap::new(),
-            live_list: Vec::with_capacity(8),
+            live_list: Vec::new(),
             fault_dirty: true,
             delivery,
             handling: VecDeque::new(),
@@ -672,6 +672,38 @@ impl World {
             run_cause: None,
             causes: Vec::new(),
         }
+    }
+
+    /// A new world like [`World::new`] that keeps this one's buffers (emptied): a sweep
+    /// that runs world after world allocates them once, not once per seed. Nothing else
+    /// carries over: every field is the new world's.
+    pub(crate) fn recycled(
+        self,
+        limits: Limits,
+        menu: FaultMenu,
+        full_trace: bool,
+        delivery: Delivery,
+    ) -> Self {
+        fn emptied<T>(mut v: Vec<T>) -> Vec<T> {
+            v.clear();
+            v
+        }
+        let mut w = World::new(limits, menu, full_trace, delivery);
+        w.procs = emptied(self.procs);
+        w.enabled = emptied(self.enabled);
+        w.timers = TimerQueue(emptied(self.timers.0));
+        w.dead_futures = emptied(self.dead_futures);
+        w.live_list = emptied(self.live_list);
+        w.turn_peers = emptied(self.turn_peers);
+        w.woken = emptied(self.woken);
+        w.fp = emptied(self.fp);
+        w.disabled = emptied(self.disabled);
+        w.causes = emptied(self.causes);
+        let mut handling = self.handling;
+        handling.clear();
+        w.handling = handling;
+        w.trace = self.trace.recycled(full_trace);
+        w
     }
 
     // ---- read-only view, for invariants and tests -------------------------------------
