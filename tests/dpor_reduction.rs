@@ -471,6 +471,19 @@ fn between_nodes_reduced_search_reaches_every_outcome() {
 ///   queue);
 /// - the timer queue's next event is whichever timer is first, so a jump is ordered
 ///   against setting timers by dependence, not by causality;
+/// - a wait is not a stutter on one node (P0 sends to P1; P1 takes one message, checks
+///   it, sends; P2 sets a timer to P1): a process that waits ends its turn, and the
+///   message that wakes it then leaves it behind the turn that runs, where arriving
+///   first would have let it run on. Its wait reads its mailbox;
+/// - a turn broken by a step that commutes with everything (P0 sends by name; P1
+///   registers, takes one message, sends; P2 sends by name, looks the name up): P1,
+///   woken during P2's turn, is held back; it gets in before P2's lookup only where
+///   another process's step (P0's first, which touches nothing of theirs) comes inside
+///   the turn and ends it. So the turn is in a race with the last step before it of
+///   every other process, not only of those waiting then;
+/// - a failing step ends the run (two worlds where a process panics on the message it
+///   took): every step another process would take after it never happens, so which of
+///   them came first is an outcome; the failing step is in a race with each;
 /// - a kill that, reversed, meets alive the process it found dead (P1 links to P0 and
 ///   ends; P2 kills P1): before P1 ends, the kill takes P1 and, through the link, P0,
 ///   which never runs. P0's first step was asleep there, yet covers nothing: in that
@@ -518,9 +531,46 @@ fn worlds_the_reduction_once_missed() {
         (
             Delivery::Local,
             vec![
+                vec![Send(1, 0), RecvTimeout(0)],
+                vec![Recv, AssertNot(1), Send(0, 2)],
+                vec![Insert(1, 2), Trap, SendAfter(1, 1, 5)],
+            ],
+            false,
+        ),
+        (
+            Delivery::Local,
+            vec![
                 vec![RecvTag(0), Exit(2, 0)],
                 vec![Link(0), Trap, RecvTimeout(0)],
                 vec![Exit(1, 0)],
+            ],
+            false,
+        ),
+        (
+            Delivery::Local,
+            vec![
+                vec![SendNamed(0)],
+                vec![Register, RecvTag(0), Send(0, 2)],
+                vec![SendNamed(0), Whereis],
+            ],
+            false,
+        ),
+        (
+            Delivery::Local,
+            vec![
+                vec![Recv, AssertNot(0)],
+                vec![RecvTag(2)],
+                vec![Register],
+                vec![Send(0, 0), Register],
+            ],
+            false,
+        ),
+        (
+            Delivery::Local,
+            vec![
+                vec![Recv, AssertNot(2), Spawn(1, false)],
+                vec![Monitor(2), Trap],
+                vec![Send(0, 2), SendAfter(0, 1, 1), Lookup(1)],
             ],
             false,
         ),

@@ -49,10 +49,12 @@
 //!     one in, which sleep sets do not see), and where some process is held back every
 //!     offered initial is taken;
 //!   - and the turn it waits on is itself put in races (`Analysed::turn_races`): with
-//!     the last step of each process that was waiting when the turn began (had it come
-//!     later, that process could have ended the turn), and with a timer that woke a
-//!     process after it began (had it come earlier, that process could have). The same
-//!     where a run is cut short by its sleep set while a process is held back.
+//!     the last step before it of every other process (had it come later, inside the
+//!     turn, it would have ended the turn there: even a step that commutes with
+//!     everything lets the held-back process in after it), and with a timer that woke a
+//!     process after it began (had it come earlier, that process could have preempted
+//!     it). The same where a run is cut short by its sleep set while a process is held
+//!     back.
 //!
 //!   Steps record which processes they made runnable or not (`Obj::Ready`): a
 //!   process that starts waiting or ends, one woken. A turn that begins and goes on
@@ -61,7 +63,10 @@
 //!   it wait is woken by a turn that begins, since running it inside that turn (it was
 //!   runnable, so it may preempt) is another order than running it before. For races
 //!   it is not (as races it took Concuerror's `readers` from 64 runs to over 200,000);
-//!   the turn races above stand in;
+//!   the turn races above stand in. And a wait is not a stutter on one node: a process
+//!   that waits ends its turn, and the message that wakes it then leaves it behind the
+//!   turn that runs, where arriving first would have let it run on. So a step that ends
+//!   in a wait reads its mailbox, in a race with an arrival;
 //! - a step disabled by another (a process killed, the signals to it dropped) never
 //!   runs, so what it would have touched is unknown: it is put in a race with what
 //!   disabled it, as a step that reads the process's life; and where that race must be
@@ -72,7 +77,9 @@
 //!   links, others, whose steps may be among the ones moved before it. So an asleep
 //!   initial covers a reversal only where no step of it ends another process and the
 //!   later step does not meet a process the earlier one ended; and where one initial is
-//!   added, it is one that is awake.
+//!   added, it is one that is awake;
+//! - a step that fails the run (a panic) ends it: what other processes would have done
+//!   after it never happens, so it depends on every step (it touches everything).
 //!
 //! The property test (`tests/dpor_reduction.rs`) compares outcomes with the search
 //! without reduction on generated worlds of both models: 300 of each in CI, at every
@@ -82,10 +89,14 @@
 //! on its arrival; a timer waking a process depends on where turns begin; a killed step
 //! asleep where its race must be reversed; a turn broken by a process that had not yet
 //! waited; a process's first step (it only waits) that slept through a turn it could
-//! have preempted; a kill that, reversed, takes a linked process that never ran.
-//! 3,000-world sweeps: `distributed`, 1,636 compared, no difference; `local`, 1,700
-//! compared, no difference. The sweeps are evidence, and a complete reduced search
-//! stays evidence too.
+//! have preempted; a wait that an arrival would have prevented; a turn broken by a
+//! step that commutes with everything; a failing step that ends the run before other
+//! processes' steps; a kill that, reversed, takes a linked process that never ran.
+//! 3,000-world sweeps, none with a difference: `distributed`, seed 100, 1,636 compared;
+//! `local`, seeds 100, 300 and 500, 1,700, 1,734 and 1,679 compared (seed 300 showed
+//! four before the last three rules). A complete reduced search is still evidence, not a
+//! proof: the rules above are argued, not derived from the theorem, and the sweeps
+//! check them.
 //!
 //! # Bounds
 //! A bound on deviations cuts runs by their tape, and the class of a run cut may be
@@ -584,7 +595,7 @@ fn analyse(stack: &mut [Node], events: &[Event], blocked_at: Option<usize>) {
             continue;
         }
         seen.push(i);
-        for (k, s) in run.turn_races(stack, i) {
+        for (k, s) in run.turn_races(i) {
             if run.reverse(stack, k, s) {
                 held.push(k);
             }
@@ -707,11 +718,13 @@ impl Analysed<'_> {
 
     /// Where a process is held back at event `i`'s decision, the turn `i` runs in
     /// decides it: it is held back because it was not runnable when the turn began. The
-    /// races that can change that: the last step of a process that was waiting when the
-    /// turn began (had it come later, that process could have preempted the turn and
-    /// ended it), and a timer after the turn began that woke a process (had it come
-    /// earlier, the process could have preempted the turn).
-    fn turn_races(&self, stack: &[Node], i: usize) -> Vec<(usize, usize)> {
+    /// races that can change that: the last step before the turn of every other process
+    /// (had it come later, inside the turn, it would have ended the turn there: a process
+    /// waiting then could have preempted it, and any step, even one that commutes with
+    /// everything, lets a held-back process in after it), and a timer after the turn
+    /// began that woke a process (had it come earlier, the process could have preempted
+    /// the turn).
+    fn turn_races(&self, i: usize) -> Vec<(usize, usize)> {
         let events = self.events;
         let Some(Tid::Proc(p)) = events[i].tid else {
             return Vec::new();
@@ -730,7 +743,6 @@ impl Analysed<'_> {
                 .iter()
                 .any(|&(o, m)| matches!(o, Obj::Ready(q) if q != p) && m == Mode::Write)
         };
-        let runnable = &stack[events[s].node].enabled;
         let mut out = Vec::new();
         let mut last: Vec<(Tid, usize)> = Vec::new();
         for (k, e) in events[..s].iter().enumerate() {
@@ -744,11 +756,12 @@ impl Analysed<'_> {
                 }
             }
         }
-        for (t, k) in last {
-            if !runnable.contains(&t) && !self.covered(&self.vcs[s], k) {
-                out.push((k, s));
-            }
-        }
+        out.extend(
+            last.into_iter()
+                .map(|(_, k)| k)
+                .filter(|&k| !self.covered(&self.vcs[s], k))
+                .map(|k| (k, s)),
+        );
         out.extend(
             (s + 1..=i)
                 .filter(|&k| {

@@ -499,6 +499,11 @@ impl Sim {
             };
             self.end_step(kind, deps);
             if let Some(taken) = taken {
+                if self.failure.is_some() {
+                    // The run ends here: every step another process would take after
+                    // it never happens, so it is in a race with each of them.
+                    self.sh.world.borrow_mut().touch(Obj::Global, Mode::Write);
+                }
                 let told = Told {
                     step,
                     index,

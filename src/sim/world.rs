@@ -947,6 +947,13 @@ impl World {
         if self.enabled.binary_search(&Action::Run(pid)).is_err() {
             self.fp.retain(|a| *a != (Obj::Ready(pid), Mode::Read));
             self.fp.push((Obj::Ready(pid), Mode::Write));
+            // It waits because nothing it takes was there: a message arriving first
+            // would have let it run on in its turn, where waiting ends the turn and the
+            // message then wakes it behind the turn that runs. So its wait reads its
+            // mailbox, and is in a race with an arrival.
+            if self.procs[pid.0 as usize].sched == Sched::Waiting {
+                self.fp.push((Obj::Mailbox(pid), Mode::Read));
+            }
         } else if began && self.running_on == Some(pid) {
             for q in 0..self.procs.len() {
                 if q != pid.0 as usize && self.procs[q].sched != Sched::Dead {
