@@ -479,11 +479,13 @@ impl Test {
             Ok(sh) => (sh.tape, Some(sh.certificate.describe())),
             Err(_) => (tape.clone(), None), // a bound hit, not a violation: kept whole
         };
-        let r = s.run_tape(&tape, true);
-        let r = if r.outcome.is_failure() {
-            r
+        // Traced, with its non-default choices marked (the diagram singles out what the
+        // violation needs by them).
+        let (r, marks) = s.run_tape_marked(&tape);
+        let (r, marks) = if r.outcome.is_failure() {
+            (r, marks)
         } else {
-            original.clone()
+            (original.clone(), s.run_tape_marked(&original.tape).1)
         };
         let file = self.regression_file();
         let entry = corpus::Entry::record(s, strategy, seed.unwrap_or(0), &tape);
@@ -507,9 +509,6 @@ impl Test {
             file.file_stem()
                 .map_or("run".into(), |s| s.to_string_lossy())
         ));
-        // What the shrinker kept (faults, deviations) singles out what the violation
-        // needs.
-        let (_, marks) = s.run_tape_marked(&r.tape);
         let diagram = crate::report::Diagram::of_marked(&s.name, &r, &marks).html();
         if crate::files::write_atomic(&html, diagram).is_ok() {
             text += &format!("\n  sequence diagram: {}", html.display());

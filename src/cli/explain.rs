@@ -100,16 +100,7 @@ pub(super) fn explain_entry(path: &std::path::Path, scenarios: &std::path::Path)
         println!("a passing run: nothing to explain");
         return ExitCode::SUCCESS;
     }
-    let kind = if default_schedule_fails(&s) {
-        "a deterministic bug: the default schedule (no deviation, no fault) fails".to_string()
-    } else {
-        format!(
-            "a race: the default schedule passes; this repro needs {} deviation(s) and {} \
-             fault(s)",
-            r.deviations, r.faults
-        )
-    };
-    println!("kind: {kind}");
+    println!("kind: a {}", bug_kind(&s, &r));
     match shrink::shrink(&s, &entry.tape, s.shrink_options()) {
         Ok(better) => {
             println!("certificate: {}", better.certificate.describe());
@@ -167,13 +158,7 @@ pub(super) fn explain_flaw(
     let k = first.expect("at least one base");
     let shrunk =
         shrink::shrink(s, &k.report.tape, s.shrink_options()).map_err(|e| e.to_string())?;
-    let kind = match default_schedule_fails(s) {
-        true => "deterministic bug (fails on the default schedule, no fault)".to_string(),
-        false => format!(
-            "race (the default schedule passes; the shrunk repro has {} deviation(s) and {} fault(s))",
-            shrunk.report.deviations, shrunk.report.faults
-        ),
-    };
+    let kind = bug_kind(s, &shrunk.report);
     let where_ = reachable_on_one_node(s);
     Ok((
         format!("reproduced: {inv}; {kind}; {where_}"),
@@ -209,6 +194,19 @@ fn reachable_on_one_node(s: &Scenario) -> String {
             k.seed
         ),
         None => format!("needs distribution (not found under local delivery in {n} seeds)"),
+    }
+}
+
+/// What kind of bug the failing run `repro` of `s` shows: a deterministic bug (the default
+/// schedule fails) or a race, with the deviations and faults the repro needs.
+fn bug_kind(s: &Scenario, repro: &crate::sim::RunReport) -> String {
+    if default_schedule_fails(s) {
+        "deterministic bug (fails on the default schedule, no fault)".to_string()
+    } else {
+        format!(
+            "race (the default schedule passes; the repro has {} deviation(s) and {} fault(s))",
+            repro.deviations, repro.faults
+        )
     }
 }
 
@@ -391,7 +389,8 @@ pub(super) fn shrink_cmd(
             }
         };
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        let traced = s.run_tape(&shrunk.tape, true);
+        // One traced run of the repro, its non-default choices marked, for every line below.
+        let (traced, marks) = s.run_tape_marked(&shrunk.tape);
         let slice = explore::causal_slice(&traced);
         println!(
             "{}: seed {seed} ({strategy}): {} steps -> {} steps ({} in the violation's causal past), \
@@ -410,8 +409,7 @@ pub(super) fn shrink_cmd(
         if let Some(note) = crate::report::deterministic_note(&traced) {
             println!("  ({note})");
         }
-        let (marked, marks) = s.run_tape_marked(&shrunk.tape);
-        for line in crate::report::story::story(&marked, &marks) {
+        for line in crate::report::story::story(&traced, &marks) {
             println!("  {line}");
         }
         if trace {

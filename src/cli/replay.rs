@@ -1,6 +1,7 @@
 //! `fsim replay` and the corpus check of `fsim check`.
 
 use super::*;
+use crate::report::story::Mark;
 
 /// Where `fsim replay` draws the run.
 pub(super) struct Pictures {
@@ -10,14 +11,13 @@ pub(super) struct Pictures {
 }
 
 impl Pictures {
-    fn draw(&self, s: &Scenario, r: &crate::sim::RunReport) -> Result<(), String> {
+    /// Draws `r`, whose faults and deviations (what the shrinker kept) are `marks`: they
+    /// single out what the violation needs.
+    fn draw(&self, s: &Scenario, r: &crate::sim::RunReport, marks: &[Mark]) -> Result<(), String> {
         if self.svg.is_none() && self.html.is_none() && self.mermaid.is_none() {
             return Ok(());
         }
-        // The run's faults and deviations (what the shrinker kept) single out what the
-        // violation needs.
-        let (_, marks) = s.run_tape_marked(&r.tape);
-        let d = crate::report::Diagram::of_marked(&s.name, r, &marks);
+        let d = crate::report::Diagram::of_marked(&s.name, r, marks);
         for (path, text) in [
             (&self.svg, d.svg()),
             (&self.html, d.html()),
@@ -47,10 +47,13 @@ pub(super) fn replay(
             return ExitCode::from(2);
         }
     };
+    // A seeded run's hash, to check that its tape replays to the same run.
+    let mut seeded = None;
     let tape = match (seed, tape) {
         (Some(seed), _) => {
-            s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed)
-                .tape
+            let r = s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed);
+            seeded = Some((seed, r.trace_hash));
+            r.tape
         }
         (None, Some(t)) => {
             let text = match crate::files::read_capped(t) {
@@ -74,32 +77,31 @@ pub(super) fn replay(
             return ExitCode::from(2);
         }
     };
-    let r = s.run_tape(&tape, true);
+    let (r, marks) = s.run_tape_marked(&tape);
     print_run(&s, &r, last);
-    print_story(&s, &tape);
-    if let Err(e) = pictures.draw(&s, &r) {
+    print_story(&r, &marks);
+    if let Err(e) = pictures.draw(&s, &r, &marks) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    if let Some(seed) = seed {
-        // The seeded run and the replay of its tape must be the same run.
-        let seeded = s.run_strategy(strategy.unwrap_or(s.explore.strategy), seed);
-        if seeded.trace_hash != r.trace_hash {
-            eprintln!(
-                "DIVERGED: seed {seed} ran with trace hash {:016x}, its tape replays to {:016x}",
-                seeded.trace_hash, r.trace_hash
-            );
-            return ExitCode::from(1);
-        }
+    // The seeded run and the replay of its tape must be the same run.
+    if let Some((seed, hash)) = seeded
+        && hash != r.trace_hash
+    {
+        eprintln!(
+            "DIVERGED: seed {seed} ran with trace hash {hash:016x}, its tape replays to {:016x}",
+            r.trace_hash
+        );
+        return ExitCode::from(1);
     }
     ExitCode::SUCCESS
 }
 
-/// The run of `tape` told as a story (`report::story`), after its summary.
-fn print_story(s: &Scenario, tape: &crate::sim::Tape) {
-    let (r, marks) = s.run_tape_marked(tape);
+/// The run `r`, with its non-default choices `marks`, told as a story (`report::story`),
+/// after its summary.
+fn print_story(r: &crate::sim::RunReport, marks: &[Mark]) {
     println!("the story:");
-    for line in crate::report::story::story(&r, &marks) {
+    for line in crate::report::story::story(r, marks) {
         println!("  {line}");
     }
 }
@@ -136,35 +138,19 @@ pub(super) fn replay_entry(
     last: Option<usize>,
     pictures: &Pictures,
 ) -> ExitCode {
-    let entry = match corpus::Entry::load(path) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let (entry, s) = match load_entry(path, scenarios) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
-    let all = match load_dir(scenarios) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let Some(s) = all.iter().find(|s| s.name == entry.scenario) else {
-        eprintln!(
-            "error: {}: no scenario named {} in {}",
-            path.display(),
-            entry.scenario,
-            scenarios.display()
-        );
-        return ExitCode::from(2);
-    };
+    let s = &s;
     match entry.verify(s) {
-        Ok(r) => {
+        Ok(_) => {
+            // The same run again, its non-default choices marked.
+            let (r, marks) = s.run_tape_marked(&entry.tape);
             print_run(s, &r, last);
-            print_story(s, &entry.tape);
+            print_story(&r, &marks);
             println!("replays as recorded (trace hash {})", entry.trace_hash);
-            match pictures.draw(s, &r) {
+            match pictures.draw(s, &r, &marks) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -678,10 +678,8 @@ impl Analysed<'_> {
                 && m == Mode::Write
                 && events[j].fp.iter().any(|&(oj, _)| oj == o)
         });
-        let covers = |t: &Tid| match t {
-            _ if meets_alive => false,
-            Tid::Proc(p) if ended.contains(p) => false,
-            _ => node.asleep(*t),
+        let covers = |t: &Tid| {
+            !meets_alive && !matches!(t, Tid::Proc(p) if ended.contains(p)) && node.asleep(*t)
         };
         if !restricted
             && initials

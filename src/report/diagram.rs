@@ -1149,21 +1149,17 @@ mod tests {
     fn report(events: Vec<Event>, message: &str, labels: &[(u32, &str)]) -> RunReport {
         let steps = events.len() as u32;
         RunReport {
-            outcome: Outcome::Violation(Violation::new("inv", steps, message.to_string())),
             steps,
-            trace_hash: 0,
-            tape: Default::default(),
-            fallbacks: 0,
-            deviations: 0,
-            choice_steps: Vec::new(),
-            faults: 0,
-            time_ms: 0,
-            recent: Vec::new(),
             trace: Some(events),
             labels: labels
                 .iter()
                 .map(|(p, l)| (Pid(*p), l.to_string()))
                 .collect(),
+            ..RunReport::of_outcome(Outcome::Violation(Violation::new(
+                "inv",
+                steps,
+                message.to_string(),
+            )))
         }
     }
 

@@ -185,8 +185,13 @@ impl RunReport {
             ),
         );
         v.location = location;
+        RunReport::of_outcome(Outcome::Violation(v))
+    }
+
+    /// A report with this outcome and nothing else: no step, no choice, no trace.
+    pub(crate) fn of_outcome(outcome: Outcome) -> RunReport {
         RunReport {
-            outcome: Outcome::Violation(v),
+            outcome,
             steps: 0,
             trace_hash: 0,
             tape: Tape::new(),
@@ -249,7 +254,7 @@ impl Sim {
     /// An empty world.
     pub fn new(config: Config) -> Self {
         install_quiet_hook();
-        let (world, futures) = match SPARE.with(|s| s.borrow_mut().take()) {
+        let (mut world, futures) = match SPARE.with(|s| s.borrow_mut().take()) {
             Some((old, futures)) => (
                 old.recycled(
                     config.limits,
@@ -269,7 +274,6 @@ impl Sim {
                 Vec::new(),
             ),
         };
-        let mut world = world;
         world.panics = config.panics;
         Sim {
             sh: Rc::new(Shared {
@@ -755,9 +759,7 @@ struct Told<'a> {
 #[cold]
 fn tell_step<C: Chooser + ?Sized>(sh: &Shared, chooser: &mut C, t: Told<'_>) {
     let mut w = sh.world.borrow_mut();
-    if let Choice::Pick(Action::Run(pid)) = t.taken
-        && w.delivery == super::world::Delivery::Local
-    {
+    if let Choice::Pick(Action::Run(pid)) = t.taken {
         w.record_turn(*pid);
     }
     footprint::normalize(&mut w.fp);

@@ -943,9 +943,12 @@ impl World {
     /// runnable (it waits, it ended) changed who may preempt the turns that begin after
     /// it; a turn that began in this step and goes on read who was runnable then.
     pub(crate) fn record_turn(&mut self, pid: Pid) {
+        if self.delivery != Delivery::Local {
+            return;
+        }
         let began = self.fp.contains(&(Obj::Ready(pid), Mode::Read));
         if self.enabled.binary_search(&Action::Run(pid)).is_err() {
-            self.fp.retain(|a| *a != (Obj::Ready(pid), Mode::Read));
+            // Over the turn-start mark: `footprint::normalize` keeps the write.
             self.fp.push((Obj::Ready(pid), Mode::Write));
             // It waits because nothing it takes was there: a message arriving first
             // would have let it run on in its turn, where waiting ends the turn and the
