@@ -79,6 +79,29 @@ fn a_diverging_replay_names_the_first_different_event() {
     );
 }
 
+/// A recorded hash edited by hand: every recorded event reads the same, and the error
+/// says so instead of pointing at a "first difference" past the end.
+#[test]
+fn an_edited_hash_is_told_apart_from_a_diverging_run() {
+    let all = scenarios();
+    let p = corpus::entries(&root().join("seeds"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("startup_order"))
+        .expect("an entry for startup_order");
+    let mut e = Entry::load(&p).unwrap();
+    let s = all.iter().find(|s| s.name == e.scenario).unwrap();
+    e.trace_hash = "0000000000000001".into();
+    let why = e.verify(s).unwrap_err();
+    assert!(
+        why.contains(&format!(
+            "every one of its {} recorded events",
+            e.trace.len()
+        )),
+        "{why}"
+    );
+    assert!(!why.contains("first difference"), "{why}");
+}
+
 #[test]
 fn a_changed_scenario_or_a_bad_file_is_reported() {
     let all = scenarios();

@@ -161,6 +161,14 @@ impl Entry {
                 .zip(&now)
                 .position(|(a, b)| a != b)
                 .unwrap_or(self.trace.len().min(now.len()));
+            if at == self.trace.len() && at == now.len() {
+                return Err(format!(
+                    "trace hash {got}, recorded {}; every one of its {at} recorded events reads \
+                     the same now: what differs is in what the lines leave out (message \
+                     contents, effects), or the recorded hash was edited",
+                    self.trace_hash
+                ));
+            }
             return Err(format!(
                 "trace hash {got}, recorded {}; first difference at event {at}:\n  recorded: {}\n  now:      {}",
                 self.trace_hash,
