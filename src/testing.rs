@@ -395,8 +395,9 @@ impl Test {
     /// Runs one schedule of every class of equivalent schedules (dynamic partial-order
     /// reduction, `explore::dpor`), with no bound, up to 200,000 runs; fails like
     /// [`Test::check`] on a failing schedule. Returns the runs and whether every class
-    /// was searched. That is strong evidence, not a proof (`explore::dpor` names the
-    /// reduction's known miss); [`Test::check_exhaustive`] proves a bound. The reduction
+    /// was searched. That is strong evidence, not a proof (`explore::dpor` says which of
+    /// the reduction's rules are argued rather than proven); [`Test::check_exhaustive`]
+    /// proves a bound. The reduction
     /// counts on processes that affect each other only through their `Cx`, and reduces
     /// nothing in a world whose invariants are checked between steps or that shares
     /// values with them.
