@@ -97,14 +97,37 @@ impl Chooser for Prefix<'_> {
 /// Searches the tapes within `bound`. `run` executes one world with the chooser it is
 /// given; `fails` says whether a run counts as found.
 pub fn search(
-    mut run: impl FnMut(&mut dyn Chooser) -> RunReport,
+    run: impl FnMut(&mut dyn Chooser) -> RunReport,
     fails: impl Fn(&RunReport) -> bool,
     bound: Bound,
 ) -> Search {
+    search_only(run, fails, bound, &|_| true)
+}
+
+/// [`search`] over the deviations `only` admits; every other option is left untried. Complete means every such tape ran: a
+/// proof about those deviations only.
+pub fn search_only(
+    mut run: impl FnMut(&mut dyn Chooser) -> RunReport,
+    fails: impl Fn(&RunReport) -> bool,
+    bound: Bound,
+    only: &dyn Fn(&Choice) -> bool,
+) -> Search {
     let mut s = Search::default();
-    let complete = explore(&mut run, &fails, bound, &[], bound.deviations, &mut s);
+    let mut at = At {
+        bound,
+        only,
+        s: &mut s,
+    };
+    let complete = explore(&mut run, &fails, &mut at, &[], bound.deviations);
     s.complete = complete && s.found.is_none();
     s
+}
+
+/// Where a search stands: its limits, and what it has done.
+struct At<'a> {
+    bound: Bound,
+    only: &'a dyn Fn(&Choice) -> bool,
+    s: &'a mut Search,
 }
 
 /// The order in which a run's deviations are tried.
@@ -173,12 +196,12 @@ pub fn deepening(
 fn explore(
     run: &mut impl FnMut(&mut dyn Chooser) -> RunReport,
     fails: &impl Fn(&RunReport) -> bool,
-    bound: Bound,
+    at: &mut At<'_>,
     prefix: &[Choice],
     left: u32,
-    s: &mut Search,
 ) -> bool {
-    if s.runs >= bound.max_runs {
+    let s = &mut *at.s;
+    if s.runs >= at.bound.max_runs {
         return false;
     }
     let mut chooser = Prefix {
@@ -210,15 +233,15 @@ fn explore(
             let here = taken.get(i);
             let previous = i.checked_sub(1).and_then(|j| taken.get(j));
             for o in chooser.at(i) {
-                if Some(o) == here || pass != Pass::of(o, previous) {
+                if Some(o) == here || pass != Pass::of(o, previous) || !(at.only)(o) {
                     continue;
                 }
                 let mut child: Vec<Choice> = taken[..i].to_vec();
                 child.push(o.clone());
-                if !explore(run, fails, bound, &child, left - 1, s) {
+                if !explore(run, fails, at, &child, left - 1) {
                     return false;
                 }
-                if s.found.is_some() {
+                if at.s.found.is_some() {
                     return true;
                 }
             }
