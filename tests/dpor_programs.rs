@@ -187,7 +187,7 @@ fn expectations() -> Vec<Expect> {
         ),
         e(
             "depend_3",
-            Search::Capped(20_000, 40_000),
+            Search::Capped(20_000, 80_000),
             product(
                 &[
                     "R1: x=0",

@@ -5,15 +5,31 @@ use fsim::explore::exhaustive;
 use fsim::explore::strategy::Shape;
 use fsim::explore::{Shard, StopAt, Strategy, runs_to_failure, sweep_with};
 use fsim::scenario::{Expect, Scenario};
-use fsim::sim::{Chooser, Config, DefaultChooser, Outcome, RandomChooser, RunReport, Sim};
+use fsim::sim::{
+    Chooser, Config, DefaultChooser, Delivery, Outcome, RandomChooser, RunReport, Sim,
+};
 use fsim::workload::{self, RaceCrash};
 use std::path::Path;
 use std::time::Instant;
 
-/// Ping-pong of `n` messages under one seeded random schedule.
+/// Ping-pong of `n` messages under one seeded random schedule, on one node (the default
+/// delivery model: a message is in its receiver's mailbox the moment it is sent).
 pub fn ping_pong(n: u64) -> Throughput {
+    ping_pong_with(n, Delivery::Local)
+}
+
+/// The same between nodes: every message waits on its channel until a delivery step of
+/// its own, which the scheduler places.
+pub fn ping_pong_between_nodes(n: u64) -> Throughput {
+    ping_pong_with(n, Delivery::Distributed)
+}
+
+fn ping_pong_with(n: u64, delivery: Delivery) -> Throughput {
     let started = Instant::now();
-    let mut sim = Sim::new(workload::unbounded_config());
+    let mut sim = Sim::new(Config {
+        delivery,
+        ..workload::unbounded_config()
+    });
     workload::ping_pong(&mut sim, n);
     let r = sim.run(&mut RandomChooser::new(1));
     assert_eq!(
@@ -47,7 +63,7 @@ fn violated(r: &RunReport) -> bool {
     matches!(r.outcome, Outcome::Violation(_))
 }
 
-/// Runs to the first violation of the subscribe race, for seeds 1..=20, with `strategy`.
+/// Runs to the first violation of the subscribe race, for seeds 1..=N (`race_seeds`), with `strategy`.
 pub fn race(m: u32, crash: RaceCrash, strategy: Strategy) -> Found {
     let decisions = race_run(m, crash, &mut DefaultChooser).tape.len() as u32;
     let shape = Shape::new(decisions, (crash == RaceCrash::Fault) as u32);

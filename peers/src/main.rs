@@ -125,14 +125,25 @@ fn best_of<const N: usize>(n: usize, fs: [&dyn Fn() -> Throughput; N]) -> [Throu
     best.map(|b| b.expect("n > 0"))
 }
 
+/// Seeds per figure of the crash race: 20, or `PEERS_SEEDS` (a median of 20 moves by a
+/// run or two from one set of seeds to the next; 200 settles it).
+fn race_seeds() -> u64 {
+    std::env::var("PEERS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(20)
+}
+
 /// Executions to the first failure: one figure per seed (`None`: not within `LIMIT`).
 #[derive(Clone, Debug)]
 pub struct Found(Vec<Option<u64>>);
 
 impl Found {
-    /// Seeds 1..=20; `f(seed, limit)` gives the executions to the first failure.
+    /// Seeds 1..=N (N = `race_seeds()`); `f(seed, limit)` gives the executions to the
+    /// first failure.
     fn over_seeds(mut f: impl FnMut(u64, u64) -> Option<u64>) -> Self {
-        Found((1..=20).map(|seed| f(seed, LIMIT)).collect())
+        Found((1..=race_seeds()).map(|seed| f(seed, LIMIT)).collect())
     }
     fn exact(n: Option<u64>) -> Self {
         Found(vec![n])
@@ -159,7 +170,7 @@ impl Found {
             show(as_opt(max))
         );
         if missed > 0 {
-            s += &format!(", {missed}/20 missed");
+            s += &format!(", {missed}/{} missed", self.0.len());
         }
         s
     }
@@ -283,26 +294,31 @@ fn main() {
     // 1. Ping-pong.
     for n in [10_000u64, 1_000_000].into_iter().filter(|_| part("1")) {
         eprintln!("ping-pong {n}");
-        let [f, s, m] = best_of(
+        let [f, d, s, m] = best_of(
             reps,
             [
                 &|| fsim_side::ping_pong(n),
+                &|| fsim_side::ping_pong_between_nodes(n),
                 &|| shuttle_side::ping_pong(n),
                 &|| madsim(&madsim_dir, "ping_pong", n),
             ],
         );
-        let workload = format!("1. ping-pong, {n} msgs");
-        for (peer, p) in [("shuttle", s), ("madsim", m)] {
-            let decisions = Throughput::decisions_per_s;
-            rows.push(Row::rate(&workload, "decisions/s", peer, f, p, decisions));
-            rows.push(Row::rate(
-                &workload,
-                "msgs/s",
-                peer,
-                f,
-                p,
-                Throughput::units_per_s,
-            ));
+        // fsim's default delivery model (one node), then between nodes, where a message
+        // costs a decision more (its delivery step).
+        for (model, f) in [("", f), (", between nodes", d)] {
+            let workload = format!("1. ping-pong, {n} msgs{model}");
+            for (peer, p) in [("shuttle", s), ("madsim", m)] {
+                let decisions = Throughput::decisions_per_s;
+                rows.push(Row::rate(&workload, "decisions/s", peer, f, p, decisions));
+                rows.push(Row::rate(
+                    &workload,
+                    "msgs/s",
+                    peer,
+                    f,
+                    p,
+                    Throughput::units_per_s,
+                ));
+            }
         }
     }
 

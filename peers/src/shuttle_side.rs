@@ -124,14 +124,14 @@ fn first_failure(scheduler: impl Scheduler + 'static, m: u32) -> Option<u64> {
     })
 }
 
-/// Shuttle's random scheduler, seeds 1..=20.
+/// Shuttle's random scheduler, seeds 1..=N (`race_seeds`).
 pub fn race_random(m: u32) -> Found {
     Found::over_seeds(|seed, limit| {
         first_failure(RandomScheduler::new_from_seed(seed, limit as usize), m)
     })
 }
 
-/// Shuttle's PCT scheduler of depth `depth`, seeds 1..=20.
+/// Shuttle's PCT scheduler of depth `depth`, seeds 1..=N (`race_seeds`).
 pub fn race_pct(m: u32, depth: usize) -> Found {
     Found::over_seeds(|seed, limit| {
         first_failure(PctScheduler::new_from_seed(seed, depth, limit as usize), m)

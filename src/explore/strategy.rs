@@ -1,6 +1,7 @@
 //! Strategies: producers of choices behind the kernel's one [`Chooser`] interface.
 //!
-//! - [`Strategy::Random`]: uniform picks, faults and jumps at fixed rates.
+//! - [`Strategy::Random`]: random picks (uniform for half the seeds, weighted by a speed
+//!   per process for the other half: [`RandomChooser`]), faults and jumps at fixed rates.
 //! - [`Strategy::Pct`]: PCT for actors — a random priority per process (the receiver of a
 //!   delivery owns it, and its deliveries go before its run), the highest-priority enabled
 //!   action runs, and at `depth - 1`
@@ -30,7 +31,7 @@ pub const PCT_DEPTH_MAX: u32 = 100;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Strategy {
-    /// Uniform random.
+    /// Random picks: uniform, or weighted by per-process speeds ([`RandomChooser`]).
     Random,
     /// PCT with this depth (bug depth: `depth - 1` priority changes).
     Pct {

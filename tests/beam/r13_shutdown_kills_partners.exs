@@ -12,10 +12,13 @@ defmodule R13 do
       trapper =
         spawn(fn ->
           Process.flag(:trap_exit, true)
+          send(parent, :trapping)
           receive do
             {:EXIT, _, r} -> send(parent, {:trapped, r})
           end
         end)
+      # it traps before the dier links to it, however late it first runs
+      receive do: (:trapping -> :ok)
       dier =
         spawn(fn ->
           Process.link(partner)

@@ -19,11 +19,14 @@ defmodule R17 do
     a =
       spawn(fn ->
         Process.flag(:trap_exit, true)
+        send(parent, :trapping)
         receive do
           {:EXIT, from, r} -> {:links, links} = Process.info(self(), :links)
           send(parent, {:a_got, from, r, links})
         end
       end)
+    # it traps before the server links to it, however late it first runs
+    receive do: (:trapping -> :ok)
     b = spawn(fn -> receive do: (:never -> :ok) end)
     :ok = GenServer.call(:r17_w, {:link_and_monitor, a, b})
     {:monitors, [process: ^b]} = Process.info(w1, :monitors)

@@ -1,6 +1,6 @@
 //! Twins of a group of rules (see `tests/beam_twins/mod.rs`).
 
-use super::{Go, Linked, Out, Ready, Server, Stop, down, ex};
+use super::{Go, Linked, Out, Ready, Server, Stop, Trapping, down, ex};
 use crate::Case;
 use fsim::otp::gen_server::{
     self, CallReply, Caller, GenServer, Init, ServerRef, StartError, StartOpts,
@@ -244,6 +244,7 @@ fn r13(sim: &mut Sim, out: Out) {
             let trapper = cx
                 .spawn(move |t| async move {
                     t.trap_exit(true);
+                    t.send(me, Trapping).await;
                     let env = t
                         .recv_match(Matcher::when(|e| e.exit_reason().is_some()))
                         .await;
@@ -251,6 +252,7 @@ fn r13(sim: &mut Sim, out: Out) {
                         .await;
                 })
                 .await;
+            cx.recv_type::<Trapping>().await;
             let dier = cx
                 .spawn(move |d| async move {
                     let _ = d.link(partner).await;
@@ -355,6 +357,7 @@ fn r17(sim: &mut Sim, out: Out) {
         let a = cx
             .spawn(move |a| async move {
                 a.trap_exit(true);
+                a.send(me, Trapping).await;
                 let env = a
                     .recv_match(Matcher::when(|e| e.exit_reason().is_some()))
                     .await;
@@ -366,6 +369,7 @@ fn r17(sim: &mut Sim, out: Out) {
                 .await;
             })
             .await;
+        cx.recv_type::<Trapping>().await;
         let b = cx
             .spawn(|b| async move {
                 let _ = b.recv_match(Matcher::Nothing).await;

@@ -98,6 +98,10 @@ fn r04(sim: &mut Sim, out: Out) {
 // Messages several twins use.
 #[derive(Debug)]
 struct Linked;
+/// A spawned process has set `trap_exit` (so an exit signal sent after this cannot kill it
+/// before it traps, however late the scheduler first runs it).
+#[derive(Debug)]
+struct Trapping;
 #[derive(Debug)]
 struct ExitWith(ExitReason);
 #[derive(Debug)]

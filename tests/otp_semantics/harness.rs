@@ -1220,12 +1220,16 @@ fn r47_top_supervisor_exceeding_intensity_stops_the_application_and_kills_orphan
                 let app = start_app(&cx, children).await;
                 p.set("master", app.master);
                 p.set("app_sup", app.supervisor);
+                // The application may be gone before the monitor is set (a slow test
+                // process, a fast crash loop): its DOWN then says `noproc`, and the reason
+                // the master exited with is the one the kernel recorded.
                 let m = cx.monitor(app.master).await;
                 let env = cx.recv_match(Matcher::Tag(m)).await;
-                log.push(format!(
-                    "master down: {:?}",
-                    env.down().map(|d| d.2.clone())
-                ));
+                let reason = match env.down().map(|d| d.2.clone()) {
+                    Some(ExitReason::NoProc) => cx.world().exit_reason(app.master).cloned(),
+                    other => other,
+                };
+                log.push(format!("master down: {reason:?}"));
                 log.push(format!("group: {:?}", live_in_group(&cx, app).await));
             });
         });
