@@ -13,13 +13,15 @@
 //! 4. delete chunks of 8, 4, 2, 1 choices, scanning backwards;
 //! 5. set blocks to `default`, then lower drawn values;
 //! 6. repeat the previous pick, swap adjacent picks;
-//! 7. when stuck, move faults earlier, or later — alone, or trading a deviation before
-//!    the fault for a default (dropping a preemption shifts the schedule, so the fault
-//!    must land later to hit the same window) — and, for one fault, try the default
-//!    schedule with the fault at each position;
+//! 7. when stuck, move deviations (faults, picks, time jumps) one decision earlier, or
+//!    faults later — alone, or trading a deviation before the fault for a default
+//!    (dropping a preemption shifts the schedule, so the fault must land later to hit
+//!    the same window) — and, for one fault, try the default schedule with the fault at
+//!    each position;
 //! 8. when still stuck, keep one to three of the best's picks (every other one default);
 //! 9. then a focused search: every tape with fewer deviations whose picks all run the
-//!    processes the best's picks run (any fault allowed), level by level, at most 3,000
+//!    processes the best's picks run (any fault; time jumps if the best has one), level by
+//!    level, and at the best's own level every such tape with fewer steps; at most 3,000
 //!    runs. A repro with fewer deviations often deviates at other places than the best
 //!    (dropping one of the best's picks moves where the others land), and the search
 //!    finds it among a few processes' picks instead of every process's, as certification
@@ -495,8 +497,9 @@ impl<R: Replay> State<R> {
     }
 
     /// A bounded search for a better repro whose picks all run (or deliver to) the
-    /// processes the best's picks choose, faults allowed anywhere: level by level, up to
-    /// one deviation fewer than the best has, at most `FOCUSED_RUNS` runs. It finds a
+    /// processes the best's picks choose, faults allowed anywhere and time jumps where the
+    /// best has one: level by level, fewer deviations than the best has, then as many and
+    /// fewer steps; at most `FOCUSED_RUNS` runs. It finds a
     /// repro that needs fewer deviations at other places than the best's (where no edit
     /// of the best's picks reaches: dropping one moves where the others land) without
     /// searching every process's picks, as certification does.
@@ -512,20 +515,23 @@ impl<R: Replay> State<R> {
             .collect();
         procs.sort_unstable();
         procs.dedup();
+        let jumps = self.best.choices.contains(&Choice::Jump);
         let only = |c: &Choice| match c {
             Choice::Pick(a) => procs.binary_search(&a.pid()).is_ok(),
             Choice::Fault(_) => true,
-            Choice::Jump | Choice::Draw(_) | Choice::Default => false,
+            Choice::Jump => jumps,
+            Choice::Draw(_) | Choice::Default => false,
         };
         let total = self.best_rank.faults + self.best_rank.deviations;
         let mut runs = 0u64;
-        for level in 1..total {
+        for level in 1..=total {
             let left = FOCUSED_RUNS.saturating_sub(runs);
             let budget = u64::from(self.budget.saturating_sub(self.replays));
             if left == 0 || budget == 0 {
                 return false;
             }
-            let found = self.search_better(level, left.min(budget), &only);
+            // At the best's own level, a repro with as many deviations and fewer steps.
+            let found = self.search_better(level, left.min(budget), &only, level == total);
             runs += found.runs;
             self.replays += found.runs as u32;
             if let Some((tape, report)) = found.found {
@@ -541,18 +547,26 @@ impl<R: Replay> State<R> {
 
     /// Searches the tapes within `deviations` whose deviations `only` admits for one that
     /// fails the same way and ranks better by faults or deviations (no more faults, and
-    /// fewer faults or fewer deviations), at most `max_runs` runs.
+    /// fewer faults or fewer deviations), or with `fewer_steps` also one with as many of
+    /// each and fewer steps; at most `max_runs` runs.
     fn search_better(
         &mut self,
         deviations: u32,
         max_runs: u64,
         only: &dyn Fn(&Choice) -> bool,
+        fewer_steps: bool,
     ) -> super::exhaustive::Search {
-        let (faults, fewest) = (self.best_rank.faults, self.best_rank.deviations);
+        let (faults, fewest, steps) = (
+            self.best_rank.faults,
+            self.best_rank.deviations,
+            self.best_rank.steps,
+        );
         let (target, same) = (&self.target, self.same);
         let better = |r: &RunReport| {
+            let by_steps =
+                fewer_steps && r.faults == faults && r.deviations == fewest && r.steps < steps;
             r.faults <= faults
-                && (r.faults < faults || r.deviations < fewest)
+                && (r.faults < faults || r.deviations < fewest || by_steps)
                 && fails_as(r, target, same)
         };
         let run = &mut self.run;
@@ -567,12 +581,20 @@ impl<R: Replay> State<R> {
         )
     }
 
-    fn move_faults_earlier(&mut self) -> bool {
+    /// Moves each fault one decision earlier (past anything but a fault), and each pick
+    /// or time jump one decision earlier past a default: a deviation taken sooner can
+    /// spare the steps the run took before it (a time jump while a process could still
+    /// run, taken before that process's next step).
+    fn move_deviations_earlier(&mut self) -> bool {
         let mut changed = false;
         for i in 1..self.best.len() {
-            if matches!(self.best.choices.get(i), Some(Choice::Fault(_)))
-                && !matches!(self.best.choices[i - 1], Choice::Fault(_))
-            {
+            let (before, here) = (&self.best.choices[i - 1], self.best.choices.get(i));
+            let movable = match here {
+                Some(Choice::Fault(_)) => !matches!(before, Choice::Fault(_)),
+                Some(Choice::Pick(_) | Choice::Jump) => *before == Choice::Default,
+                _ => false,
+            };
+            if movable {
                 changed |= self.edit(|c| c.swap(i - 1, i));
             }
         }
@@ -673,7 +695,7 @@ impl<R: Replay> State<R> {
             changed |= self.lower_draws();
             changed |= self.repeat_and_swap();
             if !changed {
-                changed = self.move_faults_earlier()
+                changed = self.move_deviations_earlier()
                     | self.move_faults_later()
                     | self.fault_on_default_schedule();
             }
@@ -706,7 +728,7 @@ impl<R: Replay> State<R> {
                 let within = total - 1;
                 return (Certificate::Minimal { within, runs }, rounds);
             }
-            let found = self.search_better(level, max_runs - runs, &|_| true);
+            let found = self.search_better(level, max_runs - runs, &|_| true, false);
             runs += found.runs;
             match found.found {
                 Some((tape, report)) => {
