@@ -460,29 +460,25 @@ fn dependents_consistent(w: &World, app: &ServiceContext) -> Result<(), String> 
     let Some(current) = app.holder(w, label::CONFIG) else {
         return Ok(());
     };
-    for (svc, dep) in dependents(w, app) {
-        let Some(dep) = dep else { continue };
+    // Checked after every step: nothing is formatted or allocated unless it fails.
+    for svc in [label::EVENTS, label::TELEMETRY] {
+        let Some(p) = app.holder(w, svc) else {
+            continue;
+        };
+        let Some(dep) = with_dependency(w, p, |d| (!d.waiting).then_some(d.server)).flatten()
+        else {
+            continue;
+        };
         if dep != Some(current) {
             return Err(format!(
-                "{svc} holds configuration from ConfigServer {}, but the current one is {}",
+                "{} holds configuration from ConfigServer {}, but the current one is {}",
+                who(w, p),
                 dep.map_or("none (defaults)".into(), |p| who(w, p)),
                 who(w, current)
             ));
         }
     }
     Ok(())
-}
-
-/// `(service, Some(the ConfigServer its dependency names))` for the app's dependents.
-fn dependents(w: &World, app: &ServiceContext) -> Vec<(String, Option<Option<Pid>>)> {
-    [label::EVENTS, label::TELEMETRY]
-        .into_iter()
-        .filter_map(|svc| app.holder(w, svc))
-        .map(|p| {
-            let d = with_dependency(w, p, |d| (!d.waiting).then_some(d.server)).flatten();
-            (who(w, p), d)
-        })
-        .collect()
 }
 
 /// Reads the dependency a dependent (EventStore or TelemetryService) holds, between
@@ -494,31 +490,50 @@ fn with_dependency<R>(w: &World, p: Pid, f: impl Fn(&Dependency) -> R) -> Option
 }
 
 fn start_order(w: &World) -> Result<(), String> {
-    for svc in label::SERVICES {
-        for p in live_labelled(w, svc) {
-            let ok = w
-                .parent(p)
-                .is_some_and(|q| w.label(q).is_some_and(|l| l.ends_with("foundation_sup")));
-            if !ok {
-                return Err(format!(
-                    "{svc} {} was started by {}, not by a Foundation supervisor",
-                    who(w, p),
-                    w.parent(p).map_or("nobody".into(), |q| who(w, q))
-                ));
-            }
+    // Checked after every step, so one pass over the living reads each label once. The
+    // failure reported is the one the rule lists first: a service started by someone
+    // else (services in `SERVICES` order), then a dependent on default configuration
+    // (EventStore first); the earliest process among equals.
+    let mut first: Option<(bool, usize, Pid)> = None;
+    for p in w.live_pids() {
+        let Some(i) = w
+            .label(p)
+            .and_then(|l| label::SERVICES.iter().position(|s| *s == l))
+        else {
+            continue;
+        };
+        let by_sup = w
+            .parent(p)
+            .is_some_and(|q| w.label(q).is_some_and(|l| l.ends_with("foundation_sup")));
+        let found = if !by_sup {
+            Some((false, i))
+        } else if matches!(label::SERVICES[i], label::EVENTS | label::TELEMETRY)
+            && with_dependency(w, p, |d| d.server.is_none() && !d.waiting) == Some(true)
+        {
+            Some((true, i))
+        } else {
+            None
+        };
+        if let Some((defaults, i)) = found
+            && first.is_none_or(|(d, j, _)| (defaults, i) < (d, j))
+        {
+            first = Some((defaults, i, p));
         }
     }
-    for svc in [label::EVENTS, label::TELEMETRY] {
-        for p in live_labelled(w, svc) {
-            if with_dependency(w, p, |d| d.server.is_none() && !d.waiting) == Some(true) {
-                return Err(format!(
-                    "{svc} {} started before any ConfigServer and runs on default configuration",
-                    who(w, p)
-                ));
-            }
-        }
+    match first {
+        None => Ok(()),
+        Some((false, i, p)) => Err(format!(
+            "{} {} was started by {}, not by a Foundation supervisor",
+            label::SERVICES[i],
+            who(w, p),
+            w.parent(p).map_or("nobody".into(), |q| who(w, q))
+        )),
+        Some((true, i, p)) => Err(format!(
+            "{} {} started before any ConfigServer and runs on default configuration",
+            label::SERVICES[i],
+            who(w, p)
+        )),
     }
-    Ok(())
 }
 
 fn bounded_resources(w: &World) -> Result<(), String> {

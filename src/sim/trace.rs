@@ -59,28 +59,100 @@ pub(crate) fn fold(h: &mut u64, x: u64) {
 
 /// Folds a string's bytes and length.
 pub(crate) fn fold_str(h: &mut u64, s: &str) {
-    for chunk in s.as_bytes().chunks(8) {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        fold(h, u64::from_le_bytes(w));
-    }
+    fold_bytes(h, s.as_bytes());
     fold(h, s.len() as u64);
 }
 
-/// Folds a value's `Debug` text, without allocating: the stable encoding of message
-/// contents in the trace hash (no type names, no addresses). A message whose printed value
-/// differs between two runs of one tape makes their hashes differ, which is what the
-/// determinism self-check looks for.
+/// Folds bytes eight at a time (little-endian words, the last one zero-padded).
 #[inline]
+fn fold_bytes(h: &mut u64, bytes: &[u8]) {
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        fold(h, u64::from_le_bytes(w.try_into().expect("8 bytes")));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let last = rest
+            .iter()
+            .enumerate()
+            .fold(0u64, |v, (i, b)| v | (u64::from(*b) << (8 * i)));
+        fold(h, last);
+    }
+}
+
+/// Folds a message's value: its `Debug` text, without allocating — the stable encoding
+/// of message contents in the trace hash (no type names, no addresses). A message whose
+/// printed value differs between two runs of one tape makes their hashes differ, which
+/// is what the determinism self-check looks for. Integers and booleans fold the same
+/// words as their `Debug` text would, without going through `core::fmt` (a test checks
+/// the two agree).
+#[inline]
+pub(crate) fn fold_value(h: &mut u64, v: &dyn super::types::Payload) {
+    let any: &dyn std::any::Any = v;
+    macro_rules! unsigned {
+        ($($t:ty),*) => {$(
+            if let Some(x) = any.downcast_ref::<$t>() {
+                return fold_decimal(h, *x as u64, false);
+            }
+        )*};
+    }
+    macro_rules! signed {
+        ($($t:ty),*) => {$(
+            if let Some(x) = any.downcast_ref::<$t>() {
+                return fold_decimal(h, x.unsigned_abs() as u64, *x < 0);
+            }
+        )*};
+    }
+    unsigned!(u64, u32, usize, u16, u8);
+    signed!(i64, i32, isize, i16, i8);
+    if let Some(b) = any.downcast_ref::<bool>() {
+        let text = if *b { "true" } else { "false" };
+        fold_bytes(h, text.as_bytes());
+        return fold(h, text.len() as u64);
+    }
+    fold_debug(h, v)
+}
+
+/// What `Debug` of an integer writes, folded as [`fold_debug`] folds it: the sign as one
+/// write, the digits as another, then the length.
+fn fold_decimal(h: &mut u64, mut x: u64, negative: bool) {
+    if negative {
+        fold_bytes(h, b"-");
+    }
+    if x < 100_000_000 {
+        // At most 8 digits: one little-endian word, the first digit in its lowest byte.
+        let (mut word, mut n) = (0u64, 0u64);
+        loop {
+            word = (word << 8) | u64::from(b'0' + (x % 10) as u8);
+            n += 1;
+            x /= 10;
+            if x == 0 {
+                break;
+            }
+        }
+        fold(h, word);
+        return fold(h, n + negative as u64);
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (x % 10) as u8;
+        x /= 10;
+        if x == 0 {
+            break;
+        }
+    }
+    fold_bytes(h, &digits[at..]);
+    fold(h, (digits.len() - at + negative as usize) as u64);
+}
+
+/// Folds a value's `Debug` text, without allocating (see [`fold_value`]).
 pub(crate) fn fold_debug(h: &mut u64, v: &dyn fmt::Debug) {
     struct Folder<'a>(&'a mut u64, u64);
     impl fmt::Write for Folder<'_> {
         fn write_str(&mut self, s: &str) -> fmt::Result {
-            for chunk in s.as_bytes().chunks(8) {
-                let mut w = [0u8; 8];
-                w[..chunk.len()].copy_from_slice(chunk);
-                fold(self.0, u64::from_le_bytes(w));
-            }
+            fold_bytes(self.0, s.as_bytes());
             self.1 += s.len() as u64;
             Ok(())
         }
@@ -233,7 +305,7 @@ impl StepKind {
 /// A borrowed view of a signal: what the hash sees of it, whether the kernel holds the
 /// signal itself or a trace holds its [`SignalKind`].
 pub(crate) enum SignalView<'a> {
-    Message(&'a dyn fmt::Debug),
+    Message(&'a dyn super::types::Payload),
     Link,
     Unlink,
     UnlinkAck,
@@ -249,7 +321,7 @@ impl SignalView<'_> {
         match self {
             SignalView::Message(v) => {
                 fold(h, 1);
-                fold_debug(h, *v)
+                fold_value(h, *v)
             }
             SignalView::Link => fold(h, 2),
             SignalView::Unlink => fold(h, 3),
@@ -625,4 +697,56 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
         fold(&mut h, *b as u64);
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn via_fast(v: &dyn crate::sim::types::Payload) -> u64 {
+        let mut h = 7;
+        fold_value(&mut h, v);
+        h
+    }
+
+    fn via_debug(v: &dyn fmt::Debug) -> u64 {
+        let mut h = 7;
+        fold_debug(&mut h, v);
+        h
+    }
+
+    /// Integers and booleans fold the words their `Debug` text folds: a message's hash
+    /// does not depend on which path took it (and recorded corpus hashes stay valid).
+    #[test]
+    fn the_fast_fold_of_a_number_is_its_debug_fold() {
+        let mut unsigned = vec![0u64, 1, 9, 10, 99, 100, 12_345_678, 123_456_789, u64::MAX];
+        unsigned.extend(
+            (0..64)
+                .map(|i| 1u64 << i)
+                .chain((0..64).map(|i| (1u64 << i) - 1)),
+        );
+        for x in unsigned {
+            assert_eq!(via_fast(&x), via_debug(&x), "{x}");
+            assert_eq!(via_fast(&(x as u32)), via_debug(&(x as u32)));
+            assert_eq!(via_fast(&(x as usize)), via_debug(&(x as usize)));
+            assert_eq!(via_fast(&(x as u16)), via_debug(&(x as u16)));
+            assert_eq!(via_fast(&(x as u8)), via_debug(&(x as u8)));
+            for y in [x as i64, (x as i64).wrapping_neg()] {
+                assert_eq!(via_fast(&y), via_debug(&y), "{y}");
+                assert_eq!(via_fast(&(y as i32)), via_debug(&(y as i32)), "{y}");
+                assert_eq!(via_fast(&(y as isize)), via_debug(&(y as isize)));
+                assert_eq!(via_fast(&(y as i16)), via_debug(&(y as i16)));
+                assert_eq!(via_fast(&(y as i8)), via_debug(&(y as i8)));
+            }
+        }
+        for m in [i64::MIN, i64::MAX, -1] {
+            assert_eq!(via_fast(&m), via_debug(&m), "{m}");
+        }
+        assert_eq!(via_fast(&true), via_debug(&true));
+        assert_eq!(via_fast(&false), via_debug(&false));
+        // Anything else takes the Debug path.
+        let s = String::from("twelve bytes and more");
+        assert_eq!(via_fast(&s), via_debug(&s));
+        assert_ne!(via_fast(&1u64), via_fast(&2u64));
+    }
 }

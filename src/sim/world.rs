@@ -1342,12 +1342,21 @@ impl World {
     /// and `DOWN` signals) are handled after it, in the order they were sent, by a loop
     /// rather than by recursion, so a long chain of links cannot exhaust the stack.
     fn handle_at_once(&mut self, from: Pid, to: Pid, signal: Signal) {
-        self.handling.push_back((from, to, signal));
         if self.handling_now {
+            self.handling.push_back((from, to, signal));
             return;
         }
         self.handling_now = true;
+        self.handle_one(from, to, signal);
         while let Some((from, to, signal)) = self.handling.pop_front() {
+            self.handle_one(from, to, signal);
+        }
+        self.handling_now = false;
+    }
+
+    /// Has `to` handle one signal now (see [`World::handle_at_once`]).
+    fn handle_one(&mut self, from: Pid, to: Pid, signal: Signal) {
+        {
             self.touch(Obj::Life(to), Mode::Read);
             let dead = !self.is_alive(to);
             // The signal itself was folded when it was sent.
@@ -1367,7 +1376,6 @@ impl World {
                 self.apply(to, from, signal);
             }
         }
-        self.handling_now = false;
     }
 
     /// Rule 4: a link or monitor request that reaches a dead process is answered
@@ -1699,7 +1707,7 @@ impl World {
                 dest,
                 payload,
             } => {
-                super::trace::fold_debug(&mut self.trace.hash, &*payload);
+                super::trace::fold_value(&mut self.trace.hash, &*payload);
                 let what = if self.trace.recording() {
                     Cow::Owned(super::trace::value_text(&*payload))
                 } else {
