@@ -457,11 +457,11 @@ impl Test {
             Ok(e) => e,
             Err(e) => panic!("fsim: unreadable regression file: {e}"),
         };
-        let r = self.scenario.run_tape(&entry.tape, true);
+        let (r, marks) = self.scenario.run_tape_marked(&entry.tape);
         if r.outcome.is_failure() {
             panic!(
                 "{}",
-                self.failure_text(&entry.strategy, Some(entry.seed), &r, file, true, 0)
+                self.failure_text(&entry.strategy, Some(entry.seed), &r, &marks, file, None)
             );
         }
     }
@@ -497,7 +497,7 @@ impl Test {
                 let json = serde_json::to_string_pretty(&entry).expect("an entry serializes");
                 crate::files::write_atomic(&file, json + "\n")
             });
-        let mut text = self.failure_text(strategy, seed, &r, &file, false, runs);
+        let mut text = self.failure_text(strategy, seed, &r, &marks, &file, Some(runs));
         if let Some(c) = certificate {
             text += &format!("\n  shrunk: {c}");
         }
@@ -522,10 +522,12 @@ impl Test {
         strategy: &str,
         seed: Option<u64>,
         r: &RunReport,
+        marks: &[crate::report::story::Mark],
         file: &Path,
-        from_regression: bool,
-        runs: u64,
+        runs: Option<u64>,
     ) -> String {
+        // `None`: the recorded regression failed again.
+        let from_regression = runs.is_none();
         let s = &self.scenario;
         let mut t = String::new();
         if from_regression {
@@ -536,8 +538,9 @@ impl Test {
             );
         } else {
             t += &format!(
-                "fsim: {} failed after {runs} run(s) ({strategy}{})\n",
+                "fsim: {} failed after {} run(s) ({strategy}{})\n",
                 s.name,
+                runs.unwrap_or(0),
                 seed.map(|x| format!(", seed {x}")).unwrap_or_default()
             );
         }
@@ -545,15 +548,16 @@ impl Test {
             "  {}\n",
             crate::report::with_labels(&explore::describe(&r.outcome), r)
         );
-        t += &format!(
-            "  shrunk schedule: {} steps, {} fault(s), {} deviation(s) from the default; the steps the failure depends on:\n",
-            r.steps, r.faults, r.deviations
-        );
         if let Some(note) = crate::report::deterministic_note(r) {
             t += &format!("  ({note})\n");
         }
-        for line in crate::report::schedule(r, 20) {
-            t += &format!("    {line}\n");
+        // The repro as a story (the replay below prints every step).
+        let mut story = crate::report::story::story(r, marks).into_iter();
+        if let Some(head) = story.next() {
+            t += &format!("  shrunk schedule: {head}\n");
+        }
+        for line in story {
+            t += &format!("  {line}\n");
         }
         let package = std::env::var("CARGO_PKG_NAME")
             .map(|p| format!(" -p {p}"))

@@ -96,7 +96,7 @@ fn a_failed_assert_fails_the_test_shrunk_with_a_regression_file_and_a_replay_lin
         text.contains("main<0.0.0>"),
         "processes named by label: {text}"
     );
-    assert!(text.contains("call Set(1)"), "message values: {text}");
+    assert!(text.contains(": Set(1) -> 1"), "message values: {text}");
     let file = dir.join("lost_update.json");
     assert!(
         text.contains(&format!("FSIM_REPLAY={}", file.display())),
@@ -456,4 +456,63 @@ fn a_random_test_builds_exactly_as_many_worlds_as_it_runs() {
     .runs(40)
     .check();
     assert_eq!(BUILT.load(Ordering::Relaxed), 40);
+}
+
+/// A worker writes three pairs of rows; a janitor yields 40 times, then kills it. A kill
+/// between the two writes of a pair leaves half a pair: the janitor must outrun the
+/// worker, step after step.
+fn ledger(sim: &mut Sim) {
+    sim.spawn("main", |cx| async move {
+        let t = cx.table_new_named::<u32, u32>("ledger").await.unwrap();
+        let worker = cx
+            .spawn_opts(SpawnOpts::labelled("worker"), move |w: Cx| async move {
+                for i in 0..3u32 {
+                    w.table_insert(t, 2 * i, 1).await.unwrap();
+                    w.table_insert(t, 2 * i + 1, 1).await.unwrap();
+                }
+            })
+            .await;
+        let m = cx.monitor(worker).await;
+        cx.spawn_opts(SpawnOpts::labelled("janitor"), move |j: Cx| async move {
+            for _ in 0..40 {
+                j.yield_now().await;
+            }
+            j.exit_signal(worker, ExitReason::Kill).await;
+        })
+        .await;
+        let _ = cx.recv_match(Matcher::Tag(m)).await;
+        for i in 0..3u32 {
+            let a = cx.table_get(t, &(2 * i)).await.unwrap();
+            let b = cx.table_get(t, &(2 * i + 1)).await.unwrap();
+            assert_eq!(a.is_some(), b.is_some(), "half a pair: row {}", 2 * i);
+        }
+    });
+}
+
+/// Random schedules find the janitor outrunning the worker, and the failure tells the
+/// repro as a story: the janitor's many out-of-turn steps in a row are one line.
+#[test]
+fn an_actor_that_must_outrun_another_is_found_and_told_in_a_few_lines() {
+    let dir = scratch("ledger");
+    let d = dir.clone();
+    let text = panic_text(move || {
+        fsim::test(ledger)
+            .name("ledger")
+            .regressions(d)
+            .runs(500)
+            .check();
+    });
+    assert!(text.contains("half a pair"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("janitor") && l.contains("times)"))
+        .unwrap_or_else(|| panic!("one line for the janitor's run of deviations: {text}"));
+    assert!(line.contains("instead of the default"), "{line}");
+    let story = text
+        .lines()
+        .skip_while(|l| !l.contains("shrunk schedule:"))
+        .take_while(|l| !l.contains("regression file:"))
+        .count();
+    assert!((3..=15).contains(&story), "{story} lines: {text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -144,13 +144,27 @@ pub fn story(report: &RunReport, marks: &[Mark]) -> Vec<String> {
         .chain(calls.iter().cloned())
         .collect();
     at.sort_by_key(|(s, _)| *s);
-    let mut from = 0u32;
+    // The same choice at consecutive steps (one process outrunning another step after
+    // step) is one line: `steps a-b: ... (n times)`.
+    let mut runs: Vec<(u32, u32, String)> = Vec::new();
     for (step, what) in at {
-        if step > from {
-            lines.push(stretch(events, from, step, report));
+        match runs.last_mut() {
+            Some((_, last, w)) if *last + 1 == step && *w == what => *last = step,
+            _ => runs.push((step, step, what)),
         }
-        lines.push(format!("  step {step}: {what}"));
-        from = step + 1;
+    }
+    let mut from = 0u32;
+    for (first, last, what) in runs {
+        if first > from {
+            lines.push(stretch(events, from, first, report));
+        }
+        if first == last {
+            lines.push(format!("  step {first}: {what}"));
+        } else {
+            let n = last - first + 1;
+            lines.push(format!("  steps {first}-{last}: {what} ({n} times)"));
+        }
+        from = last + 1;
     }
     if end > from {
         lines.push(stretch(events, from, end, report));
