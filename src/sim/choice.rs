@@ -9,6 +9,7 @@
 
 use super::footprint::Access;
 use super::tape::{Action, Choice, Fault, Tape};
+use super::types::Pid;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -146,6 +147,9 @@ pub struct RandomChooser {
     rng: ChaCha8Rng,
     /// The key of this seed's process speeds; `None` for a uniform seed.
     speeds: Option<u64>,
+    /// Each process's weight by pid, as far as a pid has been offered (a function of the
+    /// key, computed once).
+    weights: Vec<u64>,
     /// Chance, in parts per million, of injecting a fault at a decision where one is offered.
     pub fault_ppm: u32,
     /// Chance, in parts per million, of letting time jump when other actions are enabled.
@@ -163,6 +167,11 @@ fn mix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The weight of process `pid` under the speeds `key`: `2^x`, `x` below `SPEED_LEVELS`.
+fn speed(key: u64, pid: Pid) -> u64 {
+    1 << (mix64(key ^ u64::from(pid.0)) % SPEED_LEVELS)
+}
+
 impl RandomChooser {
     /// Default rates: a fault at 2% of decisions that offer one, a jump at 1%.
     pub fn new(seed: u64) -> Self {
@@ -170,6 +179,7 @@ impl RandomChooser {
         RandomChooser {
             rng: ChaCha8Rng::seed_from_u64(seed),
             speeds: (key & 1 == 1).then_some(key),
+            weights: Vec::new(),
             fault_ppm: DEFAULT_FAULT_PPM,
             jump_ppm: DEFAULT_JUMP_PPM,
         }
@@ -201,7 +211,16 @@ impl RandomChooser {
     /// An action drawn with probability proportional to its process's speed: one
     /// 32-bit draw, like a uniform pick.
     fn weighted(&mut self, key: u64, actions: &[Action]) -> Action {
-        let weight = |a: &Action| 1u64 << (mix64(key ^ u64::from(a.pid().0)) % SPEED_LEVELS);
+        let top = actions
+            .iter()
+            .map(|a| a.pid().0 as usize)
+            .max()
+            .unwrap_or(0);
+        while self.weights.len() <= top {
+            let pid = Pid(self.weights.len() as u32);
+            self.weights.push(speed(key, pid));
+        }
+        let weight = |a: &Action| self.weights[a.pid().0 as usize];
         let total: u64 = actions.iter().map(weight).sum();
         let mut at = (self.rng.next_u32() as u64 * total) >> 32;
         for a in actions {
@@ -264,7 +283,6 @@ impl Chooser for ReplayChooser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::Pid;
 
     fn decision(actions: &[Action]) -> Decision<'_> {
         Decision {
@@ -308,7 +326,7 @@ mod tests {
         for seed in (0..40).filter(|s| RandomChooser::new(*s).has_speeds()) {
             let mut c = RandomChooser::new(seed);
             let key = c.speeds.unwrap();
-            let w = |p: u32| (1u64 << (mix64(key ^ u64::from(p)) % SPEED_LEVELS)) as f64;
+            let w = |p: u32| speed(key, Pid(p)) as f64;
             let expected = w(0) / (w(0) + w(1));
             far_apart |= w(0) / w(1) >= 64.0 || w(1) / w(0) >= 64.0;
             let zeros = (0..10_000)

@@ -88,27 +88,26 @@ fn fold_bytes(h: &mut u64, bytes: &[u8]) {
 /// the two agree).
 #[inline]
 pub(crate) fn fold_value(h: &mut u64, v: &dyn super::types::Payload) {
-    let any: &dyn std::any::Any = v;
-    macro_rules! unsigned {
+    use std::any::{Any, TypeId};
+    let any: &dyn Any = v;
+    // One virtual call for the type, then plain comparisons: a message of any other type
+    // pays only these before its `Debug` fold.
+    let id = any.type_id();
+    macro_rules! integers {
         ($($t:ty),*) => {$(
-            if let Some(x) = any.downcast_ref::<$t>() {
-                return fold_decimal(h, *x as u64, false);
+            if id == TypeId::of::<$t>() {
+                let x = *any.downcast_ref::<$t>().expect("the type was just compared");
+                #[allow(unused_comparisons)]
+                return fold_decimal(h, (x as i128).unsigned_abs() as u64, x < 0);
             }
         )*};
     }
-    macro_rules! signed {
-        ($($t:ty),*) => {$(
-            if let Some(x) = any.downcast_ref::<$t>() {
-                return fold_decimal(h, x.unsigned_abs() as u64, *x < 0);
-            }
-        )*};
-    }
-    unsigned!(u64, u32, usize, u16, u8);
-    signed!(i64, i32, isize, i16, i8);
-    if let Some(b) = any.downcast_ref::<bool>() {
-        let text = if *b { "true" } else { "false" };
-        fold_bytes(h, text.as_bytes());
-        return fold(h, text.len() as u64);
+    integers!(u64, u32, usize, u16, u8, i64, i32, isize, i16, i8);
+    if id == TypeId::of::<bool>() {
+        let b = *any
+            .downcast_ref::<bool>()
+            .expect("the type was just compared");
+        return fold_str(h, if b { "true" } else { "false" });
     }
     fold_debug(h, v)
 }
@@ -119,20 +118,7 @@ fn fold_decimal(h: &mut u64, mut x: u64, negative: bool) {
     if negative {
         fold_bytes(h, b"-");
     }
-    if x < 100_000_000 {
-        // At most 8 digits: one little-endian word, the first digit in its lowest byte.
-        let (mut word, mut n) = (0u64, 0u64);
-        loop {
-            word = (word << 8) | u64::from(b'0' + (x % 10) as u8);
-            n += 1;
-            x /= 10;
-            if x == 0 {
-                break;
-            }
-        }
-        fold(h, word);
-        return fold(h, n + negative as u64);
-    }
+    // Right-aligned digits; at most 8 of them are one word, as `fold_bytes` folds them.
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {

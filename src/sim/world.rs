@@ -1356,25 +1356,23 @@ impl World {
 
     /// Has `to` handle one signal now (see [`World::handle_at_once`]).
     fn handle_one(&mut self, from: Pid, to: Pid, signal: Signal) {
-        {
-            self.touch(Obj::Life(to), Mode::Read);
-            let dead = !self.is_alive(to);
-            // The signal itself was folded when it was sent.
-            super::trace::fold(&mut self.trace.hash, dead as u64);
-            if self.trace.recording() {
-                let kind = signal.kind(true);
-                self.trace.effects.push(Effect::Signal {
-                    from,
-                    to,
-                    signal: kind,
-                    dropped: dead,
-                });
-            }
-            if dead {
-                self.answer_dead(to, from, signal);
-            } else {
-                self.apply(to, from, signal);
-            }
+        self.touch(Obj::Life(to), Mode::Read);
+        let dead = !self.is_alive(to);
+        // The signal itself was folded when it was sent.
+        super::trace::fold(&mut self.trace.hash, dead as u64);
+        if self.trace.recording() {
+            let kind = signal.kind(true);
+            self.trace.effects.push(Effect::Signal {
+                from,
+                to,
+                signal: kind,
+                dropped: dead,
+            });
+        }
+        if dead {
+            self.answer_dead(to, from, signal);
+        } else {
+            self.apply(to, from, signal);
         }
     }
 
