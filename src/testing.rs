@@ -526,24 +526,20 @@ impl Test {
         file: &Path,
         runs: Option<u64>,
     ) -> String {
-        // `None`: the recorded regression failed again.
-        let from_regression = runs.is_none();
         let s = &self.scenario;
-        let mut t = String::new();
-        if from_regression {
-            t += &format!(
+        // `runs` is `None` when the recorded regression failed again.
+        let mut t = match runs {
+            None => format!(
                 "fsim: {} still fails its recorded regression {}\n",
                 s.name,
                 file.display()
-            );
-        } else {
-            t += &format!(
-                "fsim: {} failed after {} run(s) ({strategy}{})\n",
+            ),
+            Some(runs) => format!(
+                "fsim: {} failed after {runs} run(s) ({strategy}{})\n",
                 s.name,
-                runs.unwrap_or(0),
                 seed.map(|x| format!(", seed {x}")).unwrap_or_default()
-            );
-        }
+            ),
+        };
         t += &format!(
             "  {}\n",
             crate::report::with_labels(&explore::describe(&r.outcome), r)
@@ -569,10 +565,10 @@ impl Test {
         t += &format!(
             "  regression file: {}{}\n  replay: FSIM_REPLAY={} cargo test{package}{filter}\n",
             file.display(),
-            if from_regression {
-                ""
-            } else {
+            if runs.is_some() {
                 " (written; check it in)"
+            } else {
+                ""
             },
             file.display()
         );

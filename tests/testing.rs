@@ -74,17 +74,24 @@ fn panic_text(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
         .unwrap()
 }
 
-#[test]
-fn a_failed_assert_fails_the_test_shrunk_with_a_regression_file_and_a_replay_line() {
-    let dir = scratch("assert");
+/// The panic of `fsim::test(world).name(name).runs(500).check()`, with the regressions
+/// in a fresh scratch directory (returned, for the regression file).
+fn check_failure(world: fn(&mut Sim), name: &'static str) -> (String, PathBuf) {
+    let dir = scratch(name);
     let d = dir.clone();
     let text = panic_text(move || {
-        fsim::test(lost_update)
-            .name("lost_update")
+        fsim::test(world)
+            .name(name)
             .regressions(d)
             .runs(500)
             .check();
     });
+    (text, dir)
+}
+
+#[test]
+fn a_failed_assert_fails_the_test_shrunk_with_a_regression_file_and_a_replay_line() {
+    let (text, dir) = check_failure(lost_update, "lost_update");
     assert!(text.contains("an increment was lost"), "{text}");
     assert!(text.contains("panic at step"), "{text}");
     assert!(
@@ -493,15 +500,7 @@ fn ledger(sim: &mut Sim) {
 /// repro as a story: the janitor's many out-of-turn steps in a row are one line.
 #[test]
 fn an_actor_that_must_outrun_another_is_found_and_told_in_a_few_lines() {
-    let dir = scratch("ledger");
-    let d = dir.clone();
-    let text = panic_text(move || {
-        fsim::test(ledger)
-            .name("ledger")
-            .regressions(d)
-            .runs(500)
-            .check();
-    });
+    let (text, dir) = check_failure(ledger, "ledger");
     assert!(text.contains("half a pair"), "{text}");
     let line = text
         .lines()

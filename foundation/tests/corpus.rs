@@ -55,15 +55,23 @@ fn every_entry_replays_as_recorded_and_every_flaw_has_one() {
     }
 }
 
-#[test]
-fn a_diverging_replay_names_the_first_different_event() {
-    let all = scenarios();
+/// The corpus entry of `startup_order` and its scenario.
+fn startup_order_entry() -> (Entry, Scenario) {
     let p = corpus::entries(&root().join("seeds"))
         .into_iter()
         .find(|p| p.to_string_lossy().contains("startup_order"))
         .expect("an entry for startup_order");
-    let mut e = Entry::load(&p).unwrap();
-    let s = all.iter().find(|s| s.name == e.scenario).unwrap();
+    let e = Entry::load(&p).unwrap();
+    let s = scenarios()
+        .into_iter()
+        .find(|s| s.name == e.scenario)
+        .unwrap();
+    (e, s)
+}
+
+#[test]
+fn a_diverging_replay_names_the_first_different_event() {
+    let (mut e, s) = startup_order_entry();
     let fault = e
         .tape
         .choices
@@ -71,7 +79,7 @@ fn a_diverging_replay_names_the_first_different_event() {
         .position(|c| matches!(c, fsim::sim::Choice::Fault(_)))
         .expect("the repro has a fault");
     e.tape.choices.remove(fault);
-    let why = e.verify(s).unwrap_err();
+    let why = e.verify(&s).unwrap_err();
     assert!(why.contains("first difference at event"), "{why}");
     assert!(
         why.contains("recorded:") && why.contains("FAULT kill"),
@@ -83,15 +91,9 @@ fn a_diverging_replay_names_the_first_different_event() {
 /// says so instead of pointing at a "first difference" past the end.
 #[test]
 fn an_edited_hash_is_told_apart_from_a_diverging_run() {
-    let all = scenarios();
-    let p = corpus::entries(&root().join("seeds"))
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains("startup_order"))
-        .expect("an entry for startup_order");
-    let mut e = Entry::load(&p).unwrap();
-    let s = all.iter().find(|s| s.name == e.scenario).unwrap();
+    let (mut e, s) = startup_order_entry();
     e.trace_hash = "0000000000000001".into();
-    let why = e.verify(s).unwrap_err();
+    let why = e.verify(&s).unwrap_err();
     assert!(
         why.contains(&format!(
             "every one of its {} recorded events",

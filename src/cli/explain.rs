@@ -77,11 +77,13 @@ pub(super) fn explain_entry(path: &std::path::Path, scenarios: &std::path::Path)
         Ok(x) => x,
         Err(code) => return code,
     };
-    if let Err(why) = entry.verify(&s) {
-        eprintln!("DIVERGED: {}: {why}", path.display());
-        return ExitCode::from(1);
-    }
-    let (r, marks) = s.run_tape_marked(&entry.tape);
+    let (r, marks) = match entry.verify_marked(&s) {
+        Ok(x) => x,
+        Err(why) => {
+            eprintln!("DIVERGED: {}: {why}", path.display());
+            return ExitCode::from(1);
+        }
+    };
     println!(
         "{}: scenario {}, {} steps, {} fault(s), {} deviation(s); replays as recorded \
          (trace hash {})",

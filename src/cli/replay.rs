@@ -142,15 +142,12 @@ pub(super) fn replay_entry(
         Ok(x) => x,
         Err(code) => return code,
     };
-    let s = &s;
-    match entry.verify(s) {
-        Ok(_) => {
-            // The same run again, its non-default choices marked.
-            let (r, marks) = s.run_tape_marked(&entry.tape);
-            print_run(s, &r, last);
+    match entry.verify_marked(&s) {
+        Ok((r, marks)) => {
+            print_run(&s, &r, last);
             print_story(&r, &marks);
             println!("replays as recorded (trace hash {})", entry.trace_hash);
-            match pictures.draw(s, &r, &marks) {
+            match pictures.draw(&s, &r, &marks) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");

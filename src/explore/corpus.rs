@@ -1,6 +1,7 @@
 //! The regression corpus: `seeds/<scenario>/<id>.json`, one shrunk failure (or a pass)
 //! each, replayed by `fsim check` to make sure it still behaves as recorded.
 
+use crate::report::story::Mark;
 use crate::scenario::Scenario;
 use crate::sim::{Outcome, RunReport, Tape};
 use serde::{Deserialize, Serialize};
@@ -132,6 +133,12 @@ impl Entry {
 
     /// Replays the entry on `scenario` and says how it differs from the record, if at all.
     pub fn verify(&self, scenario: &Scenario) -> Result<RunReport, String> {
+        self.verify_marked(scenario).map(|(r, _)| r)
+    }
+
+    /// [`Entry::verify`], and the replay's non-default choices (for its story and its
+    /// diagram: one run serves the check and the telling).
+    pub fn verify_marked(&self, scenario: &Scenario) -> Result<(RunReport, Vec<Mark>), String> {
         let hash = format!("{:016x}", scenario.content_hash);
         if hash != self.scenario_hash {
             return Err(format!(
@@ -151,7 +158,7 @@ impl Entry {
                 scenario.describe()
             ));
         }
-        let r = scenario.run_tape(&self.tape, true);
+        let (r, marks) = scenario.run_tape_marked(&self.tape);
         let got = format!("{:016x}", r.trace_hash);
         if got != self.trace_hash {
             let now = trace_lines(&r);
@@ -203,7 +210,7 @@ impl Entry {
                 ));
             }
         }
-        Ok(r)
+        Ok((r, marks))
     }
 }
 

@@ -104,30 +104,29 @@ pub fn search(
     search_only(run, fails, bound, &|_| true)
 }
 
-/// [`search`] over the deviations `only` admits; every other option is left untried. Complete means every such tape ran: a
-/// proof about those deviations only.
+/// [`search`] over the deviations `only` admits; every other option is left untried.
+/// Complete means every such tape ran: a proof about those deviations only.
 pub fn search_only(
     mut run: impl FnMut(&mut dyn Chooser) -> RunReport,
     fails: impl Fn(&RunReport) -> bool,
     bound: Bound,
     only: &dyn Fn(&Choice) -> bool,
 ) -> Search {
-    let mut s = Search::default();
     let mut at = At {
         bound,
         only,
-        s: &mut s,
+        s: Search::default(),
     };
     let complete = explore(&mut run, &fails, &mut at, &[], bound.deviations);
-    s.complete = complete && s.found.is_none();
-    s
+    at.s.complete = complete && at.s.found.is_none();
+    at.s
 }
 
 /// Where a search stands: its limits, and what it has done.
 struct At<'a> {
     bound: Bound,
     only: &'a dyn Fn(&Choice) -> bool,
-    s: &'a mut Search,
+    s: Search,
 }
 
 /// The order in which a run's deviations are tried.
@@ -200,7 +199,7 @@ fn explore(
     prefix: &[Choice],
     left: u32,
 ) -> bool {
-    let s = &mut *at.s;
+    let s = &mut at.s;
     if s.runs >= at.bound.max_runs {
         return false;
     }

@@ -499,10 +499,10 @@ impl<R: Replay> State<R> {
     /// A bounded search for a better repro whose picks all run (or deliver to) the
     /// processes the best's picks choose, faults allowed anywhere and time jumps where the
     /// best has one: level by level, fewer deviations than the best has, then as many and
-    /// fewer steps; at most `FOCUSED_RUNS` runs. It finds a
-    /// repro that needs fewer deviations at other places than the best's (where no edit
-    /// of the best's picks reaches: dropping one moves where the others land) without
-    /// searching every process's picks, as certification does.
+    /// fewer steps; at most `FOCUSED_RUNS` runs. It finds a repro that needs fewer
+    /// deviations at other places than the best's (where no edit of the best's picks
+    /// reaches: dropping one moves where the others land) without searching every
+    /// process's picks, as certification does.
     fn focused_search(&mut self) -> bool {
         let mut procs: Vec<Pid> = self
             .best
@@ -546,9 +546,8 @@ impl<R: Replay> State<R> {
     }
 
     /// Searches the tapes within `deviations` whose deviations `only` admits for one that
-    /// fails the same way and ranks better by faults or deviations (no more faults, and
-    /// fewer faults or fewer deviations), or with `fewer_steps` also one with as many of
-    /// each and fewer steps; at most `max_runs` runs.
+    /// fails the same way and ranks better than the best by faults, then deviations (and
+    /// with `fewer_steps`, then steps); at most `max_runs` runs.
     fn search_better(
         &mut self,
         deviations: u32,
@@ -556,18 +555,18 @@ impl<R: Replay> State<R> {
         only: &dyn Fn(&Choice) -> bool,
         fewer_steps: bool,
     ) -> super::exhaustive::Search {
-        let (faults, fewest, steps) = (
+        // The rank's order (faults, deviations, steps), steps counted only when asked.
+        let key = |faults: u32, deviations: u32, steps: u32| {
+            (faults, deviations, if fewer_steps { steps } else { 0 })
+        };
+        let best = key(
             self.best_rank.faults,
             self.best_rank.deviations,
             self.best_rank.steps,
         );
         let (target, same) = (&self.target, self.same);
         let better = |r: &RunReport| {
-            let by_steps =
-                fewer_steps && r.faults == faults && r.deviations == fewest && r.steps < steps;
-            r.faults <= faults
-                && (r.faults < faults || r.deviations < fewest || by_steps)
-                && fails_as(r, target, same)
+            key(r.faults, r.deviations, r.steps) < best && fails_as(r, target, same)
         };
         let run = &mut self.run;
         super::exhaustive::search_only(
