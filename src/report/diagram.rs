@@ -8,10 +8,11 @@
 //! drawn on the lifeline of the process whose state broke, and the rows the violation
 //! needs ([`needed`]) at full strength, the rest faded.
 
+use super::Arrival;
 use super::story::Mark;
 use crate::sim::trace::{Effect, SignalKind, StepKind, signal_text};
 use crate::sim::{Event, Outcome, Pid, RunReport};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// What a row of the diagram shows.
@@ -553,31 +554,13 @@ fn named_processes(text: &str, report: &RunReport, events: &[Event]) -> Vec<(usi
     out
 }
 
-/// A signal that reached its receiver: its step, and which of the step's arrivals
-/// ([`super::arrivals`]) it is.
-type Arrival = (u32, usize);
-
-/// Calls paired with their replies as [`super::calls`] pairs them (a reply answers the
-/// oldest unanswered call its receiver sent to its sender): for each reply's arrival,
+/// Calls paired with their replies ([`super::paired_calls`]): for each reply's arrival,
 /// the request's arrival and text.
 fn answered_calls(events: &[Event]) -> BTreeMap<Arrival, (Arrival, String)> {
-    let mut open: BTreeMap<(Pid, Pid), VecDeque<(Arrival, String)>> = BTreeMap::new();
-    let mut out = BTreeMap::new();
-    for e in events {
-        for (k, (from, to, signal, _)) in super::arrivals(e).enumerate() {
-            let text = signal_text(signal);
-            if let Some(req) = text.strip_prefix("call ") {
-                open.entry((from, to))
-                    .or_default()
-                    .push_back(((e.step, k), req.to_string()));
-            } else if text.starts_with("reply ")
-                && let Some(request) = open.get_mut(&(to, from)).and_then(|q| q.pop_front())
-            {
-                out.insert((e.step, k), request);
-            }
-        }
-    }
-    out
+    super::paired_calls(events)
+        .into_iter()
+        .map(|(asked, answered, call)| (answered, (asked, call.request)))
+        .collect()
 }
 
 impl Diagram {

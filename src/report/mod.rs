@@ -27,17 +27,32 @@ pub struct Call {
 /// Calls and their replies, paired: for each step that delivers a reply, the call it
 /// answers. A reply answers the oldest unanswered call its receiver sent to its sender.
 pub fn calls(events: &[Event]) -> BTreeMap<u32, Call> {
-    let mut open: BTreeMap<(Pid, Pid), std::collections::VecDeque<String>> = BTreeMap::new();
-    let mut out = BTreeMap::new();
+    paired_calls(events)
+        .into_iter()
+        .map(|(_, (reply_step, _), call)| (reply_step, call))
+        .collect()
+}
+
+/// Where a signal reached its receiver: its step, and which of the step's [`arrivals`]
+/// it is.
+pub(crate) type Arrival = (u32, usize);
+
+/// Every answered call, in the order the replies arrived: where the request arrived,
+/// where the reply did, and the call (the pairing [`calls`] describes).
+pub(crate) fn paired_calls(events: &[Event]) -> Vec<(Arrival, Arrival, Call)> {
+    let mut open: BTreeMap<(Pid, Pid), std::collections::VecDeque<(Arrival, String)>> =
+        BTreeMap::new();
+    let mut out = Vec::new();
     for e in events {
-        for (from, to, signal, _) in arrivals(e) {
+        for (k, (from, to, signal, _)) in arrivals(e).enumerate() {
             let text = signal_text(signal);
             if let Some(req) = text.strip_prefix("call ") {
                 open.entry((from, to))
                     .or_default()
-                    .push_back(req.to_string());
+                    .push_back(((e.step, k), req.to_string()));
             } else if let Some(value) = text.strip_prefix("reply ")
-                && let Some(request) = open.get_mut(&(to, from)).and_then(|q| q.pop_front())
+                && let Some((asked, request)) =
+                    open.get_mut(&(to, from)).and_then(|q| q.pop_front())
             {
                 let call = Call {
                     caller: to,
@@ -45,7 +60,7 @@ pub fn calls(events: &[Event]) -> BTreeMap<u32, Call> {
                     request,
                     reply: value.to_string(),
                 };
-                out.insert(e.step, call);
+                out.push((asked, (e.step, k), call));
             }
         }
     }
