@@ -490,11 +490,12 @@ fn with_dependency<R>(w: &World, p: Pid, f: impl Fn(&Dependency) -> R) -> Option
 }
 
 fn start_order(w: &World) -> Result<(), String> {
-    // Checked after every step, so one pass over the living reads each label once. The
-    // failure reported is the one the rule lists first: a service started by someone
-    // else (services in `SERVICES` order), then a dependent on default configuration
-    // (EventStore first); the earliest process among equals.
-    let mut first: Option<(bool, usize, Pid)> = None;
+    // Checked after every step: one pass over the living reads each label once. The
+    // failure reported is the first the rule lists: a service started by someone other
+    // than a Foundation supervisor, then a dependent on default configuration; within
+    // each, services in `SERVICES` order, then the earliest process.
+    let earlier = |slot: &Option<(usize, Pid)>, i: usize| slot.is_none_or(|(j, _)| i < j);
+    let (mut outsider, mut on_defaults) = (None, None);
     for p in w.live_pids() {
         let Some(i) = w
             .label(p)
@@ -505,35 +506,33 @@ fn start_order(w: &World) -> Result<(), String> {
         let by_sup = w
             .parent(p)
             .is_some_and(|q| w.label(q).is_some_and(|l| l.ends_with("foundation_sup")));
-        let found = if !by_sup {
-            Some((false, i))
+        if !by_sup {
+            if earlier(&outsider, i) {
+                outsider = Some((i, p));
+            }
         } else if matches!(label::SERVICES[i], label::EVENTS | label::TELEMETRY)
+            && earlier(&on_defaults, i)
             && with_dependency(w, p, |d| d.server.is_none() && !d.waiting) == Some(true)
         {
-            Some((true, i))
-        } else {
-            None
-        };
-        if let Some((defaults, i)) = found
-            && first.is_none_or(|(d, j, _)| (defaults, i) < (d, j))
-        {
-            first = Some((defaults, i, p));
+            on_defaults = Some((i, p));
         }
     }
-    match first {
-        None => Ok(()),
-        Some((false, i, p)) => Err(format!(
+    if let Some((i, p)) = outsider {
+        return Err(format!(
             "{} {} was started by {}, not by a Foundation supervisor",
             label::SERVICES[i],
             who(w, p),
             w.parent(p).map_or("nobody".into(), |q| who(w, q))
-        )),
-        Some((true, i, p)) => Err(format!(
+        ));
+    }
+    if let Some((i, p)) = on_defaults {
+        return Err(format!(
             "{} {} started before any ConfigServer and runs on default configuration",
             label::SERVICES[i],
             who(w, p)
-        )),
+        ));
     }
+    Ok(())
 }
 
 fn bounded_resources(w: &World) -> Result<(), String> {
