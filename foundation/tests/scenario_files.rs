@@ -126,6 +126,11 @@ fn setup_only_in_tests_and_some_workload_needed() {
     let i = GOOD.find("[[client]]").unwrap();
     let e = error(&GOOD[..i]);
     assert!(e.message.contains("at least one"), "{e}");
+    // A rule over the whole file names no line (not `demo.toml:0:0`).
+    assert!(
+        e.to_string().starts_with("demo.toml: field `client`: "),
+        "{e}"
+    );
 }
 
 #[test]
