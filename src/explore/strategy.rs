@@ -231,7 +231,14 @@ impl Pct {
         let k = shape.decisions.max(1) as usize;
         // More change points than decisions change nothing more.
         let depth = depth.min(shape.decisions.saturating_add(1)).max(1);
-        let mut changes: Vec<u32> = (1..depth).map(|_| below(&mut r, k) as u32).collect();
+        // Distinct points after the first decision (two at one point are one change).
+        let mut changes: Vec<u32> = Vec::new();
+        while changes.len() < (depth as usize - 1).min(k.saturating_sub(1)) {
+            let c = 1 + below(&mut r, k - 1) as u32;
+            if !changes.contains(&c) {
+                changes.push(c);
+            }
+        }
         changes.sort_unstable_by(|a, b| b.cmp(a));
         let faults = FaultPlan::new(&mut r, shape);
         Pct {
