@@ -216,9 +216,26 @@ impl RunReport {
 }
 
 thread_local! {
-    /// The world of the last run that ended on this thread, with its futures' slots: the
-    /// next [`Sim::new`] keeps their buffers (`World::recycled`).
-    static SPARE: RefCell<Option<(World, Vec<Option<ProcFuture>>)>> = const { RefCell::new(None) };
+    /// The shared state of the last run that ended on this thread (its world, its
+    /// futures' slots) and its working lists: the next [`Sim::new`] keeps their buffers
+    /// (`World::recycle`), and moves no world.
+    static SPARE: RefCell<Option<(Rc<Shared>, Scratch)>> = const { RefCell::new(None) };
+}
+
+/// The most tape entries a run allocates ahead (from the last run's length).
+const TAPE_HINT_MAX: usize = 4096;
+
+/// A run's working lists, kept (emptied) for the next run on the thread with its world.
+#[derive(Default)]
+struct Scratch {
+    /// The actions offered at a decision, the default first (`World::offer`).
+    offered: Vec<Action>,
+    /// The faults offered at a decision.
+    faults: Vec<Fault>,
+    /// The actions enabled before a step, for a chooser that reduces.
+    enabled_before: Vec<Action>,
+    /// The length of the last run's tape: the next tape is allocated at that size once.
+    tape_len: usize,
 }
 
 impl Drop for Sim {
@@ -228,15 +245,9 @@ impl Drop for Sim {
         if let Some(sh) = Rc::get_mut(&mut self.sh)
             && sh.futures.get_mut().is_empty()
         {
-            let placeholder = World::new(
-                Limits::default(),
-                FaultMenu::none(),
-                false,
-                Delivery::default(),
-            );
-            let world = std::mem::replace(sh.world.get_mut(), placeholder);
-            let futures = std::mem::take(sh.futures.get_mut());
-            SPARE.with(|s| *s.borrow_mut() = Some((world, futures)));
+            let scratch = std::mem::take(&mut self.scratch);
+            let sh = self.sh.clone();
+            SPARE.with(|s| *s.borrow_mut() = Some((sh, scratch)));
         }
     }
 }
@@ -248,41 +259,48 @@ pub struct Sim {
     ran: bool,
     /// A failure found inside a step (a panic), which ends the run after the step.
     failure: Option<Violation>,
+    scratch: Scratch,
 }
 
 impl Sim {
     /// An empty world.
     pub fn new(config: Config) -> Self {
         install_quiet_hook();
-        let (mut world, futures) = match SPARE.with(|s| s.borrow_mut().take()) {
-            Some((old, futures)) => (
-                old.recycled(
+        let (sh, scratch) = match SPARE.with(|s| s.borrow_mut().take()) {
+            Some((mut sh, scratch)) => {
+                Rc::get_mut(&mut sh)
+                    .expect("a spare world has no other owner (Drop checked)")
+                    .world
+                    .get_mut()
+                    .recycle(
+                        config.limits,
+                        config.faults,
+                        config.record_trace,
+                        config.delivery,
+                    );
+                (sh, scratch)
+            }
+            None => {
+                let world = World::new(
                     config.limits,
                     config.faults,
                     config.record_trace,
                     config.delivery,
-                ),
-                futures,
-            ),
-            None => (
-                World::new(
-                    config.limits,
-                    config.faults,
-                    config.record_trace,
-                    config.delivery,
-                ),
-                Vec::new(),
-            ),
+                );
+                let sh = Rc::new(Shared {
+                    world: RefCell::new(world),
+                    futures: RefCell::new(Vec::new()),
+                });
+                (sh, Scratch::default())
+            }
         };
-        world.panics = config.panics;
+        sh.world.borrow_mut().panics = config.panics;
         Sim {
-            sh: Rc::new(Shared {
-                world: RefCell::new(world),
-                futures: RefCell::new(futures),
-            }),
+            sh,
             invariants: Vec::new(),
             ran: false,
             failure: None,
+            scratch,
         }
     }
 
@@ -346,20 +364,24 @@ impl Sim {
             "a Sim runs once; build a new one for the next run"
         );
         self.ran = true;
-        let mut tape = Tape::new();
+        let mut tape = Tape {
+            choices: Vec::with_capacity(self.scratch.tape_len),
+        };
         let mut fallbacks = 0u32;
         let mut deviations = 0u32;
         let mut choice_steps: Vec<u32> = Vec::new();
         let mut faults_injected = 0u32;
-        let mut faults: Vec<Fault> = Vec::new();
-        // The actions offered at a decision, the default first (World::offer).
-        let mut offered: Vec<Action> = Vec::new();
+        let Scratch {
+            mut offered,
+            mut faults,
+            mut enabled_before,
+            ..
+        } = std::mem::take(&mut self.scratch);
         // Footprints for a chooser that reduces. Every step depends on every other when
         // an invariant looks at the world between steps (a state in between may differ
         // where the order does not matter at the end) or when the system shares values
         // outside the kernel that the kernel cannot see being written.
         let footprints = chooser.wants_steps();
-        let mut enabled_before: Vec<Action> = Vec::new();
         let everything = footprints
             && (!self.sh.world.borrow().shared.is_empty()
                 || self
@@ -528,6 +550,15 @@ impl Sim {
             {
                 break Outcome::Violation(v);
             }
+        };
+        offered.clear();
+        faults.clear();
+        enabled_before.clear();
+        self.scratch = Scratch {
+            offered,
+            faults,
+            enabled_before,
+            tape_len: tape.len().min(TAPE_HINT_MAX),
         };
         let outcome = match outcome {
             Outcome::Quiescent | Outcome::TimeLimit => match self.check(When::End) {

@@ -118,6 +118,24 @@ fn fold_decimal(h: &mut u64, mut x: u64, negative: bool) {
     if negative {
         fold_bytes(h, b"-");
     }
+    if x < 100_000_000 {
+        // At most 8 digits: one little-endian word, the first digit in its lowest byte,
+        // built from the last digit up, two digits at a time.
+        let (mut word, mut len) = (0u64, 0u64);
+        while x >= 10 {
+            let pair = DIGIT_PAIRS[(x % 100) as usize];
+            x /= 100;
+            word = (word << 16) | u64::from(pair[1]) << 8 | u64::from(pair[0]);
+            len += 2;
+        }
+        if len == 0 || x > 0 {
+            word = (word << 8) | u64::from(b'0' + x as u8);
+            len += 1;
+        }
+        fold(h, word);
+        fold(h, len + negative as u64);
+        return;
+    }
     // Right-aligned digits; at most 8 of them are one word, as `fold_bytes` folds them.
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -132,6 +150,17 @@ fn fold_decimal(h: &mut u64, mut x: u64, negative: bool) {
     fold_bytes(h, &digits[at..]);
     fold(h, (digits.len() - at + negative as usize) as u64);
 }
+
+/// `00` to `99` as their two ASCII digits.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
 
 /// Folds a value's `Debug` text, without allocating (see [`fold_value`]).
 pub(crate) fn fold_debug(h: &mut u64, v: &dyn fmt::Debug) {
@@ -706,6 +735,12 @@ mod tests {
     #[test]
     fn the_fast_fold_of_a_number_is_its_debug_fold() {
         let mut unsigned = vec![0u64, 1, 9, 10, 99, 100, 12_345_678, 123_456_789, u64::MAX];
+        // Every length of one to eight digits, with zeros and nines inside.
+        unsigned.extend(0..1_100);
+        unsigned.extend((1..=8).flat_map(|n| {
+            let p = 10u64.pow(n);
+            [p - 1, p, p + 1, p / 2 + 7, p - p / 10 + 3]
+        }));
         unsigned.extend(
             (0..64)
                 .map(|i| 1u64 << i)

@@ -610,7 +610,15 @@ pub struct World {
     /// come before (its spawn, the timeout that woke it; the send of a message it takes
     /// is its `consumed_step`). Causality for partial-order reduction.
     pub(crate) causes: Vec<Option<u32>>,
+    /// Emptied mailboxes of an earlier world's processes, for the next spawns to take
+    /// (their buffers, never their messages).
+    spare_mailboxes: Vec<VecDeque<Envelope>>,
 }
+
+/// Mailboxes kept for a later world: how many, and the largest capacity kept (a process
+/// that once queued a million messages does not pin their memory).
+const SPARE_MAILBOXES: usize = 256;
+const SPARE_MAILBOX_CAPACITY: usize = 64;
 
 /// Effects a process may pass in one turn before it goes to the back of the run queue,
 /// as the BEAM preempts a process when its reductions run out: a process that polls in
@@ -671,39 +679,52 @@ impl World {
             disabled: Vec::new(),
             run_cause: None,
             causes: Vec::new(),
+            spare_mailboxes: Vec::new(),
         }
     }
 
-    /// A new world like [`World::new`] that keeps this one's buffers (emptied): a sweep
-    /// that runs world after world allocates them once, not once per seed. Nothing else
-    /// carries over: every field is the new world's.
-    pub(crate) fn recycled(
-        self,
+    /// Makes this world a new one, as [`World::new`] builds it, that keeps the old one's
+    /// buffers (emptied): a sweep that runs world after world allocates them once, not
+    /// once per seed. Nothing else carries over: every field is the new world's.
+    pub(crate) fn recycle(
+        &mut self,
         limits: Limits,
         menu: FaultMenu,
         full_trace: bool,
         delivery: Delivery,
-    ) -> Self {
+    ) {
         fn emptied<T>(mut v: Vec<T>) -> Vec<T> {
             v.clear();
             v
         }
-        let mut w = World::new(limits, menu, full_trace, delivery);
-        w.procs = emptied(self.procs);
-        w.enabled = emptied(self.enabled);
-        w.timers = TimerQueue(emptied(self.timers.0));
-        w.dead_futures = emptied(self.dead_futures);
-        w.live_list = emptied(self.live_list);
-        w.turn_peers = emptied(self.turn_peers);
-        w.woken = emptied(self.woken);
-        w.fp = emptied(self.fp);
-        w.disabled = emptied(self.disabled);
-        w.causes = emptied(self.causes);
-        let mut handling = self.handling;
+        let old = std::mem::replace(self, World::new(limits, menu, full_trace, delivery));
+        let w = self;
+        let mut procs = old.procs;
+        let mut spare = old.spare_mailboxes;
+        for p in &mut procs {
+            if spare.len() < SPARE_MAILBOXES
+                && (1..=SPARE_MAILBOX_CAPACITY).contains(&p.mailbox.capacity())
+            {
+                let mut mailbox = std::mem::take(&mut p.mailbox);
+                mailbox.clear();
+                spare.push(mailbox);
+            }
+        }
+        w.spare_mailboxes = spare;
+        w.procs = emptied(procs);
+        w.enabled = emptied(old.enabled);
+        w.timers = TimerQueue(emptied(old.timers.0));
+        w.dead_futures = emptied(old.dead_futures);
+        w.live_list = emptied(old.live_list);
+        w.turn_peers = emptied(old.turn_peers);
+        w.woken = emptied(old.woken);
+        w.fp = emptied(old.fp);
+        w.disabled = emptied(old.disabled);
+        w.causes = emptied(old.causes);
+        let mut handling = old.handling;
         handling.clear();
         w.handling = handling;
-        w.trace = self.trace.recycled(full_trace);
-        w
+        w.trace = old.trace.recycled(full_trace);
     }
 
     // ---- read-only view, for invariants and tests -------------------------------------
@@ -1139,7 +1160,7 @@ impl World {
             match_at: None,
             timed_out: false,
             recv_timer: None,
-            mailbox: VecDeque::new(),
+            mailbox: self.spare_mailboxes.pop().unwrap_or_default(),
             trap_exit: false,
             links: Vec::new(),
             unlinking: Vec::new(),
