@@ -5,9 +5,7 @@ use fsim::explore::exhaustive;
 use fsim::explore::strategy::Shape;
 use fsim::explore::{Shard, StopAt, Strategy, runs_to_failure, sweep_with};
 use fsim::scenario::{Expect, Scenario};
-use fsim::sim::{
-    Chooser, Config, DefaultChooser, Delivery, Outcome, RandomChooser, RunReport, Sim,
-};
+use fsim::sim::{Chooser, Config, Delivery, Outcome, RandomChooser, RunReport, Sim};
 use fsim::workload::{self, RaceCrash};
 use std::path::Path;
 use std::time::Instant;
@@ -65,8 +63,9 @@ fn violated(r: &RunReport) -> bool {
 
 /// Runs to the first violation of the subscribe race, for seeds 1..=N (`race_seeds`), with `strategy`.
 pub fn race(m: u32, crash: RaceCrash, strategy: Strategy) -> Found {
-    let decisions = race_run(m, crash, &mut DefaultChooser).tape.len() as u32;
-    let shape = Shape::new(decisions, (crash == RaceCrash::Fault) as u32);
+    let shape = Shape::measure((crash == RaceCrash::Fault) as u32, |c| {
+        race_run(m, crash, c)
+    });
     Found::over_seeds(|seed, limit| {
         runs_to_failure(
             |c| race_run(m, crash, c),

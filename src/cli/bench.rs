@@ -74,7 +74,7 @@ pub(super) fn check(seeds: u64) -> ExitCode {
 }
 
 pub(super) fn bench_explore() {
-    use crate::sim::{Outcome, ReplayChooser};
+    use crate::sim::Outcome;
     println!(
         "| unrelated pairs x messages | decisions | exhaustive (runs) | pct:2 (median runs) | pos | random |"
     );
@@ -86,7 +86,8 @@ pub(super) fn bench_explore() {
             workload::crash_between_steps(&mut sim, pairs, work);
             sim.run(c)
         };
-        let decisions = run(&mut ReplayChooser::new(Default::default())).tape.len() as u32;
+        let shape = explore::strategy::Shape::measure(1, run);
+        let decisions = shape.decisions;
         let found = |r: &crate::sim::RunReport| matches!(r.outcome, Outcome::Violation(_));
         let ex = exhaustive::search(
             run,
@@ -96,7 +97,6 @@ pub(super) fn bench_explore() {
                 max_runs: 1_000_000,
             },
         );
-        let shape = explore::strategy::Shape::new(decisions, 1);
         let median_runs = |st: Strategy| {
             let mut v: Vec<u64> = (0..20u64)
                 .map(|base| {

@@ -16,7 +16,9 @@
 //! Every chooser is a pure function of its seed (ChaCha8), so a strategy plus a seed is a
 //! tape.
 
-use crate::sim::{Action, Choice, Chooser, Decision, Fault, RandomChooser};
+use crate::sim::{
+    Action, Choice, Chooser, Decision, DefaultChooser, Fault, Pid, RandomChooser, RunReport,
+};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -91,6 +93,11 @@ pub struct Shape {
     pub fault_budget: u32,
     /// Decisions in a typical run (PCT's `k`), e.g. from one default run.
     pub decisions: u32,
+    /// Fault points in a typical run: decisions that come right after a step of a process
+    /// the fault menu can hit, where a fault meets its victim in a state it was not in a
+    /// decision earlier ([`Shape::measure`]). `0` when not measured: planned faults then
+    /// land at uniformly drawn decisions.
+    pub fault_points: u32,
 }
 
 impl Shape {
@@ -103,6 +110,76 @@ impl Shape {
             jump_ppm: crate::sim::choice::DEFAULT_JUMP_PPM,
             fault_budget,
             decisions,
+            fault_points: 0,
+        }
+    }
+
+    /// The shape of the runs `run` makes, measured on one run of it with the default
+    /// chooser (its decisions and fault points), with up to `fault_budget` faults at the
+    /// default rates.
+    pub fn measure(fault_budget: u32, run: impl FnOnce(&mut dyn Chooser) -> RunReport) -> Self {
+        let (decisions, fault_points) = Shape::measured(run);
+        Shape {
+            fault_points,
+            ..Shape::new(decisions, fault_budget)
+        }
+    }
+
+    /// The decisions and fault points of one run of `run` with the default chooser.
+    pub(crate) fn measured(run: impl FnOnce(&mut dyn Chooser) -> RunReport) -> (u32, u32) {
+        struct Count {
+            last: LastRun,
+            points: u32,
+        }
+        impl Chooser for Count {
+            fn choose(&mut self, d: &Decision<'_>) -> Choice {
+                if d.faults.iter().any(|f| self.last.meets(d, f)) {
+                    self.points += 1;
+                }
+                let c = DefaultChooser.choose(d);
+                self.last.note(d, &c);
+                c
+            }
+        }
+        let mut count = Count {
+            last: LastRun::default(),
+            points: 0,
+        };
+        let report = run(&mut count);
+        (report.tape.len() as u32, count.points)
+    }
+}
+
+/// The process the last decision ran, with that decision's step.
+#[derive(Clone, Copy, Debug, Default)]
+struct LastRun(Option<(u32, Pid)>);
+
+impl LastRun {
+    /// The decision at `d` took `c`.
+    fn note(&mut self, d: &Decision<'_>, c: &Choice) {
+        let ran = match c {
+            Choice::Pick(a) => Some(*a),
+            Choice::Default => d.actions.first().copied(),
+            _ => None,
+        };
+        self.0 = match ran {
+            Some(Action::Run(p)) => Some((d.step, p)),
+            _ => None,
+        };
+    }
+
+    /// Did the step just before `d` run `pid`?
+    fn ran(&self, d: &Decision<'_>, pid: Pid) -> bool {
+        self.0
+            .is_some_and(|(step, p)| p == pid && step + 1 == d.step)
+    }
+
+    /// Is `d` a fault point for `f`: does `f` meet its victim right after a step of it?
+    /// (A fault without a victim, failing the next `init`, may land anywhere.)
+    fn meets(&self, d: &Decision<'_>, f: &Fault) -> bool {
+        match f {
+            Fault::Kill { pid, .. } | Fault::CrashAfterEffect { pid } => self.ran(d, *pid),
+            Fault::FailNextInit => true,
         }
     }
 }
@@ -150,21 +227,39 @@ fn chance(r: &mut ChaCha8Rng, ppm: u32) -> bool {
     ppm > 0 && r.next_u32() % 1_000_000 < ppm
 }
 
-/// Where a run's faults land: positions drawn uniformly over the expected decisions (a
-/// fault due at a decision that offers none waits for the next that does), plus faults by
-/// chance at the fault rate.
+/// Where a run's faults land: at fault points drawn uniformly over a typical run's (when
+/// the shape has them), else at decisions drawn uniformly over its decisions (a fault due
+/// at a decision that offers none waits for the next that does); plus faults by chance at
+/// the fault rate.
+///
+/// A kill at two decisions between which its victim took no step meets the victim in one
+/// state; only the fault points (right after a step of the victim) differ. Drawing among
+/// them puts a planned fault after each of the victim's steps alike, however many steps
+/// of other processes a run interleaves: a crash between two steps of a process is found
+/// as often with 40 unrelated steps around as with none.
 #[derive(Debug, Clone)]
 struct FaultPlan {
+    /// Positions of the planned faults, the earliest last: fault points, or decisions.
     due: Vec<u32>,
+    /// `due` counts fault points (else decisions).
+    by_points: bool,
+    /// Fault points met so far.
+    points: u32,
     ppm: u32,
+    last: LastRun,
 }
 
 impl FaultPlan {
     fn new(r: &mut ChaCha8Rng, shape: Shape) -> Self {
-        let k = shape.decisions.max(1) as usize;
+        let by_points = shape.fault_points > 0;
+        let k = if by_points {
+            shape.fault_points
+        } else {
+            shape.decisions.max(1)
+        } as usize;
         // Between one fault and the whole budget (no more than there are decisions to
         // land on: a run cannot inject more).
-        let n = match shape.fault_budget.min(shape.decisions.max(1)) {
+        let n = match shape.fault_budget.min(k as u32) {
             0 => 0,
             b => 1 + below(r, b as usize),
         };
@@ -172,7 +267,10 @@ impl FaultPlan {
         due.sort_unstable_by(|a, b| b.cmp(a)); // pop the earliest
         FaultPlan {
             due,
+            by_points,
+            points: 0,
             ppm: shape.fault_ppm,
+            last: LastRun::default(),
         }
     }
 
@@ -181,6 +279,20 @@ impl FaultPlan {
     fn take(&mut self, r: &mut ChaCha8Rng, d: &Decision<'_>) -> Option<Choice> {
         if d.faults.is_empty() {
             return None;
+        }
+        if self.by_points {
+            let last = self.last;
+            let ready: Vec<&Fault> = d.faults.iter().filter(|f| last.meets(d, f)).collect();
+            if !ready.is_empty() {
+                let due = self.due.last().is_some_and(|at| *at <= self.points);
+                self.points += 1;
+                if due {
+                    self.due.pop();
+                    return Some(Choice::Fault(ready[below(r, ready.len())].clone()));
+                }
+            }
+            return chance(r, self.ppm)
+                .then(|| Choice::Fault(d.faults[below(r, d.faults.len())].clone()));
         }
         let due = self.due.last().is_some_and(|at| *at as usize <= d.index);
         if due {
@@ -263,6 +375,14 @@ impl Pct {
 
 impl Chooser for Pct {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        let c = self.pick(d);
+        self.faults.last.note(d, &c);
+        c
+    }
+}
+
+impl Pct {
+    fn pick(&mut self, d: &Decision<'_>) -> Choice {
         if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.jump_ppm, d) {
             return c;
         }
@@ -279,7 +399,13 @@ impl Chooser for Pct {
                 best_p = p;
             }
         }
-        while self.changes.last().is_some_and(|c| *c as usize <= d.index) {
+        // A change point is a preemption: it waits for a decision where the process
+        // picked goes on with its turn (it ran the step before and may run on), so that
+        // the others run between two steps of one turn, where atomicity is broken. A
+        // process lowered as its turn begins or ends is preempted between two turns,
+        // an order the initial priorities already draw.
+        let mid = self.faults.last.ran(d, best.pid()) && d.actions[0] == best;
+        while mid && self.changes.last().is_some_and(|c| *c as usize <= d.index) {
             self.changes.pop();
             self.lowered -= 1;
             self.priority.insert(best.pid().0, self.lowered);
@@ -313,6 +439,14 @@ impl Pos {
 
 impl Chooser for Pos {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
+        let c = self.pick(d);
+        self.faults.last.note(d, &c);
+        c
+    }
+}
+
+impl Pos {
+    fn pick(&mut self, d: &Decision<'_>) -> Choice {
         if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.jump_ppm, d) {
             return c;
         }

@@ -157,8 +157,9 @@ pub struct Scenario {
     pub delivery: Delivery,
     built: Arc<dyn System>,
     checks: Vec<NamedInvariant>,
-    /// Decisions of the default run (PCT's estimate of a run's length), measured once.
-    decisions: Arc<OnceLock<u32>>,
+    /// Decisions and fault points of the default run (PCT's estimate of a run's length,
+    /// where planned faults land), measured once.
+    decisions: Arc<OnceLock<(u32, u32)>>,
 }
 
 impl fmt::Debug for Scenario {
@@ -727,18 +728,19 @@ impl Scenario {
             jump_ppm: self.explore.jump_ppm,
             fault_budget: self.faults.budget,
             decisions: 0,
+            fault_points: 0,
         }
     }
 
-    /// What strategies need to know: rates, fault budget, and the length of a run.
+    /// What strategies need to know: rates, fault budget, and the length of a run and
+    /// its fault points (from one default run, [`Shape::measure`]).
     pub fn shape(&self) -> Shape {
-        let decisions = *self.decisions.get_or_init(|| {
-            self.run_with(&self.config(), &mut crate::sim::DefaultChooser)
-                .tape
-                .len() as u32
-        });
+        let (decisions, fault_points) = *self
+            .decisions
+            .get_or_init(|| Shape::measured(|c| self.run_with(&self.config(), c)));
         Shape {
             decisions,
+            fault_points,
             ..self.rates()
         }
     }
