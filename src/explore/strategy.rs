@@ -282,13 +282,17 @@ impl FaultPlan {
         }
         if self.by_points {
             let last = self.last;
-            let ready: Vec<&Fault> = d.faults.iter().filter(|f| last.meets(d, f)).collect();
-            if !ready.is_empty() {
+            let ready = || d.faults.iter().filter(|f| last.meets(d, f));
+            let n = ready().count();
+            if n > 0 {
                 let due = self.due.last().is_some_and(|at| *at <= self.points);
                 self.points += 1;
                 if due {
                     self.due.pop();
-                    return Some(Choice::Fault(ready[below(r, ready.len())].clone()));
+                    let f = ready()
+                        .nth(below(r, n))
+                        .expect("n of them meet their victim");
+                    return Some(Choice::Fault(f.clone()));
                 }
             }
             return chance(r, self.ppm)
