@@ -163,7 +163,7 @@ fn deterministic_message_data_hashes_the_same_and_values_change_the_hash() {
 }
 
 /// A world is built from the buffers of the last one that ran on its thread
-/// (`World::recycled`): nothing else may carry over. Each seed of the mixed workload
+/// (`World::recycle`): nothing else may carry over. Each seed of the mixed workload
 /// (faults, restarts, timers), run on a thread of its own (a fresh world), has the same
 /// trace and report as run on one thread after a bigger world with a full trace, a
 /// one-node world, worlds cut short by a step bound, and every other seed.
