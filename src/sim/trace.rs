@@ -72,11 +72,9 @@ fn fold_bytes(h: &mut u64, bytes: &[u8]) {
     }
     let rest = words.remainder();
     if !rest.is_empty() {
-        let last = rest
-            .iter()
-            .enumerate()
-            .fold(0u64, |v, (i, b)| v | (u64::from(*b) << (8 * i)));
-        fold(h, last);
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        fold(h, u64::from_le_bytes(last));
     }
 }
 
@@ -118,34 +116,17 @@ fn fold_decimal(h: &mut u64, mut x: u64, negative: bool) {
     if negative {
         fold_bytes(h, b"-");
     }
-    if x < 100_000_000 {
-        // At most 8 digits: one little-endian word, the first digit in its lowest byte,
-        // built from the last digit up, two digits at a time.
-        let (mut word, mut len) = (0u64, 0u64);
-        while x >= 10 {
-            let pair = DIGIT_PAIRS[(x % 100) as usize];
-            x /= 100;
-            word = (word << 16) | u64::from(pair[1]) << 8 | u64::from(pair[0]);
-            len += 2;
-        }
-        if len == 0 || x > 0 {
-            word = (word << 8) | u64::from(b'0' + x as u8);
-            len += 1;
-        }
-        fold(h, word);
-        fold(h, len + negative as u64);
-        return;
-    }
-    // Right-aligned digits; at most 8 of them are one word, as `fold_bytes` folds them.
+    // Right-aligned digits, written two at a time from the last.
     let mut digits = [0u8; 20];
     let mut at = digits.len();
-    loop {
+    while x >= 10 {
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[(x % 100) as usize]);
+        x /= 100;
+    }
+    if at == digits.len() || x > 0 {
         at -= 1;
-        digits[at] = b'0' + (x % 10) as u8;
-        x /= 10;
-        if x == 0 {
-            break;
-        }
+        digits[at] = b'0' + x as u8;
     }
     fold_bytes(h, &digits[at..]);
     fold(h, (digits.len() - at + negative as usize) as u64);
