@@ -179,8 +179,7 @@ fn pct_finds_the_race_at_every_m() {
 #[test]
 fn random_finds_the_actor_sent_crash_at_every_m() {
     for m in [0, 20, 40] {
-        let decisions = race(m, RaceCrash::Actor, &mut DefaultChooser).tape.len() as u32;
-        let shape = Shape::new(decisions, 0);
+        let shape = Shape::measure(0, |c| race(m, RaceCrash::Actor, c));
         let mut runs: Vec<u64> = (1..=20)
             .map(|seed| {
                 runs_to_failure(

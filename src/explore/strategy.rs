@@ -246,7 +246,6 @@ struct FaultPlan {
     /// Fault points met so far.
     points: u32,
     ppm: u32,
-    last: LastRun,
 }
 
 impl FaultPlan {
@@ -257,8 +256,8 @@ impl FaultPlan {
         } else {
             shape.decisions.max(1)
         } as usize;
-        // Between one fault and the whole budget (no more than there are decisions to
-        // land on: a run cannot inject more).
+        // Between one fault and the whole budget (no more than there are places, fault
+        // points or decisions, to land on: a run cannot inject more).
         let n = match shape.fault_budget.min(k as u32) {
             0 => 0,
             b => 1 + below(r, b as usize),
@@ -270,18 +269,16 @@ impl FaultPlan {
             by_points,
             points: 0,
             ppm: shape.fault_ppm,
-            last: LastRun::default(),
         }
     }
 
     /// A fault now: when one is due by the plan, or by chance at the random strategy's
     /// rate (so a narrow window early in a long run is not left to one uniform draw).
-    fn take(&mut self, r: &mut ChaCha8Rng, d: &Decision<'_>) -> Option<Choice> {
+    fn take(&mut self, r: &mut ChaCha8Rng, d: &Decision<'_>, last: LastRun) -> Option<Choice> {
         if d.faults.is_empty() {
             return None;
         }
         if self.by_points {
-            let last = self.last;
             let ready = || d.faults.iter().filter(|f| last.meets(d, f));
             let n = ready().count();
             if n > 0 {
@@ -312,13 +309,14 @@ impl FaultPlan {
 fn before_picking(
     r: &mut ChaCha8Rng,
     faults: &mut FaultPlan,
+    last: LastRun,
     jump_ppm: u32,
     d: &Decision<'_>,
 ) -> Option<Choice> {
     if d.draw > 0 {
         return Some(Choice::Draw(below(r, d.draw as usize) as u32));
     }
-    if let Some(f) = faults.take(r, d) {
+    if let Some(f) = faults.take(r, d, last) {
         return Some(f);
     }
     if d.actions.is_empty() {
@@ -337,6 +335,8 @@ pub struct Pct {
     changes: Vec<u32>,
     lowered: u64,
     faults: FaultPlan,
+    /// The process the last decision ran (for fault points and change points).
+    last: LastRun,
     jump_ppm: u32,
 }
 
@@ -363,6 +363,7 @@ impl Pct {
             changes,
             lowered: depth as u64,
             faults,
+            last: LastRun::default(),
             jump_ppm: shape.jump_ppm,
         }
     }
@@ -380,14 +381,15 @@ impl Pct {
 impl Chooser for Pct {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
         let c = self.pick(d);
-        self.faults.last.note(d, &c);
+        self.last.note(d, &c);
         c
     }
 }
 
 impl Pct {
     fn pick(&mut self, d: &Decision<'_>) -> Choice {
-        if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.jump_ppm, d) {
+        if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.last, self.jump_ppm, d)
+        {
             return c;
         }
         // A process's deliveries share its priority and go before its own run: a signal
@@ -408,7 +410,7 @@ impl Pct {
         // the others run between two steps of one turn, where atomicity is broken. A
         // process lowered as its turn begins or ends is preempted between two turns,
         // an order the initial priorities already draw.
-        let mid = self.faults.last.ran(d, best.pid()) && d.actions[0] == best;
+        let mid = self.last.ran(d, best.pid()) && d.actions[0] == best;
         while mid && self.changes.last().is_some_and(|c| *c as usize <= d.index) {
             self.changes.pop();
             self.lowered -= 1;
@@ -424,6 +426,8 @@ pub struct Pos {
     r: ChaCha8Rng,
     priority: BTreeMap<Action, u64>,
     faults: FaultPlan,
+    /// The process the last decision ran (for fault points).
+    last: LastRun,
     jump_ppm: u32,
 }
 
@@ -436,6 +440,7 @@ impl Pos {
             r,
             priority: BTreeMap::new(),
             faults,
+            last: LastRun::default(),
             jump_ppm: shape.jump_ppm,
         }
     }
@@ -444,14 +449,15 @@ impl Pos {
 impl Chooser for Pos {
     fn choose(&mut self, d: &Decision<'_>) -> Choice {
         let c = self.pick(d);
-        self.faults.last.note(d, &c);
+        self.last.note(d, &c);
         c
     }
 }
 
 impl Pos {
     fn pick(&mut self, d: &Decision<'_>) -> Choice {
-        if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.jump_ppm, d) {
+        if let Some(c) = before_picking(&mut self.r, &mut self.faults, self.last, self.jump_ppm, d)
+        {
             return c;
         }
         // Actions no longer enabled lose their priority: enabled again, they are new.
