@@ -111,6 +111,10 @@ fn explicit_exits_and_injected_faults_are_crashes_never_failures() {
 fn a_panicking_invariant_fails_that_seed_with_its_name() {
     let mut sim = Sim::new(Config::default());
     sim.spawn("p", |_cx| async {});
+    // Others before it, one checked at other times: the report names the one that
+    // panicked, not the first.
+    sim.invariant(invariant("at_the_end", When::End, |_| Ok(())));
+    sim.invariant(invariant("calm", When::Always, |_| Ok(())));
     sim.invariant(invariant("nosy", When::Always, |w| {
         let first = w.live_pids().next().unwrap(); // None once p has exited
         assert!(first.0 < 100);

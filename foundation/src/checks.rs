@@ -12,6 +12,7 @@ use crate::{Observer, Phase, ServiceContext, degradation, label};
 use fsim::check::{Invariant, When};
 use fsim::sim::{Pid, World};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 /// Every invariant this module provides: name, when it is checked, what it states.
 pub const CATALOGUE: [(&str, When, &str); 13] = [
@@ -91,7 +92,52 @@ pub fn named(name: &str) -> Check {
     Check {
         name: n,
         when: *when,
-        names: RefCell::new(Vec::new()),
+        run: body(n),
+        memo: RefCell::new(Memo::default()),
+    }
+}
+
+/// What a check runs, over the world, the application it watches, and what it remembers.
+type Body = fn(&World, &ServiceContext, &mut Memo) -> Result<(), String>;
+
+/// The body of the catalogued invariant `name`.
+fn body(name: &str) -> Body {
+    match name {
+        "single_owner" => single_owner,
+        "no_intensity_exhaustion" => |w, app, _| no_intensity_exhaustion(w, &app.observer),
+        "supervised_ancestry" => |w, app, m| {
+            m.roles.update(w);
+            supervised_ancestry(w, app, m)
+        },
+        "api_totality" => |w, app, _| api_totality(w, &app.observer),
+        "test_isolation" => |_, app, _| test_isolation(&app.observer),
+        "monitors_match" => |w, _, m| {
+            m.roles.update(w);
+            monitors_match(w, m)
+        },
+        "subscription_durability" => |w, app, m| {
+            m.roles.update(w);
+            subscription_durability(w, &app.observer, m)
+        },
+        "no_orphans" => |w, app, _| no_orphans(w, &app.observer),
+        "bounded_tasks" => |w, _, m| {
+            m.roles.update(w);
+            bounded_tasks(w, m)
+        },
+        "pending_applied_once" => |w, app, m| {
+            m.roles.update(w);
+            pending_applied_once(w, &app.observer, m)
+        },
+        "dependents_consistent" => dependents_consistent,
+        "start_order" => |w, _, m| {
+            m.roles.update(w);
+            start_order(w, m)
+        },
+        "bounded_resources" => |w, _, m| {
+            m.roles.update(w);
+            bounded_resources(w, m)
+        },
+        _ => unreachable!("only catalogued invariants have a body"),
     }
 }
 
@@ -99,7 +145,8 @@ pub fn named(name: &str) -> Check {
 pub struct Check {
     name: &'static str,
     when: When,
-    names: RefCell<Vec<Names>>,
+    run: Body,
+    memo: RefCell<Memo>,
 }
 
 impl Invariant for Check {
@@ -113,23 +160,7 @@ impl Invariant for Check {
         let Some(app) = w.get::<ServiceContext>() else {
             return Err("no Foundation in this world (no ServiceContext shared)".into());
         };
-        let o = &app.observer;
-        match self.name {
-            "single_owner" => single_owner(w, app, &self.names),
-            "no_intensity_exhaustion" => no_intensity_exhaustion(w, o),
-            "supervised_ancestry" => supervised_ancestry(w, app, &self.names),
-            "api_totality" => api_totality(w, o),
-            "test_isolation" => test_isolation(o),
-            "monitors_match" => monitors_match(w),
-            "subscription_durability" => subscription_durability(w, o),
-            "no_orphans" => no_orphans(w, o),
-            "bounded_tasks" => bounded_tasks(w),
-            "pending_applied_once" => pending_applied_once(w, o),
-            "dependents_consistent" => dependents_consistent(w, app),
-            "start_order" => start_order(w),
-            "bounded_resources" => bounded_resources(w),
-            _ => unreachable!("named only builds catalogued invariants"),
-        }
+        (self.run)(w, app, &mut self.memo.borrow_mut())
     }
 }
 
@@ -145,8 +176,175 @@ fn state<S: 'static, R>(w: &World, p: Pid, f: impl FnOnce(&S) -> R) -> Option<R>
     w.with_state::<S, _>(p, f)
 }
 
-fn live_labelled<'w>(w: &'w World, l: &'w str) -> impl Iterator<Item = Pid> + 'w {
-    w.live_pids().filter(move |p| w.label(*p) == Some(l))
+/// What a process is to the invariants, read off its label and its parent's label.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Role {
+    /// Its index in [`label::SERVICES`], for a service.
+    service: Option<u8>,
+    /// Started by a Foundation supervisor (of any namespace).
+    by_sup: bool,
+    /// A test process (`test:...`).
+    test: bool,
+    /// A report-era retry task.
+    retry_task: bool,
+    /// The fixed design's retry server.
+    degradation: bool,
+}
+
+impl Role {
+    fn of(w: &World, p: Pid) -> Role {
+        let l = w.label(p).unwrap_or("");
+        Role {
+            service: label::SERVICES
+                .iter()
+                .position(|s| *s == l)
+                .map(|i| i as u8),
+            by_sup: w
+                .parent(p)
+                .is_some_and(|q| w.label(q).is_some_and(|l| l.ends_with(label::SUPERVISOR))),
+            test: l.starts_with("test:"),
+            retry_task: l == label::RETRY_TASK,
+            degradation: l.ends_with(label::DEGRADATION),
+        }
+    }
+
+    fn is(&self, service: u8) -> bool {
+        self.service == Some(service)
+    }
+}
+
+/// The index of a service's label in [`label::SERVICES`], at compile time.
+const fn service(l: &str) -> u8 {
+    let mut i = 0;
+    while i < label::SERVICES.len() {
+        let (a, b) = (label::SERVICES[i].as_bytes(), l.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i as u8;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a service label")
+}
+
+const CONFIG: u8 = service(label::CONFIG);
+const EVENTS: u8 = service(label::EVENTS);
+const TELEMETRY: u8 = service(label::TELEMETRY);
+
+/// What one invariant remembers of its run between steps, so that a check after every
+/// step compares no strings and allocates nothing while it passes.
+#[derive(Default)]
+struct Memo {
+    roles: Roles,
+    /// The application's namespace first, then each test instance's, in start order.
+    names: Vec<Names>,
+}
+
+/// Each process's [`Role`], read once when it first appears (a label and a parent are
+/// given at spawn, and the Foundation never relabels a process), and the processes of
+/// each role the checks look for, living at the last look (pids are never reused, so a
+/// dead one is dropped for good).
+#[derive(Default)]
+struct Roles {
+    /// By pid, for every pid spawned so far.
+    of: Vec<Role>,
+    /// Services, in spawn order.
+    services: Vec<Pid>,
+    /// Retry tasks and retry servers, in spawn order.
+    retries: Vec<Pid>,
+}
+
+impl Roles {
+    /// Reads the roles of the processes spawned since the last look.
+    fn update(&mut self, w: &World) {
+        for p in (self.of.len()..w.pids().len()).map(|i| Pid(i as u32)) {
+            let role = Role::of(w, p);
+            self.of.push(role);
+            if role.service.is_some() {
+                self.services.push(p);
+            }
+            if role.retry_task || role.degradation {
+                self.retries.push(p);
+            }
+        }
+        self.services.retain(|p| w.is_alive(*p));
+        self.retries.retain(|p| w.is_alive(*p));
+    }
+
+    fn of(&self, p: Pid) -> Role {
+        self.of[p.0 as usize]
+    }
+
+    /// The live services of `service`'s kind, in spawn order.
+    fn live(&self, service: u8) -> impl Iterator<Item = Pid> + '_ {
+        self.services
+            .iter()
+            .copied()
+            .filter(move |p| self.of(*p).is(service))
+    }
+
+    /// The live report-era retry tasks, in spawn order.
+    fn retry_tasks(&self) -> impl Iterator<Item = Pid> + '_ {
+        self.retries
+            .iter()
+            .copied()
+            .filter(|p| self.of(*p).retry_task)
+    }
+}
+
+/// Calls `f` with each namespace to check (the application's, and with per-namespace
+/// names each test instance's still up), its supervisor's pid and where its services
+/// are registered, stopping at the first error.
+fn namespaces(
+    names: &mut Vec<Names>,
+    w: &World,
+    app: &ServiceContext,
+    mut f: impl FnMut(&Names, Option<Pid>, Registry<'_>) -> Result<(), String>,
+) -> Result<(), String> {
+    if names.is_empty() {
+        names.push(Names::of(&app.namespace, app));
+    }
+    if app.has(crate::Flaw::GlobalNames) {
+        return f(&names[0], w.whereis(&names[0].supervisor), Registry::Global);
+    }
+    let log = app.observer.log();
+    while names.len() < log.namespaces.len() + 1 {
+        let ns = &log.namespaces[names.len() - 1];
+        names.push(Names::of(ns, app));
+    }
+    drop(log);
+    for (i, n) in names.iter_mut().enumerate() {
+        let owner = w.whereis(&n.supervisor);
+        let table = n.table(w);
+        if i == 0 || owner.is_some() || table.is_some() {
+            f(n, owner, Registry::Table(table))?;
+        }
+    }
+    Ok(())
+}
+
+/// Where a namespace's services are registered.
+#[derive(Clone, Copy)]
+enum Registry<'w> {
+    /// Under global names (F1).
+    Global,
+    /// In the namespace's Registry, when it is up.
+    Table(Option<&'w BTreeMap<String, Pid>>),
+}
+
+impl Registry<'_> {
+    /// The live holder of the service, as `whereis_name` sees it.
+    fn holder(&self, w: &World, svc: &str) -> Option<Pid> {
+        match self {
+            Registry::Global => w.whereis(svc),
+            Registry::Table(t) => (*t)?.get(svc).copied().filter(|p| w.is_alive(*p)),
+        }
+    }
 }
 
 /// The registered names of one namespace's supervisor and Registry.
@@ -154,6 +352,9 @@ struct Names {
     ns: String,
     supervisor: String,
     registry: Option<String>,
+    /// The Registry's table when last found: a table of that name is made only after the
+    /// last one is gone, so while it exists it is still the named one.
+    table: Option<u64>,
 }
 
 impl Names {
@@ -162,77 +363,42 @@ impl Names {
             ns: ns.to_string(),
             supervisor: crate::supervisor_name(ns),
             registry: app.registry().map(|_| crate::registry_name(ns)),
+            table: None,
         }
     }
-}
 
-/// The namespaces to check, each as `(namespace, its supervisor's pid, its Registry)`:
-/// the application's, and (with per-namespace names) each test instance's still up.
-/// Names are built once per namespace, not once per step.
-fn namespaces(
-    w: &World,
-    app: &ServiceContext,
-    cache: &RefCell<Vec<Names>>,
-) -> Vec<(String, Option<Pid>, Option<String>)> {
-    {
-        let mut c = cache.borrow_mut();
-        if c.is_empty() {
-            c.push(Names::of(&app.namespace, app));
-        }
-        if app.registry().is_some() {
-            let log = app.observer.log();
-            while c.len() < log.namespaces.len() + 1 {
-                let ns = log.namespaces[c.len() - 1].clone();
-                c.push(Names::of(&ns, app));
+    fn table<'w>(&mut self, w: &'w World) -> Option<&'w BTreeMap<String, Pid>> {
+        let r = self.registry.as_deref()?;
+        let id = match self.table.filter(|id| w.table_exists(*id)) {
+            Some(id) => id,
+            None => {
+                self.table = w.table_named(r);
+                self.table?
             }
-        }
-    }
-    cache
-        .borrow()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| {
-            let owner = w.whereis(&n.supervisor);
-            let registry_up = n
-                .registry
-                .as_deref()
-                .is_some_and(|r| w.table_named(r).is_some());
-            (i == 0 || owner.is_some() || registry_up)
-                .then(|| (n.ns.clone(), owner, n.registry.clone()))
-        })
-        .collect()
-}
-
-fn holder(w: &World, registry: &Option<String>, svc: &str) -> Option<Pid> {
-    match registry {
-        None => w.whereis(svc),
-        Some(r) => crate::holder_in(w, r, svc),
+        };
+        w.table_read::<String, Pid>(id)
     }
 }
 
-fn single_owner(
-    w: &World,
-    app: &ServiceContext,
-    cache: &RefCell<Vec<Names>>,
-) -> Result<(), String> {
-    for (ns, owner, registry) in namespaces(w, app, cache) {
+fn single_owner(w: &World, app: &ServiceContext, m: &mut Memo) -> Result<(), String> {
+    namespaces(&mut m.names, w, app, |n, owner, registry| {
         for svc in label::SERVICES {
-            let Some(p) = holder(w, &registry, svc) else {
+            let Some(p) = registry.holder(w, svc) else {
                 continue;
             };
             let parent = w.parent(p);
             if parent != owner || owner.is_none() {
                 return Err(format!(
                     "{svc} of namespace `{}` is {}, started by {}, not by the namespace's supervisor ({})",
-                    ns,
+                    n.ns,
                     who(w, p),
                     parent.map_or("nobody".into(), |q| who(w, q)),
                     owner.map_or("none running".into(), |q| who(w, q)),
                 ));
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn no_intensity_exhaustion(w: &World, o: &Observer) -> Result<(), String> {
@@ -253,27 +419,21 @@ fn no_intensity_exhaustion(w: &World, o: &Observer) -> Result<(), String> {
     }
 }
 
-fn supervised_ancestry(
-    w: &World,
-    app: &ServiceContext,
-    cache: &RefCell<Vec<Names>>,
-) -> Result<(), String> {
-    for (_, _, registry) in namespaces(w, app, cache) {
+fn supervised_ancestry(w: &World, app: &ServiceContext, m: &mut Memo) -> Result<(), String> {
+    let roles = &m.roles;
+    namespaces(&mut m.names, w, app, |_, _, registry| {
         for svc in label::SERVICES {
-            let Some(p) = holder(w, &registry, svc) else {
+            let Some(p) = registry.holder(w, svc) else {
                 continue;
             };
-            let supervised = w
-                .parent(p)
-                .is_some_and(|q| w.label(q).is_some_and(|l| l.ends_with("foundation_sup")));
-            if !supervised {
+            if !roles.of(p).by_sup {
                 return Err(format!(
                     "{svc} {} has no supervisor: it was started by {}",
                     who(w, p),
                     w.parent(p).map_or("nobody".into(), |q| who(w, q))
                 ));
             }
-            if let Some(t) = w.links(p).iter().find(|q| is_test(w, **q)) {
+            if let Some(t) = w.links(p).iter().find(|q| roles.of(**q).test) {
                 return Err(format!(
                     "{svc} {} is linked to test process {}",
                     who(w, p),
@@ -281,12 +441,8 @@ fn supervised_ancestry(
                 ));
             }
         }
-    }
-    Ok(())
-}
-
-fn is_test(w: &World, p: Pid) -> bool {
-    w.label(p).is_some_and(|l| l.starts_with("test:"))
+        Ok(())
+    })
 }
 
 fn api_totality(w: &World, o: &Observer) -> Result<(), String> {
@@ -325,38 +481,46 @@ fn test_isolation(o: &Observer) -> Result<(), String> {
     }
 }
 
-fn monitors_match(w: &World) -> Result<(), String> {
-    for c in live_labelled(w, label::CONFIG) {
-        let Some(table) = state::<ConfigServer, _>(w, c, |s| s.subscribers.clone()) else {
+fn monitors_match(w: &World, m: &mut Memo) -> Result<(), String> {
+    for c in m.roles.live(CONFIG) {
+        let held = w.monitors(c);
+        // A monitor the kernel holds that the table does not know: leaked. An entry the
+        // kernel does not hold is fine only while its DOWN is on the way (the subscriber
+        // died); otherwise the server would never hear of its death.
+        let found = state::<ConfigServer, _>(w, c, |s| {
+            let table = &s.subscribers;
+            let leaked = held
+                .iter()
+                .find(|(r, p)| !table.contains(&(*p, *r)))
+                .map(|(r, p)| (*r, *p, table.len()));
+            let unheld = table
+                .iter()
+                .find(|(p, r)| w.is_alive(*p) && !held.contains(&(*r, *p)))
+                .copied();
+            (leaked, unheld)
+        });
+        let Some((leaked, unheld)) = found else {
             continue;
         };
-        let held = w.monitors(c);
-        // A monitor the kernel holds that the table does not know: leaked.
-        if let Some((r, p)) = held.iter().find(|(r, p)| !table.contains(&(*p, *r))) {
+        if let Some((r, p, entries)) = leaked {
             return Err(format!(
-                "ConfigServer {} holds monitor {r:?} on {} that its subscriber table ({} entries) does not list",
+                "ConfigServer {} holds monitor {r:?} on {} that its subscriber table ({entries} entries) does not list",
                 who(w, c),
-                who(w, *p),
-                table.len()
+                who(w, p),
             ));
         }
-        // An entry the kernel does not hold is fine only while its DOWN is on the way
-        // (the subscriber died); otherwise the server would never hear of its death.
-        if let Some((p, r)) = table
-            .iter()
-            .find(|(p, r)| w.is_alive(*p) && !held.contains(&(*r, *p)))
-        {
+        if let Some((p, r)) = unheld {
             return Err(format!(
                 "ConfigServer {} lists subscriber {} under {r:?} but holds no such monitor",
                 who(w, c),
-                who(w, *p)
+                who(w, p)
             ));
         }
     }
     Ok(())
 }
 
-fn subscription_durability(w: &World, o: &Observer) -> Result<(), String> {
+fn subscription_durability(w: &World, o: &Observer, m: &mut Memo) -> Result<(), String> {
     let log = o.log();
     if log.phase != Phase::Running {
         return Ok(());
@@ -366,7 +530,7 @@ fn subscription_durability(w: &World, o: &Observer) -> Result<(), String> {
             continue;
         };
         if !w.is_alive(server) {
-            let now: Vec<String> = live_labelled(w, label::CONFIG).map(|p| who(w, p)).collect();
+            let now: Vec<String> = m.roles.live(CONFIG).map(|p| who(w, p)).collect();
             return Err(format!(
                 "subscriber {} still counts itself subscribed to ConfigServer {}, which died; \
                  the ConfigServer now is [{}] and will never notify it",
@@ -410,20 +574,19 @@ fn no_orphans(w: &World, o: &Observer) -> Result<(), String> {
     Ok(())
 }
 
-fn bounded_tasks(w: &World) -> Result<(), String> {
-    let tasks = degradation::retry_tasks(w);
-    if tasks.len() > 1 {
-        let names: Vec<String> = tasks.iter().map(|p| who(w, *p)).collect();
+fn bounded_tasks(w: &World, m: &mut Memo) -> Result<(), String> {
+    if m.roles.retry_tasks().nth(1).is_some() {
+        let tasks: Vec<String> = m.roles.retry_tasks().map(|p| who(w, p)).collect();
         return Err(format!(
             "{} retry loops run at once: {}",
             tasks.len(),
-            names.join(", ")
+            tasks.join(", ")
         ));
     }
     Ok(())
 }
 
-fn pending_applied_once(w: &World, o: &Observer) -> Result<(), String> {
+fn pending_applied_once(w: &World, o: &Observer, m: &mut Memo) -> Result<(), String> {
     let log = o.log();
     if let Some(((id, server), n)) = log.pending_applied.iter().find(|(_, n)| **n > 1) {
         let (path, value) = &log.pending[id];
@@ -437,11 +600,11 @@ fn pending_applied_once(w: &World, o: &Observer) -> Result<(), String> {
     if log.phase != Phase::Running {
         return Ok(());
     }
-    let scheduled = !degradation::retry_tasks(w).is_empty()
-        || w.live_pids().any(|p| {
-            w.label(p).is_some_and(|l| l.ends_with(label::DEGRADATION))
-                // armed, or inside a callback (retrying right now)
-                && state::<degradation::Degradation, _>(w, p, |d| d.armed) != Some(false)
+    let scheduled = m.roles.retry_tasks().next().is_some()
+        || m.roles.retries.iter().any(|p| {
+            // armed, or inside a callback (retrying right now)
+            m.roles.of(*p).degradation
+                && state::<degradation::Degradation, _>(w, *p, |d| d.armed) != Some(false)
         });
     for (id, (path, value)) in log.pending.iter() {
         if !log.pending_applied.keys().any(|(i, _)| i == id) && !scheduled {
@@ -453,18 +616,26 @@ fn pending_applied_once(w: &World, o: &Observer) -> Result<(), String> {
     Ok(())
 }
 
-fn dependents_consistent(w: &World, app: &ServiceContext) -> Result<(), String> {
+fn dependents_consistent(w: &World, app: &ServiceContext, m: &mut Memo) -> Result<(), String> {
     if app.observer.log().phase != Phase::Running {
         return Ok(());
     }
-    let Some(current) = app.holder(w, label::CONFIG) else {
+    // The application's namespace: the first one visited.
+    let mut holders = [None; 3];
+    let _ = namespaces(&mut m.names, w, app, |_, _, registry| {
+        for (h, svc) in holders
+            .iter_mut()
+            .zip([label::CONFIG, label::EVENTS, label::TELEMETRY])
+        {
+            *h = registry.holder(w, svc);
+        }
+        Err(String::new())
+    });
+    let [Some(current), events, telemetry] = holders else {
         return Ok(());
     };
     // Checked after every step: nothing is formatted or allocated unless it fails.
-    for svc in [label::EVENTS, label::TELEMETRY] {
-        let Some(p) = app.holder(w, svc) else {
-            continue;
-        };
+    for p in [events, telemetry].into_iter().flatten() {
         let Some(dep) = with_dependency(w, p, |d| (!d.waiting).then_some(d.server)).flatten()
         else {
             continue;
@@ -489,28 +660,23 @@ fn with_dependency<R>(w: &World, p: Pid, f: impl Fn(&Dependency) -> R) -> Option
         .flatten()
 }
 
-fn start_order(w: &World) -> Result<(), String> {
-    // Checked after every step: one pass over the living reads each label once. The
+fn start_order(w: &World, m: &mut Memo) -> Result<(), String> {
+    // Checked after every step: one pass over the living reads each role once. The
     // failure reported is the first the rule lists: a service started by someone other
     // than a Foundation supervisor, then a dependent on default configuration; within
     // each, services in `SERVICES` order, then the earliest process.
-    let earlier = |slot: &Option<(usize, Pid)>, i: usize| slot.is_none_or(|(j, _)| i < j);
+    let earlier = |slot: &Option<(u8, Pid)>, i: u8| slot.is_none_or(|(j, _)| i < j);
     let (mut outsider, mut on_defaults) = (None, None);
-    for p in w.live_pids() {
-        let Some(i) = w
-            .label(p)
-            .and_then(|l| label::SERVICES.iter().position(|s| *s == l))
-        else {
+    for &p in &m.roles.services {
+        let role = m.roles.of(p);
+        let Some(i) = role.service else {
             continue;
         };
-        let by_sup = w
-            .parent(p)
-            .is_some_and(|q| w.label(q).is_some_and(|l| l.ends_with("foundation_sup")));
-        if !by_sup {
+        if !role.by_sup {
             if earlier(&outsider, i) {
                 outsider = Some((i, p));
             }
-        } else if matches!(label::SERVICES[i], label::EVENTS | label::TELEMETRY)
+        } else if (i == EVENTS || i == TELEMETRY)
             && earlier(&on_defaults, i)
             && with_dependency(w, p, |d| d.server.is_none() && !d.waiting) == Some(true)
         {
@@ -520,7 +686,7 @@ fn start_order(w: &World) -> Result<(), String> {
     if let Some((i, p)) = outsider {
         return Err(format!(
             "{} {} was started by {}, not by a Foundation supervisor",
-            label::SERVICES[i],
+            label::SERVICES[i as usize],
             who(w, p),
             w.parent(p).map_or("nobody".into(), |q| who(w, q))
         ));
@@ -528,15 +694,15 @@ fn start_order(w: &World) -> Result<(), String> {
     if let Some((i, p)) = on_defaults {
         return Err(format!(
             "{} {} started before any ConfigServer and runs on default configuration",
-            label::SERVICES[i],
+            label::SERVICES[i as usize],
             who(w, p)
         ));
     }
     Ok(())
 }
 
-fn bounded_resources(w: &World) -> Result<(), String> {
-    for e in live_labelled(w, label::EVENTS) {
+fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
+    for e in m.roles.live(EVENTS) {
         if let Some((n, cap)) = state::<EventStore, _>(w, e, |s| (s.events.len(), s.max_events))
             && n > cap
         {
@@ -546,7 +712,7 @@ fn bounded_resources(w: &World) -> Result<(), String> {
             ));
         }
     }
-    for t in live_labelled(w, label::TELEMETRY) {
+    for t in m.roles.live(TELEMETRY) {
         if let Some(n) = state::<TelemetryService, _>(w, t, |s| s.metrics.len())
             && n > MAX_METRICS
         {
@@ -557,7 +723,7 @@ fn bounded_resources(w: &World) -> Result<(), String> {
         }
     }
     let live = w.live_count() as usize;
-    for c in live_labelled(w, label::CONFIG) {
+    for c in m.roles.live(CONFIG) {
         if let Some(n) = state::<ConfigServer, _>(w, c, |s| s.subscribers.len())
             && n > live
         {

@@ -255,7 +255,8 @@ impl Drop for Sim {
 /// A simulated world under construction, then run once.
 pub struct Sim {
     sh: Rc<Shared>,
-    invariants: Vec<Box<dyn Invariant>>,
+    /// Each with when it is checked (read once, not at every step).
+    invariants: Vec<(When, Box<dyn Invariant>)>,
     ran: bool,
     /// A failure found inside a step (a panic), which ends the run after the step.
     failure: Option<Violation>,
@@ -343,13 +344,13 @@ impl Sim {
 
     /// Adds an invariant, checked when its [`When`] says.
     pub fn invariant(&mut self, inv: impl Invariant + 'static) -> &mut Self {
-        self.invariants.push(Box::new(inv));
+        self.invariants.push((inv.when(), Box::new(inv)));
         self
     }
 
     /// Has an invariant of this name been added?
     pub fn has_invariant(&self, name: &str) -> bool {
-        self.invariants.iter().any(|i| i.name() == name)
+        self.invariants.iter().any(|(_, i)| i.name() == name)
     }
 
     /// The world, for inspection after (or before) the run.
@@ -387,7 +388,7 @@ impl Sim {
                 || self
                     .invariants
                     .iter()
-                    .any(|i| matches!(i.when(), When::Always | When::Quiescence)));
+                    .any(|(when, _)| matches!(when, When::Always | When::Quiescence)));
         self.sh.world.borrow_mut().fp_on = footprints;
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
@@ -731,23 +732,36 @@ impl Sim {
             return None;
         }
         let w = self.sh.world.borrow();
-        self.invariants
-            .iter()
-            .filter(|i| i.when() == when)
-            .find_map(|i| match catch_quiet(|| i.check(&w)) {
-                Ok(Ok(())) => None,
-                Ok(Err(message)) => Some(Violation::new(i.name(), w.step, message)),
-                Err(payload) => {
-                    let (message, location) = panic_site(&*payload);
-                    let mut v = Violation::new(
-                        i.name(),
-                        w.step,
-                        format!("the invariant itself panicked: {message}"),
-                    );
-                    v.location = location;
-                    Some(v)
+        // One guard for the pass: `at` says which invariant was running if one panics.
+        let mut at = 0;
+        let failed = catch_quiet(|| {
+            for (i, (checked, inv)) in self.invariants.iter().enumerate() {
+                if *checked != when {
+                    continue;
                 }
-            })
+                at = i;
+                if let Err(message) = inv.check(&w) {
+                    return Some((i, message));
+                }
+            }
+            None
+        });
+        match failed {
+            Ok(None) => None,
+            Ok(Some((i, message))) => {
+                Some(Violation::new(self.invariants[i].1.name(), w.step, message))
+            }
+            Err(payload) => {
+                let (message, location) = panic_site(&*payload);
+                let mut v = Violation::new(
+                    self.invariants[at].1.name(),
+                    w.step,
+                    format!("the invariant itself panicked: {message}"),
+                );
+                v.location = location;
+                Some(v)
+            }
+        }
     }
 }
 

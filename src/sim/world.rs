@@ -759,8 +759,8 @@ impl World {
         self.names.iter().map(|(n, p)| (&**n, *p))
     }
 
-    /// Every pid ever spawned, in spawn order.
-    pub fn pids(&self) -> impl Iterator<Item = Pid> + '_ {
+    /// Every pid ever spawned, in spawn order (`.len()` is how many were spawned).
+    pub fn pids(&self) -> impl ExactSizeIterator<Item = Pid> + DoubleEndedIterator + '_ {
         (0..self.procs.len() as u32).map(Pid)
     }
 
