@@ -257,12 +257,21 @@ struct Roles {
     services: Vec<Pid>,
     /// Retry tasks and retry servers, in spawn order.
     retries: Vec<Pid>,
+    /// The processes spawned and those alive at the last look.
+    seen: (usize, u32),
 }
 
 impl Roles {
-    /// Reads the roles of the processes spawned since the last look.
+    /// Reads the roles of the processes spawned since the last look, and forgets those
+    /// that died.
     fn update(&mut self, w: &World) {
-        for p in (self.of.len()..w.pids().len()).map(|i| Pid(i as u32)) {
+        // Nothing spawned and as many alive: nothing died either.
+        let now = (w.pids().len(), w.live_count());
+        if now == self.seen {
+            return;
+        }
+        self.seen = now;
+        for p in (self.of.len()..now.0).map(|i| Pid(i as u32)) {
             let role = Role::of(w, p);
             self.of.push(role);
             if role.service.is_some() {
