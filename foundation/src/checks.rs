@@ -105,38 +105,17 @@ fn body(name: &str) -> Body {
     match name {
         "single_owner" => single_owner,
         "no_intensity_exhaustion" => |w, app, _| no_intensity_exhaustion(w, &app.observer),
-        "supervised_ancestry" => |w, app, m| {
-            m.roles.update(w);
-            supervised_ancestry(w, app, m)
-        },
+        "supervised_ancestry" => supervised_ancestry,
         "api_totality" => |w, app, _| api_totality(w, &app.observer),
         "test_isolation" => |_, app, _| test_isolation(&app.observer),
-        "monitors_match" => |w, _, m| {
-            m.roles.update(w);
-            monitors_match(w, m)
-        },
-        "subscription_durability" => |w, app, m| {
-            m.roles.update(w);
-            subscription_durability(w, &app.observer, m)
-        },
+        "monitors_match" => |w, _, m| monitors_match(w, m),
+        "subscription_durability" => |w, app, m| subscription_durability(w, &app.observer, m),
         "no_orphans" => |w, app, _| no_orphans(w, &app.observer),
-        "bounded_tasks" => |w, _, m| {
-            m.roles.update(w);
-            bounded_tasks(w, m)
-        },
-        "pending_applied_once" => |w, app, m| {
-            m.roles.update(w);
-            pending_applied_once(w, &app.observer, m)
-        },
+        "bounded_tasks" => |w, _, m| bounded_tasks(w, m),
+        "pending_applied_once" => |w, app, m| pending_applied_once(w, &app.observer, m),
         "dependents_consistent" => dependents_consistent,
-        "start_order" => |w, _, m| {
-            m.roles.update(w);
-            start_order(w, m)
-        },
-        "bounded_resources" => |w, _, m| {
-            m.roles.update(w);
-            bounded_resources(w, m)
-        },
+        "start_order" => |w, _, m| start_order(w, m),
+        "bounded_resources" => |w, _, m| bounded_resources(w, m),
         _ => unreachable!("only catalogued invariants have a body"),
     }
 }
@@ -160,7 +139,9 @@ impl Invariant for Check {
         let Some(app) = w.get::<ServiceContext>() else {
             return Err("no Foundation in this world (no ServiceContext shared)".into());
         };
-        (self.run)(w, app, &mut self.memo.borrow_mut())
+        let m = &mut *self.memo.borrow_mut();
+        m.roles.update(w);
+        (self.run)(w, app, m)
     }
 }
 
