@@ -47,6 +47,20 @@ fn invariants_read_timers_mailboxes_and_shared_values() {
     assert!(sim.world().get::<String>().is_none());
 }
 
+/// `Sim::share` keeps one value per type: sharing another value of a type replaces the
+/// first, and values of other types stay as they were.
+#[test]
+fn shared_values_are_one_per_type() {
+    let mut sim = Sim::new(Config::default());
+    sim.share(1u32).share(String::from("first")).share(2u64);
+    sim.share(String::from("second"));
+    let w = sim.world();
+    assert_eq!(w.get::<u32>(), Some(&1));
+    assert_eq!(w.get::<String>().map(String::as_str), Some("second"));
+    assert_eq!(w.get::<u64>(), Some(&2));
+    assert_eq!(w.get::<i64>(), None);
+}
+
 /// The index of the living that keeps a step's cost independent of history agrees with
 /// the full scan, after every step of runs with spawns, exits, kills and restarts.
 #[test]

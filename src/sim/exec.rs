@@ -310,11 +310,14 @@ impl Sim {
     /// need to know about it (its services' names, an observer the processes write to),
     /// so that invariants written outside the system can use it too. One value per type.
     pub fn share<T: 'static>(&mut self, value: T) -> &mut Self {
-        self.sh
-            .world
-            .borrow_mut()
-            .shared
-            .insert(std::any::TypeId::of::<T>(), Rc::new(value));
+        let id = std::any::TypeId::of::<T>();
+        let value: Rc<dyn std::any::Any> = Rc::new(value);
+        let mut w = self.sh.world.borrow_mut();
+        match w.shared.iter_mut().find(|(t, _)| *t == id) {
+            Some((_, v)) => *v = value,
+            None => w.shared.push((id, value)),
+        }
+        drop(w);
         self
     }
 

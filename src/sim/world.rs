@@ -576,9 +576,10 @@ pub struct World {
     live_list: Vec<Pid>,
     /// Something the fault menu's options depend on changed since they were built.
     pub(crate) fault_dirty: bool,
-    /// Values the system under test shares with its invariants ([`World::get`]), by type.
-    /// Looked up by key, never iterated.
-    pub(crate) shared: BTreeMap<std::any::TypeId, Rc<dyn Any>>,
+    /// Values the system under test shares with its invariants ([`World::get`]), one per
+    /// type, in the order shared. A handful at most: a scan comparing type ids costs less
+    /// than a tree's ordered comparisons, and invariants look them up after every step.
+    pub(crate) shared: Vec<(std::any::TypeId, Rc<dyn Any>)>,
     /// How signals travel.
     pub(crate) delivery: Delivery,
     /// Signals handled at once, in the order they were sent (a death inside one sends
@@ -663,7 +664,7 @@ impl World {
             draw_request: None,
             draw_answers: BTreeMap::new(),
             panics: super::exec::Panics::default(),
-            shared: BTreeMap::new(),
+            shared: Vec::new(),
             live_list: Vec::new(),
             fault_dirty: true,
             delivery,
@@ -888,9 +889,11 @@ impl World {
     /// A value the system shared with its invariants through [`crate::sim::Sim::share`]
     /// (a handle on its services, an observer), by type.
     pub fn get<T: 'static>(&self) -> Option<&T> {
+        let id = std::any::TypeId::of::<T>();
         self.shared
-            .get(&std::any::TypeId::of::<T>())
-            .and_then(|v| v.downcast_ref::<T>())
+            .iter()
+            .find(|(t, _)| *t == id)
+            .and_then(|(_, v)| v.downcast_ref::<T>())
     }
 
     /// Enabled actions, in canonical order.
