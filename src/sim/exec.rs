@@ -393,6 +393,7 @@ impl Sim {
                     .iter()
                     .any(|(when, _)| matches!(when, When::Always | When::Quiescence)));
         self.sh.world.borrow_mut().fp_on = footprints;
+        let after_every_step = self.invariants.iter().any(|(c, _)| *c == When::Always);
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
             if let Some((pid, n)) = w.draw_request.take() {
@@ -549,9 +550,7 @@ impl Sim {
             if let Some(v) = self.failure.take() {
                 break Outcome::Violation(v);
             }
-            if !self.invariants.is_empty()
-                && let Some(v) = self.check(When::Always)
-            {
+            if after_every_step && let Some(v) = self.check(When::Always) {
                 break Outcome::Violation(v);
             }
         };
@@ -731,7 +730,8 @@ impl Sim {
     }
 
     fn check(&self, when: When) -> Option<Violation> {
-        if self.invariants.is_empty() {
+        // None checked now: no borrow, no guard.
+        if !self.invariants.iter().any(|(c, _)| *c == when) {
             return None;
         }
         let w = self.sh.world.borrow();
