@@ -194,28 +194,10 @@ impl Role {
     }
 }
 
-/// The index of a service's label in [`label::SERVICES`], at compile time.
-const fn service(l: &str) -> u8 {
-    let mut i = 0;
-    while i < label::SERVICES.len() {
-        let (a, b) = (label::SERVICES[i].as_bytes(), l.as_bytes());
-        if a.len() == b.len() {
-            let mut j = 0;
-            while j < a.len() && a[j] == b[j] {
-                j += 1;
-            }
-            if j == a.len() {
-                return i as u8;
-            }
-        }
-        i += 1;
-    }
-    panic!("not a service label")
-}
-
-const CONFIG: u8 = service(label::CONFIG);
-const EVENTS: u8 = service(label::EVENTS);
-const TELEMETRY: u8 = service(label::TELEMETRY);
+/// Indices in [`label::SERVICES`] (a test holds them to it).
+const CONFIG: u8 = 0;
+const EVENTS: u8 = 1;
+const TELEMETRY: u8 = 2;
 
 /// What one invariant remembers of its run between steps, so that a check after every
 /// step compares no strings and allocates nothing while it passes.
@@ -332,7 +314,7 @@ impl Registry<'_> {
     fn holder(&self, w: &World, svc: &str) -> Option<Pid> {
         match self {
             Registry::Global => w.whereis(svc),
-            Registry::Table(t) => (*t)?.get(svc).copied().filter(|p| w.is_alive(*p)),
+            Registry::Table(t) => crate::live_holder(w, (*t)?, svc),
         }
     }
 }
@@ -610,18 +592,16 @@ fn dependents_consistent(w: &World, app: &ServiceContext, m: &mut Memo) -> Resul
     if app.observer.log().phase != Phase::Running {
         return Ok(());
     }
-    // The application's namespace: the first one visited.
-    let mut holders = [None; 3];
-    let _ = namespaces(&mut m.names, w, app, |_, _, registry| {
-        for (h, svc) in holders
-            .iter_mut()
-            .zip([label::CONFIG, label::EVENTS, label::TELEMETRY])
-        {
-            *h = registry.holder(w, svc);
-        }
-        Err(String::new())
-    });
-    let [Some(current), events, telemetry] = holders else {
+    // The application's namespace: the first one visited (checked at quiescence only,
+    // so visiting the others too costs little).
+    let mut first = None;
+    namespaces(&mut m.names, w, app, |_, _, registry| {
+        first.get_or_insert_with(|| {
+            [label::CONFIG, label::EVENTS, label::TELEMETRY].map(|svc| registry.holder(w, svc))
+        });
+        Ok(())
+    })?;
+    let Some([Some(current), events, telemetry]) = first else {
         return Ok(());
     };
     // Checked after every step: nothing is formatted or allocated unless it fails.
@@ -724,4 +704,20 @@ fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_indices_name_their_labels() {
+        for (i, l) in [
+            (CONFIG, label::CONFIG),
+            (EVENTS, label::EVENTS),
+            (TELEMETRY, label::TELEMETRY),
+        ] {
+            assert_eq!(label::SERVICES[i as usize], l);
+        }
+    }
 }

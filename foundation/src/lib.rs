@@ -217,7 +217,8 @@ impl ServiceContext {
         supervisor_name(&self.namespace)
     }
 
-    /// The name invariants read to find the service holder in a world, for either naming.
+    /// The live holder of `service` in a world, under this context's naming (its global
+    /// name, or its namespace's Registry).
     pub fn holder(&self, world: &fsim::sim::World, service: &str) -> Option<Pid> {
         match self.registry() {
             None => world.whereis(service),
@@ -228,7 +229,20 @@ impl ServiceContext {
 
 /// The live holder of `key` in the registry called `registry`, as `whereis_name` sees it.
 pub fn holder_in(world: &fsim::sim::World, registry: &str, key: &str) -> Option<Pid> {
-    let table = world.table_read::<String, Pid>(world.table_named(registry)?)?;
+    live_holder(
+        world,
+        world.table_read::<String, Pid>(world.table_named(registry)?)?,
+        key,
+    )
+}
+
+/// The live holder of `key` in a Registry's table, as `whereis_name` sees it: a holder
+/// that has died is skipped (rule 22), though its entry stays until the Registry hears.
+pub fn live_holder(
+    world: &fsim::sim::World,
+    table: &std::collections::BTreeMap<String, Pid>,
+    key: &str,
+) -> Option<Pid> {
     table.get(key).copied().filter(|p| world.is_alive(*p))
 }
 
