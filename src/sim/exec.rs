@@ -644,14 +644,17 @@ impl Sim {
             if w.dead_futures.is_empty() {
                 return;
             }
-            let pids = std::mem::take(&mut w.dead_futures);
+            // Drained, not taken: the list keeps its buffer for the next death. A process
+            // that returned has no future left here (it was dropped as it exited), so
+            // the list below is empty and allocates nothing.
             let mut futures = self.sh.futures.borrow_mut();
-            pids.iter()
+            w.dead_futures
+                .drain(..)
                 .filter_map(|p| {
                     futures
                         .get_mut(p.0 as usize)
                         .and_then(Option::take)
-                        .map(|f| (*p, f))
+                        .map(|f| (p, f))
                 })
                 .collect()
         };
