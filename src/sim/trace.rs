@@ -449,29 +449,14 @@ impl Effect {
                 child,
                 linked,
                 label,
-            } => {
-                fold(h, 12);
-                fold(h, ((parent.0 as u64) << 32) | child.0 as u64);
-                fold(h, *linked as u64);
-                if let Some(l) = label {
-                    fold_str(h, l)
-                }
-            }
-            Effect::Exit { pid, reason } => {
-                fold(h, 13);
-                fold(h, pid.0 as u64);
-                fold_reason(h, reason);
-            }
+            } => fold_spawn(h, *parent, *child, *linked, label.as_deref()),
+            Effect::Exit { pid, reason } => fold_exit(h, *pid, reason),
             Effect::Enqueue { pid, .. } => {
                 // The message's value is folded by the step that put it there.
                 fold(h, 14);
                 fold(h, pid.0 as u64);
             }
-            Effect::Name { name, pid } => {
-                fold(h, 15);
-                fold_str(h, name);
-                fold(h, pid.map_or(u64::MAX, |p| p.0 as u64));
-            }
+            Effect::Name { name, pid } => fold_name(h, name, *pid),
             Effect::Global { pid, op } => {
                 fold(h, 16);
                 fold(h, pid.0 as u64);
@@ -479,6 +464,31 @@ impl Effect {
             }
         }
     }
+}
+
+/// How [`Effect::Spawn`] folds, from borrowed parts: a run that keeps no effects folds
+/// a spawn without building its label's `String`.
+pub(crate) fn fold_spawn(h: &mut u64, parent: Pid, child: Pid, linked: bool, label: Option<&str>) {
+    fold(h, 12);
+    fold(h, ((parent.0 as u64) << 32) | child.0 as u64);
+    fold(h, linked as u64);
+    if let Some(l) = label {
+        fold_str(h, l)
+    }
+}
+
+/// How [`Effect::Exit`] folds, from a borrowed reason.
+pub(crate) fn fold_exit(h: &mut u64, pid: Pid, reason: &ExitReason) {
+    fold(h, 13);
+    fold(h, pid.0 as u64);
+    fold_reason(h, reason);
+}
+
+/// How [`Effect::Name`] folds, from a borrowed name.
+pub(crate) fn fold_name(h: &mut u64, name: &str, pid: Option<Pid>) {
+    fold(h, 15);
+    fold_str(h, name);
+    fold(h, pid.map_or(u64::MAX, |p| p.0 as u64));
 }
 
 /// One step of a run.
@@ -650,6 +660,21 @@ impl Trace {
         e.fold(&mut self.hash);
         if self.recording() {
             self.effects.push(e);
+        }
+    }
+
+    /// An effect folded from borrowed parts by `fold` (one of the `fold_*` functions its
+    /// [`Effect`] folds with), and built by `make` only when the trace keeps effects: a
+    /// run that keeps none allocates nothing for it.
+    #[inline]
+    pub(crate) fn effect_folded(
+        &mut self,
+        fold: impl FnOnce(&mut u64),
+        make: impl FnOnce() -> Effect,
+    ) {
+        fold(&mut self.hash);
+        if self.recording() {
+            self.effects.push(make());
         }
     }
 
