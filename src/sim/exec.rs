@@ -257,6 +257,9 @@ pub struct Sim {
     sh: Rc<Shared>,
     /// Each with when it is checked (read once, not at every step).
     invariants: Vec<(When, Box<dyn Invariant>)>,
+    /// Whether any invariant is checked at each [`When`] (by its index): a point with
+    /// none costs the step loop one load.
+    checked_at: [bool; 3],
     ran: bool,
     /// A failure found inside a step (a panic), which ends the run after the step.
     failure: Option<Violation>,
@@ -299,6 +302,7 @@ impl Sim {
         Sim {
             sh,
             invariants: Vec::new(),
+            checked_at: [false; 3],
             ran: false,
             failure: None,
             scratch,
@@ -347,7 +351,9 @@ impl Sim {
 
     /// Adds an invariant, checked when its [`When`] says.
     pub fn invariant(&mut self, inv: impl Invariant + 'static) -> &mut Self {
-        self.invariants.push((inv.when(), Box::new(inv)));
+        let when = inv.when();
+        self.checked_at[when as usize] = true;
+        self.invariants.push((when, Box::new(inv)));
         self
     }
 
@@ -388,12 +394,9 @@ impl Sim {
         let footprints = chooser.wants_steps();
         let everything = footprints
             && (!self.sh.world.borrow().shared.is_empty()
-                || self
-                    .invariants
-                    .iter()
-                    .any(|(when, _)| matches!(when, When::Always | When::Quiescence)));
+                || self.checked_at[When::Always as usize]
+                || self.checked_at[When::Quiescence as usize]);
         self.sh.world.borrow_mut().fp_on = footprints;
-        let after_every_step = self.invariants.iter().any(|(c, _)| *c == When::Always);
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
             if let Some((pid, n)) = w.draw_request.take() {
@@ -550,7 +553,7 @@ impl Sim {
             if let Some(v) = self.failure.take() {
                 break Outcome::Violation(v);
             }
-            if after_every_step && let Some(v) = self.check(When::Always) {
+            if let Some(v) = self.check(When::Always) {
                 break Outcome::Violation(v);
             }
         };
@@ -732,11 +735,17 @@ impl Sim {
         (StepKind::Run { pid }, [prev, consumed])
     }
 
+    /// Checks the invariants of `when`; with none of them, only a flag is read (this is
+    /// called after every step).
+    #[inline]
     fn check(&self, when: When) -> Option<Violation> {
-        // None checked now: no borrow, no guard.
-        if !self.invariants.iter().any(|(c, _)| *c == when) {
+        if !self.checked_at[when as usize] {
             return None;
         }
+        self.check_now(when)
+    }
+
+    fn check_now(&self, when: When) -> Option<Violation> {
         let w = self.sh.world.borrow();
         // One guard for the pass: `at` says which invariant was running if one panics.
         let mut at = 0;
