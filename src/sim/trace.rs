@@ -449,14 +449,20 @@ impl Effect {
                 child,
                 linked,
                 label,
-            } => fold_spawn(h, *parent, *child, *linked, label.as_deref()),
-            Effect::Exit { pid, reason } => fold_exit(h, *pid, reason),
+            } => EffectView::Spawn {
+                parent: *parent,
+                child: *child,
+                linked: *linked,
+                label: label.as_deref(),
+            }
+            .fold(h),
+            Effect::Exit { pid, reason } => EffectView::Exit { pid: *pid, reason }.fold(h),
             Effect::Enqueue { pid, .. } => {
                 // The message's value is folded by the step that put it there.
                 fold(h, 14);
                 fold(h, pid.0 as u64);
             }
-            Effect::Name { name, pid } => fold_name(h, name, *pid),
+            Effect::Name { name, pid } => EffectView::Name { name, pid: *pid }.fold(h),
             Effect::Global { pid, op } => {
                 fold(h, 16);
                 fold(h, pid.0 as u64);
@@ -466,29 +472,80 @@ impl Effect {
     }
 }
 
-/// How [`Effect::Spawn`] folds, from borrowed parts: a run that keeps no effects folds
-/// a spawn without building its label's `String`.
-pub(crate) fn fold_spawn(h: &mut u64, parent: Pid, child: Pid, linked: bool, label: Option<&str>) {
-    fold(h, 12);
-    fold(h, ((parent.0 as u64) << 32) | child.0 as u64);
-    fold(h, linked as u64);
-    if let Some(l) = label {
-        fold_str(h, l)
+/// A borrowed view of a spawn, an exit or a name effect: what the hash sees of it,
+/// whether the kernel holds its parts or a trace holds the [`Effect`] (as [`SignalView`]
+/// is for signals). A run that keeps no effects folds one without building its strings.
+pub(crate) enum EffectView<'a> {
+    Spawn {
+        parent: Pid,
+        child: Pid,
+        linked: bool,
+        label: Option<&'a str>,
+    },
+    Exit {
+        pid: Pid,
+        reason: &'a ExitReason,
+    },
+    Name {
+        name: &'a str,
+        pid: Option<Pid>,
+    },
+}
+
+impl EffectView<'_> {
+    // Always inlined: each call site builds one known variant, and the match folds away.
+    #[inline(always)]
+    fn fold(&self, h: &mut u64) {
+        match *self {
+            EffectView::Spawn {
+                parent,
+                child,
+                linked,
+                label,
+            } => {
+                fold(h, 12);
+                fold(h, ((parent.0 as u64) << 32) | child.0 as u64);
+                fold(h, linked as u64);
+                if let Some(l) = label {
+                    fold_str(h, l)
+                }
+            }
+            EffectView::Exit { pid, reason } => {
+                fold(h, 13);
+                fold(h, pid.0 as u64);
+                fold_reason(h, reason);
+            }
+            EffectView::Name { name, pid } => {
+                fold(h, 15);
+                fold_str(h, name);
+                fold(h, pid.map_or(u64::MAX, |p| p.0 as u64));
+            }
+        }
     }
-}
 
-/// How [`Effect::Exit`] folds, from a borrowed reason.
-pub(crate) fn fold_exit(h: &mut u64, pid: Pid, reason: &ExitReason) {
-    fold(h, 13);
-    fold(h, pid.0 as u64);
-    fold_reason(h, reason);
-}
-
-/// How [`Effect::Name`] folds, from a borrowed name.
-pub(crate) fn fold_name(h: &mut u64, name: &str, pid: Option<Pid>) {
-    fold(h, 15);
-    fold_str(h, name);
-    fold(h, pid.map_or(u64::MAX, |p| p.0 as u64));
+    fn to_effect(&self) -> Effect {
+        match *self {
+            EffectView::Spawn {
+                parent,
+                child,
+                linked,
+                label,
+            } => Effect::Spawn {
+                parent,
+                child,
+                linked,
+                label: label.map(str::to_string),
+            },
+            EffectView::Exit { pid, reason } => Effect::Exit {
+                pid,
+                reason: reason.clone(),
+            },
+            EffectView::Name { name, pid } => Effect::Name {
+                name: name.to_string(),
+                pid,
+            },
+        }
+    }
 }
 
 /// One step of a run.
@@ -663,18 +720,13 @@ impl Trace {
         }
     }
 
-    /// An effect folded from borrowed parts by `fold` (one of the `fold_*` functions its
-    /// [`Effect`] folds with), and built by `make` only when the trace keeps effects: a
-    /// run that keeps none allocates nothing for it.
-    #[inline]
-    pub(crate) fn effect_folded(
-        &mut self,
-        fold: impl FnOnce(&mut u64),
-        make: impl FnOnce() -> Effect,
-    ) {
-        fold(&mut self.hash);
+    /// An effect from borrowed parts: folded as its [`Effect`] folds, and built only
+    /// when the trace keeps effects.
+    #[inline(always)]
+    pub(crate) fn effect_view(&mut self, e: EffectView<'_>) {
+        e.fold(&mut self.hash);
         if self.recording() {
-            self.effects.push(make());
+            self.effects.push(e.to_effect());
         }
     }
 

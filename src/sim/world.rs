@@ -10,9 +10,7 @@
 
 use super::footprint::{Access, Mode, Obj, name_key};
 use super::tape::{Action, Fault};
-use super::trace::{
-    Effect, SignalKind, SignalView, StepKind, Trace, fold_exit, fold_name, fold_spawn,
-};
+use super::trace::{Effect, EffectView, SignalKind, SignalView, StepKind, Trace};
 use super::types::{ExitReason, Name, Payload, Pid, Ref};
 use std::any::Any;
 use std::borrow::Cow;
@@ -1202,15 +1200,12 @@ impl World {
                 insert_sorted(&mut self.p(pp).links, pid);
                 insert_sorted(&mut self.p(pid).links, pp);
             }
-            self.trace.effect_folded(
-                |h| fold_spawn(h, pp, pid, link, label.as_deref()),
-                || Effect::Spawn {
-                    parent: pp,
-                    child: pid,
-                    linked: link,
-                    label: label.as_deref().map(str::to_string),
-                },
-            );
+            self.trace.effect_view(EffectView::Spawn {
+                parent: pp,
+                child: pid,
+                linked: link,
+                label: label.as_deref(),
+            });
         }
         self.refresh_run(pid);
         Some(pid)
@@ -1223,13 +1218,10 @@ impl World {
         if !self.is_alive(pid) {
             return;
         }
-        self.trace.effect_folded(
-            |h| fold_exit(h, pid, &reason),
-            || Effect::Exit {
-                pid,
-                reason: reason.clone(),
-            },
-        );
+        self.trace.effect_view(EffectView::Exit {
+            pid,
+            reason: &reason,
+        });
         if self.fp_on {
             self.touch(Obj::Life(pid), Mode::Write);
             self.touch(Obj::Ties(pid), Mode::Write);
@@ -1273,13 +1265,10 @@ impl World {
         for name in names {
             self.touch(Obj::Name(name_key(&name)), Mode::Write);
             self.names.remove(&name);
-            self.trace.effect_folded(
-                |h| fold_name(h, &name, None),
-                || Effect::Name {
-                    name: name.to_string(),
-                    pid: None,
-                },
-            );
+            self.trace.effect_view(EffectView::Name {
+                name: &name,
+                pid: None,
+            });
         }
         for t in tables {
             self.touch(Obj::Table(t), Mode::Write);
@@ -1655,13 +1644,10 @@ impl World {
         if let Some(holder) = self.names.get(&name) {
             return Err(*holder);
         }
-        self.trace.effect_folded(
-            |h| fold_name(h, &name, Some(pid)),
-            || Effect::Name {
-                name: name.to_string(),
-                pid: Some(pid),
-            },
-        );
+        self.trace.effect_view(EffectView::Name {
+            name: &name,
+            pid: Some(pid),
+        });
         self.names.insert(name.clone(), pid);
         self.touch(Obj::Ties(pid), Mode::Write);
         self.p(pid).names.push(name);
@@ -1675,13 +1661,7 @@ impl World {
         };
         self.touch(Obj::Ties(pid), Mode::Write);
         self.p(pid).names.retain(|n| &**n != name);
-        self.trace.effect_folded(
-            |h| fold_name(h, name, None),
-            || Effect::Name {
-                name: name.to_string(),
-                pid: None,
-            },
-        );
+        self.trace.effect_view(EffectView::Name { name, pid: None });
         true
     }
 
