@@ -33,6 +33,25 @@ fn mixed_workload_exercises_faults_restarts_and_timers() {
         // A run that keeps no effects folds them from borrowed parts: the same hash.
         let unrecorded = run_seed(&config, seed, workload::mixed);
         assert_eq!(unrecorded.trace_hash, r.trace_hash, "seed {seed}");
+        // A run that skips the hash is the same run, with a hash of 0.
+        let unhashed = run_seed(
+            &Config {
+                skip_trace_hash: true,
+                ..config.clone()
+            },
+            seed,
+            workload::mixed,
+        );
+        assert_eq!(
+            (&unhashed.outcome, unhashed.steps, &unhashed.tape),
+            (&unrecorded.outcome, unrecorded.steps, &unrecorded.tape),
+            "seed {seed}"
+        );
+        assert_eq!(
+            (unhashed.time_ms, unhashed.faults, unhashed.trace_hash),
+            (unrecorded.time_ms, unrecorded.faults, 0),
+            "seed {seed}"
+        );
         distinct.insert(r.trace_hash);
         faulted += (r.faults > 0) as u32;
         let trace = r.trace.unwrap();

@@ -2,8 +2,8 @@
 //! to the whole range; strategies are functions of their seed.
 
 use fsim::explore::{self, Shard, StopAt, Strategy, Summary};
-use fsim::scenario::Scenario;
-use fsim::sim::Choice;
+use fsim::scenario::{Judgement, Scenario};
+use fsim::sim::{Choice, Tape};
 use std::path::Path;
 
 fn scenario(name: &str) -> Scenario {
@@ -18,16 +18,65 @@ fn scenario(name: &str) -> Scenario {
     .unwrap()
 }
 
-fn key(s: &explore::Sweep) -> (u64, u64, u64, Option<(u64, u64)>, Option<u64>) {
+type Key = (u64, u64, u64, Option<(u64, u64, Tape)>, Option<u64>);
+
+/// What a sweep found: its counts and its first failure's seed, trace hash and tape.
+fn key(s: &explore::Sweep) -> Key {
     (
         s.runs,
         s.found,
         s.steps,
         s.first_found
             .as_ref()
-            .map(|k| (k.seed, k.report.trace_hash)),
+            .map(|k| (k.seed, k.report.trace_hash, k.report.tape.clone())),
         s.first_unexpected.as_ref().map(|k| k.seed),
     )
+}
+
+#[test]
+fn a_sweep_runs_each_seed_as_run_strategy_does() {
+    let s = scenario("volatile_subscriptions");
+    let seeds = 0..200;
+    let sweep = explore::sweep_with(
+        &s,
+        Strategy::Random,
+        seeds.clone(),
+        Shard::ALL,
+        2,
+        StopAt::Never,
+        None,
+    );
+    // The same seeds one by one (a sweep's runs skip the trace hash; these fold it).
+    let (mut found, mut steps, mut first) = (0, 0, None);
+    for seed in seeds {
+        let r = s.run_strategy(Strategy::Random, seed);
+        assert_ne!(r.trace_hash, 0, "seed {seed}: a run hashes by default");
+        steps += r.steps as u64;
+        if s.judge(&r.outcome) == Judgement::Found {
+            found += 1;
+            first.get_or_insert((seed, r));
+        }
+    }
+    assert!(found > 0, "the flawed scenario fails on some seeds");
+    assert_eq!((sweep.runs, sweep.found, sweep.steps), (200, found, steps));
+    let (seed, hashed) = first.unwrap();
+    let kept = sweep.first_found.unwrap();
+    assert_eq!(kept.seed, seed);
+    assert_eq!(
+        (
+            &kept.report.outcome,
+            kept.report.steps,
+            &kept.report.tape,
+            kept.report.trace_hash
+        ),
+        (
+            &hashed.outcome,
+            hashed.steps,
+            &hashed.tape,
+            hashed.trace_hash
+        ),
+        "the run kept is the seed's run, and is run again for its trace hash"
+    );
 }
 
 #[test]

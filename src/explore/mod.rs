@@ -7,7 +7,7 @@ pub mod shrink;
 pub mod strategy;
 
 use crate::scenario::{Judgement, Scenario};
-use crate::sim::{Outcome, RunReport};
+use crate::sim::{Config, Outcome, RunReport};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -185,6 +185,12 @@ pub fn sweep_with(
         }
     }
     let ledger = std::sync::Mutex::new(Ledger::default());
+    // No run of a sweep is compared with another, so none folds a trace hash (the kept
+    // ones are run again for it, below).
+    let config = Config {
+        skip_trace_hash: true,
+        ..scenario.config()
+    };
     type Firsts = [Option<(u64, RunReport)>; 2];
     let work = || {
         let mut firsts: Firsts = [None, None];
@@ -211,7 +217,7 @@ pub fn sweep_with(
                     tally.cut = true;
                     break;
                 }
-                let report = scenario.run_strategy(strategy, seed_of(i));
+                let report = scenario.run_strategy_with(&config, strategy, seed_of(i));
                 if let Some(p) = progress {
                     p.fetch_add(1, Ordering::Relaxed);
                 }
@@ -268,9 +274,15 @@ pub fn sweep_with(
         }
     }
     let [found, unexpected] = firsts.map(|f| {
-        f.map(|(i, report)| Kept {
-            seed: seed_of(i),
-            report,
+        f.map(|(i, mut report)| {
+            // A run kept is run again for its trace hash, which a report carries; a
+            // second run that differs (a nondeterministic system) leaves it at 0.
+            let seed = seed_of(i);
+            let hashed = scenario.run_strategy(strategy, seed);
+            if (hashed.steps, &hashed.tape) == (report.steps, &report.tape) {
+                report.trace_hash = hashed.trace_hash;
+            }
+            Kept { seed, report }
         })
     });
     s.first_found = found;

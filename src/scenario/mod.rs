@@ -683,6 +683,7 @@ impl Scenario {
             record_trace: false,
             panics: self.panics,
             delivery: self.delivery,
+            skip_trace_hash: false,
         }
     }
 
@@ -710,6 +711,16 @@ impl Scenario {
 
     /// One run from a seed with `strategy`.
     pub fn run_strategy(&self, strategy: Strategy, seed: u64) -> RunReport {
+        self.run_strategy_with(&self.config(), strategy, seed)
+    }
+
+    /// [`Scenario::run_strategy`] under `config` (a sweep's, which skips the trace hash).
+    pub(crate) fn run_strategy_with(
+        &self,
+        config: &Config,
+        strategy: Strategy,
+        seed: u64,
+    ) -> RunReport {
         // Uniform random needs no estimate of a run's length: no extra default run.
         let shape = match strategy {
             Strategy::Random => Shape {
@@ -719,7 +730,7 @@ impl Scenario {
             _ => self.shape(),
         };
         let mut chooser = strategy.chooser(seed, shape);
-        self.run_with(&self.config(), &mut *chooser)
+        self.run_with(config, &mut *chooser)
     }
 
     fn rates(&self) -> Shape {

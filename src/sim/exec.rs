@@ -111,6 +111,11 @@ pub struct Config {
     pub panics: Panics,
     /// How signals travel: on one node (the default) or between nodes.
     pub delivery: Delivery,
+    /// Fold nothing into [`RunReport::trace_hash`], which is then 0. A run costs about a
+    /// tenth less. Off by default: the determinism self-check, replays and the corpus
+    /// compare hashes. A sweep ([`crate::explore::sweep_with`]) compares none: its runs
+    /// skip it, and the failures it keeps are run again for it.
+    pub skip_trace_hash: bool,
 }
 
 /// How a run ended.
@@ -141,7 +146,8 @@ pub struct RunReport {
     pub outcome: Outcome,
     /// Steps taken.
     pub steps: u32,
-    /// The identity of the run: a hash of every event.
+    /// The identity of the run: a hash of every event (0 when the run skipped it,
+    /// [`Config::skip_trace_hash`]).
     pub trace_hash: u64,
     /// The choices that actually ran (replaying this tape reproduces the run).
     pub tape: Tape,
@@ -298,7 +304,11 @@ impl Sim {
                 (sh, Scratch::default())
             }
         };
-        sh.world.borrow_mut().panics = config.panics;
+        {
+            let mut w = sh.world.borrow_mut();
+            w.panics = config.panics;
+            w.trace.hashing = !config.skip_trace_hash;
+        }
         Sim {
             sh,
             invariants: Vec::new(),
@@ -424,7 +434,9 @@ impl Sim {
                 }
                 deviations += (v != 0) as u32;
                 w.draw_answers.insert(pid, v);
-                crate::sim::trace::fold(&mut w.trace.hash, 0xD4A0_0000_0000_0000 | v as u64);
+                if let Some(h) = w.trace.hasher() {
+                    crate::sim::trace::fold(h, 0xD4A0_0000_0000_0000 | v as u64);
+                }
                 continue;
             }
             if let Some(b) = w.bound_hit.take() {
@@ -576,7 +588,7 @@ impl Sim {
         let w = self.sh.world.borrow();
         let mut report = RunReport {
             steps: w.step,
-            trace_hash: w.trace.hash,
+            trace_hash: w.trace.hash(),
             tape,
             fallbacks,
             deviations,

@@ -677,7 +677,9 @@ pub(crate) fn fault_text(f: &Fault) -> String {
 /// Recent events, the full list when recording, and the rolling hash.
 #[derive(Debug)]
 pub(crate) struct Trace {
-    pub hash: u64,
+    hash: u64,
+    /// Whether events are folded into `hash` ([`crate::sim::Config::skip_trace_hash`]).
+    pub hashing: bool,
     /// The last [`RECENT_MAX`] events; step `s` lives in slot `s % RECENT_MAX`.
     recent: Vec<Event>,
     pub full: Option<Vec<Event>>,
@@ -689,6 +691,7 @@ impl Trace {
     pub fn new(full: bool) -> Self {
         Trace {
             hash: 0xcbf2_9ce4_8422_2325,
+            hashing: true,
             recent: Vec::new(),
             full: full.then(Vec::new),
             effects: Vec::new(),
@@ -712,9 +715,22 @@ impl Trace {
         self.full.is_some()
     }
 
+    /// The hash to fold into, when this run is hashed.
+    #[inline(always)]
+    pub(crate) fn hasher(&mut self) -> Option<&mut u64> {
+        self.hashing.then_some(&mut self.hash)
+    }
+
+    /// The run's trace hash: 0 when it was not hashed.
+    pub(crate) fn hash(&self) -> u64 {
+        if self.hashing { self.hash } else { 0 }
+    }
+
     #[inline]
     pub fn effect(&mut self, e: Effect) {
-        e.fold(&mut self.hash);
+        if let Some(h) = self.hasher() {
+            e.fold(h);
+        }
         if self.recording() {
             self.effects.push(e);
         }
@@ -724,7 +740,9 @@ impl Trace {
     /// when the trace keeps effects.
     #[inline(always)]
     pub(crate) fn effect_view(&mut self, e: EffectView<'_>) {
-        e.fold(&mut self.hash);
+        if let Some(h) = self.hasher() {
+            e.fold(h);
+        }
         if self.recording() {
             self.effects.push(e.to_effect());
         }
@@ -732,9 +750,11 @@ impl Trace {
 
     #[inline]
     pub fn step(&mut self, step: u32, time_ms: u64, kind: StepKind, deps: [Option<u32>; 2]) {
-        fold(&mut self.hash, step as u64);
-        fold(&mut self.hash, time_ms);
-        kind.fold(&mut self.hash);
+        if let Some(h) = self.hasher() {
+            fold(h, step as u64);
+            fold(h, time_ms);
+            kind.fold(h);
+        }
         let slot = step as usize % RECENT_MAX;
         if let Some(e) = self.recent.get_mut(slot) {
             // Overwrite the oldest event in place: no event is built and moved, and its

@@ -1324,7 +1324,9 @@ impl World {
     /// handles it at once; between nodes it goes on the channel `from -> to` (rule 2: one
     /// FIFO per ordered pair) and its delivery is a step of its own.
     pub(crate) fn push_signal(&mut self, from: Pid, to: Pid, signal: Signal) {
-        super::trace::fold_send(&mut self.trace.hash, from, to, signal.view());
+        if let Some(h) = self.trace.hasher() {
+            super::trace::fold_send(h, from, to, signal.view());
+        }
         if self.delivery == Delivery::Local || from == to {
             self.handle_at_once(from, to, signal);
             return;
@@ -1383,7 +1385,9 @@ impl World {
         self.touch(Obj::Life(to), Mode::Read);
         let dead = !self.is_alive(to);
         // The signal itself was folded when it was sent.
-        super::trace::fold(&mut self.trace.hash, dead as u64);
+        if let Some(h) = self.trace.hasher() {
+            super::trace::fold(h, dead as u64);
+        }
         if self.trace.recording() {
             let kind = signal.kind(true);
             self.trace.effects.push(Effect::Signal {
@@ -1726,7 +1730,9 @@ impl World {
                 dest,
                 payload,
             } => {
-                super::trace::fold_value(&mut self.trace.hash, &*payload);
+                if let Some(h) = self.trace.hasher() {
+                    super::trace::fold_value(h, &*payload);
+                }
                 let what = if self.trace.recording() {
                     Cow::Owned(super::trace::value_text(&*payload))
                 } else {
