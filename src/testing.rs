@@ -378,7 +378,7 @@ impl Test {
         let t = self.with_env();
         let s = &t.scenario;
         let b = dpor::bounded(
-            |c| s.run_chooser(c),
+            |c| s.run_unhashed(c),
             |r| r.outcome.is_failure(),
             exhaustive::Bound {
                 deviations: bound,
@@ -404,7 +404,7 @@ impl Test {
     pub fn check_all_schedules(self) -> (u64, bool) {
         let t = self.with_env();
         let s = &t.scenario;
-        let reduced = dpor::search(|c| s.run_chooser(c), |r| r.outcome.is_failure(), 200_000);
+        let reduced = dpor::search(|c| s.run_unhashed(c), |r| r.outcome.is_failure(), 200_000);
         t.judge_search(reduced.search, "in any schedule", "exhaustive:all")
     }
 

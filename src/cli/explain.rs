@@ -241,7 +241,7 @@ pub(super) fn explain_pass(
     let mut evidence = format!("{n} {} schedules pass", s.explore.strategy);
     if bound > 0 {
         let ex = dpor::bounded(
-            |c| s.run_chooser(c),
+            |c| s.run_unhashed(c),
             |r| r.outcome.is_failure(),
             exhaustive::Bound {
                 deviations: bound,
@@ -277,7 +277,7 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: 
         let (search, claim) = match reach {
             Reach::Bound(bound) => {
                 let b = dpor::bounded(
-                    |c| s.run_chooser(c),
+                    |c| s.run_unhashed(c),
                     fails,
                     exhaustive::Bound {
                         deviations: bound,
@@ -288,12 +288,12 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: 
                 (b.search, claim)
             }
             Reach::All => {
-                let reduced = dpor::search(|c| s.run_chooser(c), fails, max_runs);
+                let reduced = dpor::search(|c| s.run_unhashed(c), fails, max_runs);
                 // The reduction ratio: the same search without reduction, up to a
                 // hundred times the runs (or the cap).
                 let cap = max_runs.min(reduced.search.runs.saturating_mul(100)).max(1);
                 let plain = exhaustive::search(
-                    |c| s.run_chooser(c),
+                    |c| s.run_unhashed(c),
                     fails,
                     exhaustive::Bound {
                         deviations: u32::MAX,

@@ -7,7 +7,7 @@ pub mod shrink;
 pub mod strategy;
 
 use crate::scenario::{Judgement, Scenario};
-use crate::sim::{Config, Outcome, RunReport};
+use crate::sim::{Outcome, RunReport};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -187,10 +187,7 @@ pub fn sweep_with(
     let ledger = std::sync::Mutex::new(Ledger::default());
     // No run of a sweep is compared with another, so none folds a trace hash (the kept
     // ones are run again for it, below).
-    let config = Config {
-        skip_trace_hash: true,
-        ..scenario.config()
-    };
+    let config = scenario.unhashed_config();
     type Firsts = [Option<(u64, RunReport)>; 2];
     let work = || {
         let mut firsts: Firsts = [None, None];

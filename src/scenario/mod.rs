@@ -806,6 +806,20 @@ impl Scenario {
         self.run_with(&self.config(), chooser)
     }
 
+    /// [`Scenario::run_chooser`] without the trace hash (`trace_hash` is 0), for a search
+    /// that compares none of its runs' hashes.
+    pub fn run_unhashed(&self, chooser: &mut dyn crate::sim::Chooser) -> RunReport {
+        self.run_with(&self.unhashed_config(), chooser)
+    }
+
+    /// [`Scenario::config`] for runs whose hashes nothing compares (sweeps, searches).
+    pub(crate) fn unhashed_config(&self) -> Config {
+        Config {
+            skip_trace_hash: true,
+            ..self.config()
+        }
+    }
+
     fn run_with(&self, config: &Config, chooser: &mut dyn crate::sim::Chooser) -> RunReport {
         let mut sim = Sim::new(config.clone());
         // A system's `build` is user code too: a panic there fails this run, reported,
