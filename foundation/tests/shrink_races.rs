@@ -45,6 +45,15 @@ fn the_passes_alone_reach_the_certified_minimum_of_every_report_race() {
             s.name,
             certified.certificate.describe()
         );
+        // The passes' replays skip the trace hash; the shrunk run carries its own.
+        let replayed = s.run_tape(&certified.tape, false);
+        assert_eq!(
+            (certified.report.trace_hash, certified.report.steps),
+            (replayed.trace_hash, replayed.steps),
+            "{}: the shrunk run's hash",
+            s.name
+        );
+        assert_ne!(replayed.trace_hash, 0, "{}", s.name);
         let rank = |x: &shrink::Shrunk| (x.report.faults, x.report.deviations);
         assert_eq!(
             rank(&passes),

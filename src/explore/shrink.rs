@@ -44,24 +44,35 @@ use std::collections::HashSet;
 
 /// How a candidate is run: replay `tape`, stopping after `steps_max` steps.
 pub trait Replay {
-    /// One replay.
+    /// One replay. It may skip the trace hash (`trace_hash` 0): the shrinker judges a
+    /// candidate by its outcome and length, never by its hash.
     fn replay(&mut self, tape: &Tape, steps_max: u32) -> RunReport;
+    /// One whole replay with its trace hash: the shrinker replays the failing tape twice
+    /// to see it is deterministic, and the shrunk one for the hash it reports. By
+    /// default, [`Replay::replay`].
+    fn replay_hashed(&mut self, tape: &Tape) -> RunReport {
+        self.replay(tape, u32::MAX)
+    }
     /// The same with the full trace (for the causal slice).
     fn replay_traced(&mut self, tape: &Tape) -> RunReport;
-    /// One run with `chooser` making every decision (for certification).
+    /// One run with `chooser` making every decision (for certification); it may skip the
+    /// trace hash.
     fn run_with(&mut self, chooser: &mut dyn Chooser) -> RunReport;
 }
 
 /// Any scenario replays: the shrinker takes every system.
 impl Replay for &crate::scenario::Scenario {
     fn replay(&mut self, tape: &Tape, steps_max: u32) -> RunReport {
-        self.run_tape_limited(tape, steps_max)
+        self.run_tape_unhashed(tape, steps_max)
+    }
+    fn replay_hashed(&mut self, tape: &Tape) -> RunReport {
+        self.run_tape_limited(tape, u32::MAX)
     }
     fn replay_traced(&mut self, tape: &Tape) -> RunReport {
         self.run_tape(tape, true)
     }
     fn run_with(&mut self, chooser: &mut dyn Chooser) -> RunReport {
-        self.run_chooser(chooser)
+        self.run_unhashed(chooser)
     }
 }
 
@@ -638,11 +649,11 @@ fn next_subset(keep: &mut [usize], n: usize) -> bool {
 
 /// Shrinks `failing`, a tape that ends in a violation when replayed by `run`.
 pub fn shrink<R: Replay>(mut run: R, failing: &Tape, opts: Options) -> Result<Shrunk, ShrinkError> {
-    let first = run.replay(failing, u32::MAX);
+    let first = run.replay_hashed(failing);
     let Outcome::Violation(v) = &first.outcome else {
         return Err(ShrinkError::NotAViolation(format!("{:?}", first.outcome)));
     };
-    let second = run.replay(failing, u32::MAX);
+    let second = run.replay_hashed(failing);
     if second.trace_hash != first.trace_hash {
         return Err(ShrinkError::Nondeterministic(
             first.trace_hash,
@@ -671,9 +682,16 @@ pub fn shrink<R: Replay>(mut run: R, failing: &Tape, opts: Options) -> Result<Sh
         rounds += more;
         certificate
     };
+    // The passes' replays may skip the hash: the shrunk run is replayed once more for it
+    // (a replay that differs, from a nondeterministic system, leaves it as it was).
+    let mut report = st.best_report;
+    let hashed = st.run.replay_hashed(&st.best);
+    if (hashed.steps, &hashed.tape) == (report.steps, &report.tape) {
+        report.trace_hash = hashed.trace_hash;
+    }
     Ok(Shrunk {
         tape: st.best,
-        report: st.best_report,
+        report,
         original_steps,
         replays: st.replays,
         rounds,

@@ -796,7 +796,15 @@ impl Scenario {
     /// One replay of `tape` that stops after `steps_max` steps (the shrinker's early
     /// abort).
     pub fn run_tape_limited(&self, tape: &Tape, steps_max: u32) -> RunReport {
-        let mut config = self.config();
+        self.replay_under(self.config(), tape, steps_max)
+    }
+
+    /// [`Scenario::run_tape_limited`] without the trace hash (the shrinker's candidates).
+    pub(crate) fn run_tape_unhashed(&self, tape: &Tape, steps_max: u32) -> RunReport {
+        self.replay_under(self.unhashed_config(), tape, steps_max)
+    }
+
+    fn replay_under(&self, mut config: Config, tape: &Tape, steps_max: u32) -> RunReport {
         config.limits.steps_max = config.limits.steps_max.min(steps_max);
         self.run_with(&config, &mut crate::sim::ReplayChooser::new(tape.clone()))
     }
