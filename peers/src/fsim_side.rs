@@ -53,6 +53,31 @@ pub fn ring(seeds: u64) -> Throughput {
     Throughput::new(started, decisions, seeds)
 }
 
+/// The same ring as `fsim run` and `fsim::test` sweep it: a scenario built in code whose
+/// seeds 1..=N run through `sweep_with` on one thread (the same runs as [`ring`]; a sweep
+/// compares no trace hashes, so its runs fold none).
+pub fn ring_as_sweep(seeds: u64) -> Throughput {
+    let scenario = Scenario::new("ring", |sim: &mut Sim| {
+        workload::ring_with_timers(sim, 3, 20)
+    });
+    let started = Instant::now();
+    let s = sweep_with(
+        &scenario,
+        Strategy::Random,
+        1..seeds + 1,
+        Shard::ALL,
+        1,
+        StopAt::Never,
+        None,
+    );
+    assert_eq!(
+        (s.runs, s.found),
+        (seeds, 0),
+        "every seed of the ring passes"
+    );
+    Throughput::new(started, s.steps, seeds)
+}
+
 fn race_run(m: u32, crash: RaceCrash, chooser: &mut dyn Chooser) -> RunReport {
     workload::run_subscribe_race(crate::K, m, crash, chooser)
 }

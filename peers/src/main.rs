@@ -326,27 +326,33 @@ fn main() {
     if part("2") {
         eprintln!("ring");
         let execs = if quick { 2_000 } else { 50_000 };
-        let [f, s, m] = best_of(
+        let [f, fs, s, m] = best_of(
             reps,
             [
                 &|| fsim_side::ring(execs),
+                &|| fsim_side::ring_as_sweep(execs),
                 &|| shuttle_side::ring(execs),
                 &|| madsim(&madsim_dir, "ring", execs),
             ],
         );
-        for (peer, p, what) in [
-            ("shuttle", s, "executions/s"),
-            ("madsim", m, "seeds/s (fresh runtime each)"),
+        assert_eq!(f.decisions, fs.decisions, "a sweep runs the same seeds");
+        for (workload, f) in [
+            ("2. 3 actors x 20 msgs + timers", f),
+            ("2. 3 actors x 20 msgs + timers, as fsim run sweeps it", fs),
         ] {
-            let workload = "2. 3 actors x 20 msgs + timers";
-            rows.push(Row::rate(
-                workload,
-                what,
-                peer,
-                f,
-                p,
-                Throughput::units_per_s,
-            ));
+            for (peer, p, what) in [
+                ("shuttle", s, "executions/s"),
+                ("madsim", m, "seeds/s (fresh runtime each)"),
+            ] {
+                rows.push(Row::rate(
+                    workload,
+                    what,
+                    peer,
+                    f,
+                    p,
+                    Throughput::units_per_s,
+                ));
+            }
         }
     }
 
