@@ -360,16 +360,16 @@ async fn start_impl<S: GenServer>(
     opts: StartOpts,
     link: bool,
 ) -> Result<Pid, StartError> {
+    let StartOpts { name, timeout_ms } = opts;
     // gen:start looks the name up first: a taken name spawns nothing (rule 19). The child
     // registers again itself, so a start that loses a race still reports the winner.
-    if let Some(name @ (ServerRef::Name(_) | ServerRef::Via { .. })) = &opts.name
+    if let Some(name @ (ServerRef::Name(_) | ServerRef::Via { .. })) = &name
         && let Some(holder) = whereis(cx, name).await
     {
         return Err(StartError::AlreadyStarted(holder));
     }
     let tag = cx.make_ref();
     let parent = cx.me();
-    let name = opts.name.clone();
     let spawn = SpawnOpts {
         link,
         label: name.as_ref().and_then(ServerRef::label),
@@ -388,7 +388,7 @@ async fn start_impl<S: GenServer>(
         Body::Exit { .. } => e.from == child,
         Body::Down { mref: r, .. } => Some(*r) == mref,
     });
-    let got = match opts.timeout_ms {
+    let got = match timeout_ms {
         Some(t) => cx.recv_timeout(matcher, t).await,
         None => Some(cx.recv_match(matcher).await),
     };
