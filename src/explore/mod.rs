@@ -272,13 +272,9 @@ pub fn sweep_with(
     }
     let [found, unexpected] = firsts.map(|f| {
         f.map(|(i, mut report)| {
-            // A run kept is run again for its trace hash, which a report carries; a
-            // second run that differs (a nondeterministic system) leaves it at 0.
+            // A run kept is run again for its trace hash, which a report carries.
             let seed = seed_of(i);
-            let hashed = scenario.run_strategy(strategy, seed);
-            if (hashed.steps, &hashed.tape) == (report.steps, &report.tape) {
-                report.trace_hash = hashed.trace_hash;
-            }
+            report.take_hash_of(&scenario.run_strategy(strategy, seed));
             Kept { seed, report }
         })
     });

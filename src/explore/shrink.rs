@@ -66,7 +66,7 @@ impl Replay for &crate::scenario::Scenario {
         self.run_tape_unhashed(tape, steps_max)
     }
     fn replay_hashed(&mut self, tape: &Tape) -> RunReport {
-        self.run_tape_limited(tape, u32::MAX)
+        self.run_tape(tape, false)
     }
     fn replay_traced(&mut self, tape: &Tape) -> RunReport {
         self.run_tape(tape, true)
@@ -682,13 +682,9 @@ pub fn shrink<R: Replay>(mut run: R, failing: &Tape, opts: Options) -> Result<Sh
         rounds += more;
         certificate
     };
-    // The passes' replays may skip the hash: the shrunk run is replayed once more for it
-    // (a replay that differs, from a nondeterministic system, leaves it as it was).
+    // The passes' replays may skip the hash: the shrunk run is replayed once more for it.
     let mut report = st.best_report;
-    let hashed = st.run.replay_hashed(&st.best);
-    if (hashed.steps, &hashed.tape) == (report.steps, &report.tape) {
-        report.trace_hash = hashed.trace_hash;
-    }
+    report.take_hash_of(&st.run.replay_hashed(&st.best));
     Ok(Shrunk {
         tape: st.best,
         report,

@@ -175,6 +175,15 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Takes the trace hash of `rerun`, the same tape run again with the hash, when it ran
+    /// the same (steps and tape): a run that skipped the hash gets the one it would have
+    /// had. A rerun that differs (a nondeterministic system) leaves the hash as it was.
+    pub(crate) fn take_hash_of(&mut self, rerun: &RunReport) {
+        if (rerun.steps, &rerun.tape) == (self.steps, &self.tape) {
+            self.trace_hash = rerun.trace_hash;
+        }
+    }
+
     /// The report of a world whose construction panicked (a system's `build`): no step
     /// ran, and the outcome is that panic.
     pub(crate) fn build_panicked(payload: &(dyn std::any::Any + Send)) -> RunReport {
