@@ -18,6 +18,17 @@ fn scenario(name: &str) -> Scenario {
     .unwrap()
 }
 
+/// A random sweep of `seeds`, this `shard`, on `threads` threads, stopping as `stop` says.
+fn random_sweep(
+    s: &Scenario,
+    seeds: std::ops::Range<u64>,
+    shard: Shard,
+    threads: usize,
+    stop: StopAt,
+) -> explore::Sweep {
+    explore::sweep_with(s, Strategy::Random, seeds, shard, threads, stop, None)
+}
+
 type Key = (u64, u64, u64, Option<(u64, u64, Tape)>, Option<u64>);
 
 /// What a sweep found: its counts and its first failure's seed, trace hash and tape.
@@ -37,15 +48,7 @@ fn key(s: &explore::Sweep) -> Key {
 fn a_sweep_runs_each_seed_as_run_strategy_does() {
     let s = scenario("volatile_subscriptions");
     let seeds = 0..200;
-    let sweep = explore::sweep_with(
-        &s,
-        Strategy::Random,
-        seeds.clone(),
-        Shard::ALL,
-        2,
-        StopAt::Never,
-        None,
-    );
+    let sweep = random_sweep(&s, seeds.clone(), Shard::ALL, 2, StopAt::Never);
     // The same seeds one by one (a sweep's runs skip the trace hash; these fold it).
     let (mut found, mut steps, mut first) = (0, 0, None);
     for seed in seeds {
@@ -87,17 +90,9 @@ fn results_do_not_depend_on_the_thread_count() {
         ("alive_check_then_act_fixed", StopAt::Never),
     ] {
         let s = scenario(name);
-        let one = explore::sweep_with(&s, Strategy::Random, 0..300, Shard::ALL, 1, stop, None);
+        let one = random_sweep(&s, 0..300, Shard::ALL, 1, stop);
         for threads in [2, 3, 5] {
-            let many = explore::sweep_with(
-                &s,
-                Strategy::Random,
-                0..300,
-                Shard::ALL,
-                threads,
-                stop,
-                None,
-            );
+            let many = random_sweep(&s, 0..300, Shard::ALL, threads, stop);
             assert_eq!(
                 key(&one),
                 key(&many),
@@ -111,27 +106,11 @@ fn results_do_not_depend_on_the_thread_count() {
 fn shards_partition_the_range_and_merge_to_the_whole() {
     let s = scenario("volatile_subscriptions");
     let seeds = 10..250;
-    let whole = explore::sweep_with(
-        &s,
-        Strategy::Random,
-        seeds.clone(),
-        Shard::ALL,
-        2,
-        StopAt::Never,
-        None,
-    );
+    let whole = random_sweep(&s, seeds.clone(), Shard::ALL, 2, StopAt::Never);
     let parts: Vec<Summary> = (0..3)
         .map(|k| {
             let shard = Shard { index: k, count: 3 };
-            let sw = explore::sweep_with(
-                &s,
-                Strategy::Random,
-                seeds.clone(),
-                shard,
-                2,
-                StopAt::Never,
-                None,
-            );
+            let sw = random_sweep(&s, seeds.clone(), shard, 2, StopAt::Never);
             Summary::of(&s, Strategy::Random, &seeds, shard, &sw)
         })
         .collect();
