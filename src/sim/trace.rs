@@ -91,11 +91,17 @@ fn fold_bytes(h: &mut u64, bytes: &[u8]) {
 /// the two agree).
 #[inline]
 pub(crate) fn fold_value(h: &mut u64, v: &dyn super::types::Payload) {
+    v.fold_value(h)
+}
+
+/// [`fold_value`] for a value of a known type: each payload type's
+/// [`super::types::Payload::fold_value`] is this, compiled for that type, so the type
+/// comparisons below are settled at compile time.
+#[inline(always)]
+pub(crate) fn fold_typed<T: std::any::Any + fmt::Debug>(h: &mut u64, v: &T) {
     use std::any::{Any, TypeId};
     let any: &dyn Any = v;
-    // One virtual call for the type, then plain comparisons: a message of any other type
-    // pays only these before its `Debug` fold.
-    let id = any.type_id();
+    let id = TypeId::of::<T>();
     macro_rules! integers {
         ($($t:ty),*) => {$(
             if id == TypeId::of::<$t>() {

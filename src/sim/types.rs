@@ -131,11 +131,22 @@ pub trait Payload: Any + fmt::Debug {
     /// The Rust type name, for error messages and traces of runs that do not record
     /// values (never hashed: it is not stable across compiler versions).
     fn type_name(&self) -> &'static str;
+
+    /// Folds the value into a trace hash ([`crate::sim::trace`]'s `fold_value`). Every
+    /// payload gets it from the blanket impl below, compiled for its own type: an
+    /// integer folds its digits directly, with no look-up of its type at run time.
+    #[doc(hidden)]
+    fn fold_value(&self, h: &mut u64);
 }
 
 impl<T: Any + fmt::Debug> Payload for T {
     fn type_name(&self) -> &'static str {
         std::any::type_name::<T>()
+    }
+
+    #[inline]
+    fn fold_value(&self, h: &mut u64) {
+        super::trace::fold_typed(h, self)
     }
 }
 
