@@ -360,6 +360,16 @@ impl TimerQueue {
         Some(self.0.remove(i).1)
     }
 
+    /// Removes the `send_after` set with this ref, if it is pending. A scan: few timers
+    /// are pending at once, and an insert moves as many entries.
+    fn remove_send_after(&mut self, seq: u64) -> Option<((u64, u64), Timer)> {
+        let i = self
+            .0
+            .iter()
+            .position(|((_, s), t)| *s == seq && matches!(t.kind, TimerKind::SendAfter { .. }))?;
+        Some(self.0.remove(i))
+    }
+
     fn pop_first(&mut self) -> Option<((u64, u64), Timer)> {
         self.0.pop()
     }
@@ -551,7 +561,6 @@ pub struct World {
     pub(crate) table_names: BTreeMap<Name, u64>,
     timers: TimerQueue,
     /// Timer reference -> deadline, for `cancel_timer`.
-    timer_deadlines: BTreeMap<u64, u64>,
     now_ms: u64,
     next_ref: u64,
     pub(crate) step: u32,
@@ -647,7 +656,6 @@ impl World {
             tables: BTreeMap::new(),
             table_names: BTreeMap::new(),
             timers: TimerQueue::default(),
-            timer_deadlines: BTreeMap::new(),
             now_ms: 0,
             next_ref: 1,
             step: 0,
@@ -1676,29 +1684,21 @@ impl World {
         self.touch(Obj::Timers, Mode::Write);
         let seq = self.make_ref().0;
         let set_step = self.current.map(|_| self.step);
-        // Only a `send_after` is cancelled by its ref; a receive timeout by its key.
-        if matches!(kind, TimerKind::SendAfter { .. }) {
-            self.timer_deadlines.insert(seq, deadline_ms);
-        }
         self.timers
             .insert((deadline_ms, seq), Timer { kind, set_step });
         (deadline_ms, seq)
     }
 
     fn cancel_timer_key(&mut self, key: (u64, u64)) {
-        if let Some(t) = self.timers.remove(&key)
-            && matches!(t.kind, TimerKind::SendAfter { .. })
-        {
-            self.timer_deadlines.remove(&key.1);
-        }
+        self.timers.remove(&key);
     }
 
     /// Cancels a `send_after`; returns the milliseconds it had left.
     pub(crate) fn cancel_timer(&mut self, tref: Ref) -> Option<u64> {
         self.touch(Obj::Timers, Mode::Write);
         self.touch(Obj::Clock, Mode::Read);
-        let deadline = self.timer_deadlines.remove(&tref.0)?;
-        self.timers.remove(&(deadline, tref.0));
+        // Only a `send_after` is cancelled by its ref; a receive timeout by its key.
+        let ((deadline, _), _) = self.timers.remove_send_after(tref.0)?;
         Some(deadline.saturating_sub(self.now_ms))
     }
 
@@ -1716,9 +1716,6 @@ impl World {
         let step = self.step;
         self.touch(Obj::Clock, Mode::Write);
         self.touch(Obj::Timers, Mode::Write);
-        if matches!(timer.kind, TimerKind::SendAfter { .. }) {
-            self.timer_deadlines.remove(&seq);
-        }
         debug_assert!(
             deadline >= self.now_ms,
             "invariant: timers are never set in the past"
