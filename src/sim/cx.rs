@@ -373,11 +373,8 @@ impl Cx {
     {
         self.effect_point().await;
         let mut w = self.w();
-        let Some(pid) = w.spawn(
-            Some(self.me),
-            opts.link,
-            opts.label.as_deref().map(Name::from),
-        ) else {
+        let label = opts.label.as_deref().map(|l| w.name_of(l));
+        let Some(pid) = w.spawn(Some(self.me), opts.link, label) else {
             drop(w);
             std::panic::resume_unwind(Box::new(Sentinel::Abort));
         };
@@ -443,7 +440,8 @@ impl Cx {
     /// Sets this process's label (used in traces and by fault menus).
     pub fn set_label(&self, label: &str) {
         let mut w = self.w();
-        w.p(self.me).label = Some(Name::from(label));
+        let label = w.name_of(label);
+        w.p(self.me).label = Some(label);
         w.fault_dirty = true; // fault targets are chosen by label
     }
 
@@ -666,9 +664,8 @@ impl Cx {
             self.global(w, "register (already named)");
             return Err(RegisterError::AlreadyNamed);
         }
-        let r = w
-            .register(Name::from(name), self.me)
-            .map_err(RegisterError::Taken);
+        let name = w.name_of(name);
+        let r = w.register(name, self.me).map_err(RegisterError::Taken);
         self.effect_done(w);
         r
     }
@@ -686,8 +683,8 @@ impl Cx {
         } else if !w.p(pid).names.is_empty() {
             Err(RegisterError::AlreadyNamed)
         } else {
-            w.register(Name::from(name), pid)
-                .map_err(RegisterError::Taken)
+            let name = w.name_of(name);
+            w.register(name, pid).map_err(RegisterError::Taken)
         };
         if r.is_err() {
             self.global(w, "register (refused)");

@@ -6,7 +6,7 @@ use super::choice::{Chooser, Decision, Stepped};
 use super::footprint::{self, Mode, Obj};
 use super::tape::{Action, Choice, Fault, Tape};
 use super::trace::{Event, StepKind, fault_text};
-use super::types::{ExitReason, IntoExitReason, Name, Pid};
+use super::types::{ExitReason, IntoExitReason, Pid};
 use super::world::{Bound, Delivery, FaultMenu, Limits, Sched, World};
 use crate::check::{Invariant, Violation, When};
 use crate::sim::cx::Cx;
@@ -351,12 +351,12 @@ impl Sim {
         Fut: Future<Output = O> + 'static,
         O: IntoExitReason,
     {
-        let pid = self
-            .sh
-            .world
-            .borrow_mut()
-            .spawn(None, false, Some(Name::from(label)))
+        let mut w = self.sh.world.borrow_mut();
+        let label = w.name_of(label);
+        let pid = w
+            .spawn(None, false, Some(label))
             .expect("processes_max allows the top-level processes");
+        drop(w);
         let fut = make_future(Cx::new(pid, self.sh.clone()), body);
         store_future(&self.sh, pid, fut);
         pid

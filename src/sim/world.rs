@@ -623,12 +623,19 @@ pub struct World {
     /// Emptied mailboxes of an earlier world's processes, for the next spawns to take
     /// (their buffers, never their messages).
     spare_mailboxes: Vec<VecDeque<Envelope>>,
+    /// Labels and names made before, this world's and earlier worlds' on this thread,
+    /// the latest last: a sweep spawns the same labels seed after seed, and each is
+    /// made once ([`World::name_of`]).
+    known_names: Vec<Name>,
 }
 
 /// Mailboxes kept for a later world: how many, and the largest capacity kept (a process
 /// that once queued a million messages does not pin their memory).
 const SPARE_MAILBOXES: usize = 256;
 const SPARE_MAILBOX_CAPACITY: usize = 64;
+/// Names [`World::name_of`] keeps, and the longest.
+const KNOWN_NAMES: usize = 32;
+const KNOWN_NAME_LEN: usize = 64;
 
 /// Effects a process may pass in one turn before it goes to the back of the run queue,
 /// as the BEAM preempts a process when its reductions run out: a process that polls in
@@ -689,6 +696,7 @@ impl World {
             run_cause: None,
             causes: Vec::new(),
             spare_mailboxes: Vec::new(),
+            known_names: Vec::new(),
         }
     }
 
@@ -720,6 +728,7 @@ impl World {
             }
         }
         w.spare_mailboxes = spare;
+        w.known_names = old.known_names;
         w.procs = emptied(procs);
         w.enabled = emptied(old.enabled);
         w.timers = TimerQueue(emptied(old.timers.0));
@@ -1141,6 +1150,23 @@ impl World {
 
     /// Creates a process (its future is stored by the executor). `None` when the process
     /// bound is hit (recorded in `bound_hit`).
+    /// A label or registered name with this text: one made before if it is kept, else a
+    /// new one, kept if there is room. Only short names are kept, the most recently made
+    /// [`KNOWN_NAMES`] of them; which are kept changes nothing a run does.
+    pub(crate) fn name_of(&mut self, text: &str) -> Name {
+        if let Some(n) = self.known_names.iter().rev().find(|n| ***n == *text) {
+            return n.clone();
+        }
+        let n = Name::from(text);
+        if text.len() <= KNOWN_NAME_LEN {
+            if self.known_names.len() == KNOWN_NAMES {
+                self.known_names.remove(0);
+            }
+            self.known_names.push(n.clone());
+        }
+        n
+    }
+
     pub(crate) fn spawn(
         &mut self,
         parent: Option<Pid>,
@@ -1871,5 +1897,50 @@ impl fmt::Debug for World {
             .field("live", &self.live)
             .field("enabled", &self.enabled)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> World {
+        World::new(
+            Limits::default(),
+            FaultMenu::default(),
+            false,
+            Delivery::default(),
+        )
+    }
+
+    /// A name made again is the one kept (no new allocation), in this world and in the
+    /// next one recycled from it; at most `KNOWN_NAMES` are kept, the latest, and none
+    /// longer than `KNOWN_NAME_LEN`.
+    #[test]
+    fn names_made_again_are_the_kept_ones_and_the_kept_ones_are_bounded() {
+        let mut w = world();
+        let a = w.name_of("producer");
+        assert!(Rc::ptr_eq(&a, &w.name_of("producer")));
+        assert_eq!(&*w.name_of("sink"), "sink");
+        w.recycle(
+            Limits::default(),
+            FaultMenu::default(),
+            false,
+            Delivery::default(),
+        );
+        assert!(Rc::ptr_eq(&a, &w.name_of("producer")), "kept across worlds");
+        let long = "x".repeat(KNOWN_NAME_LEN + 1);
+        let l = w.name_of(&long);
+        assert!(
+            !Rc::ptr_eq(&l, &w.name_of(&long)),
+            "a long name is not kept"
+        );
+        for i in 0..KNOWN_NAMES {
+            w.name_of(&format!("n{i}"));
+        }
+        assert_eq!(w.known_names.len(), KNOWN_NAMES);
+        let b = w.name_of("producer");
+        assert!(!Rc::ptr_eq(&a, &b), "the oldest kept names made way");
+        assert_eq!(&*b, "producer");
     }
 }
