@@ -127,6 +127,23 @@ fn fold_decimal(h: &mut u64, mut x: u64, negative: bool) {
     if negative {
         fold_bytes(h, b"-");
     }
+    if x < 100_000_000 {
+        // At most eight digits: one word, the first digit in its lowest byte, built
+        // from the last digits up (what `fold_bytes` folds for a piece this short).
+        let (mut word, mut len) = (0u64, 0u64);
+        while x >= 10 {
+            word = (word << 16) | u64::from(PAIR_WORDS[(x % 100) as usize]);
+            len += 2;
+            x /= 100;
+        }
+        if len == 0 || x > 0 {
+            word = (word << 8) | (b'0' + x as u8) as u64;
+            len += 1;
+        }
+        fold(h, word);
+        fold(h, len + negative as u64);
+        return;
+    }
     // Right-aligned digits, written two at a time from the last.
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -135,13 +152,25 @@ fn fold_decimal(h: &mut u64, mut x: u64, negative: bool) {
         digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[(x % 100) as usize]);
         x /= 100;
     }
-    if at == digits.len() || x > 0 {
+    if x > 0 {
         at -= 1;
         digits[at] = b'0' + x as u8;
     }
     fold_bytes(h, &digits[at..]);
     fold(h, (digits.len() - at + negative as usize) as u64);
 }
+
+/// `00` to `99` as the little-endian word of their two ASCII digits (the first digit in
+/// the low byte).
+const PAIR_WORDS: [u16; 100] = {
+    let mut t = [0u16; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = u16::from_le_bytes(DIGIT_PAIRS[i]);
+        i += 1;
+    }
+    t
+};
 
 /// `00` to `99` as their two ASCII digits.
 const DIGIT_PAIRS: [[u8; 2]; 100] = {
