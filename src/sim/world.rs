@@ -1148,8 +1148,6 @@ impl World {
 
     // ---- processes --------------------------------------------------------------------
 
-    /// Creates a process (its future is stored by the executor). `None` when the process
-    /// bound is hit (recorded in `bound_hit`).
     /// A label or registered name with this text: one made before if it is kept, else a
     /// new one, kept if there is room. Only short names are kept, the most recently made
     /// [`KNOWN_NAMES`] of them; which are kept changes nothing a run does.
@@ -1167,6 +1165,8 @@ impl World {
         n
     }
 
+    /// Creates a process (its future is stored by the executor). `None` when the process
+    /// bound is hit (recorded in `bound_hit`).
     pub(crate) fn spawn(
         &mut self,
         parent: Option<Pid>,
