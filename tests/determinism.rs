@@ -235,3 +235,34 @@ fn a_world_built_from_a_recycled_one_runs_as_a_fresh_one() {
     assert_eq!(fresh, reused);
     assert!(fresh.iter().any(|r| r.3 > 0), "some seeds inject faults");
 }
+
+/// The last events of a run that keeps no full trace carry no effects, even when the
+/// world before it on the thread kept them (its ring of recent events is reused).
+#[test]
+fn an_unrecorded_run_after_a_recorded_one_reports_no_effects() {
+    let mut recorded = Sim::new(Config {
+        record_trace: true,
+        ..workload::unbounded_config()
+    });
+    workload::ping_pong(&mut recorded, 100);
+    let r = recorded.run(&mut RandomChooser::new(7));
+    assert!(
+        r.recent.iter().filter(|e| !e.effects.is_empty()).count() > 10,
+        "a recorded run's last events carry its effects"
+    );
+    drop(recorded);
+    let mut cut = Sim::new(Config {
+        limits: Limits {
+            steps_max: 10,
+            ..Limits::default()
+        },
+        ..Config::default()
+    });
+    workload::ping_pong(&mut cut, 100);
+    let r = cut.run(&mut RandomChooser::new(7));
+    assert!(matches!(r.outcome, Outcome::BoundHit(_)), "{:?}", r.outcome);
+    assert_eq!(r.recent.len(), 10);
+    for e in &r.recent {
+        assert!(e.effects.is_empty(), "step {} kept {:?}", e.step, e.effects);
+    }
+}

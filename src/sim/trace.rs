@@ -798,8 +798,12 @@ impl Trace {
             e.time_ms = time_ms;
             e.kind = kind;
             e.deps = deps;
-            e.effects.clear();
-            std::mem::swap(&mut e.effects, &mut self.effects);
+            // Effects are kept only in recorded runs (a ring recycled from one may still
+            // hold some): most steps have none to move.
+            if !(e.effects.is_empty() && self.effects.is_empty()) {
+                e.effects.clear();
+                std::mem::swap(&mut e.effects, &mut self.effects);
+            }
         } else {
             self.recent.push(Event {
                 step,
