@@ -1072,6 +1072,11 @@ impl World {
     ///   the deliveries in canonical order.
     pub(crate) fn offer(&self, out: &mut Vec<Action>) {
         out.clear();
+        if self.enabled.len() <= 1 {
+            // Whichever rule applies, a lone enabled action is all that is offered.
+            out.extend_from_slice(&self.enabled);
+            return;
+        }
         if let Some(p) = self.running_on
             && self.enabled.binary_search(&Action::Run(p)).is_ok()
         {
