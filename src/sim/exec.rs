@@ -657,6 +657,9 @@ impl Sim {
         }
     }
 
+    // Called once, from the step loop, like `run_process`: inlined there, a step's kind
+    // is not copied into each call's arguments.
+    #[inline(always)]
     fn end_step(&mut self, kind: StepKind, deps: [Option<u32>; 2]) {
         let dead: Vec<(Pid, ProcFuture)> = {
             let mut w = self.sh.world.borrow_mut();
@@ -689,6 +692,7 @@ impl Sim {
     }
 
     /// One `run` step: poll the process until its next yield point.
+    #[inline(always)]
     fn run_process(&mut self, pid: Pid) -> (StepKind, [Option<u32>; 2]) {
         let mut fut = self.sh.futures.borrow_mut()[pid.0 as usize]
             .take()
