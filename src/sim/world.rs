@@ -1070,6 +1070,7 @@ impl World {
     /// - anywhere else, the runnable processes in the order they became runnable (one
     ///   BEAM scheduler's run queue: a process that ends its turn goes to the back), then
     ///   the deliveries in canonical order.
+    #[inline(always)]
     pub(crate) fn offer(&self, out: &mut Vec<Action>) {
         out.clear();
         if self.enabled.len() <= 1 {
@@ -1077,6 +1078,11 @@ impl World {
             out.extend_from_slice(&self.enabled);
             return;
         }
+        self.offer_among(out);
+    }
+
+    /// [`World::offer`] when two or more actions are enabled.
+    fn offer_among(&self, out: &mut Vec<Action>) {
         if let Some(p) = self.running_on
             && self.enabled.binary_search(&Action::Run(p)).is_ok()
         {
