@@ -299,6 +299,7 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    #[inline]
     fn fold(&self, h: &mut u64) {
         match self {
             StepKind::Run { pid } => {
