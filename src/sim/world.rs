@@ -1635,7 +1635,11 @@ impl World {
             self.touch(Obj::Mailbox(pid), Mode::Read);
         }
         let p = self.p(pid);
-        p.match_at = p.mailbox.iter().position(|e| matcher.matches(e));
+        p.match_at = if p.mailbox.is_empty() {
+            None // most receives that wait find nothing there (and every sleep)
+        } else {
+            p.mailbox.iter().position(|e| matcher.matches(e))
+        };
         p.matcher = matcher;
         p.timed_out = false;
         p.sched = Sched::Waiting;
