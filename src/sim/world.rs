@@ -1119,10 +1119,15 @@ impl World {
     /// `pid` is about to run: if it is not running on from an effect, its turn begins,
     /// and with one node's delivery the processes runnable now are the ones it may be
     /// preempted for.
+    #[inline(always)]
     pub(crate) fn start_turn(&mut self, pid: Pid) {
-        if self.running_on.take() == Some(pid) {
-            return;
+        if self.running_on.take() != Some(pid) {
+            self.new_turn(pid);
         }
+    }
+
+    /// [`World::start_turn`] for a process that was not running on.
+    fn new_turn(&mut self, pid: Pid) {
         self.turn_effects = 0;
         self.woken.clear();
         if self.delivery == Delivery::Local {
