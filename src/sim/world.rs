@@ -560,7 +560,6 @@ pub struct World {
     pub(crate) tables: BTreeMap<u64, Table>,
     pub(crate) table_names: BTreeMap<Name, u64>,
     timers: TimerQueue,
-    /// Timer reference -> deadline, for `cancel_timer`.
     now_ms: u64,
     next_ref: u64,
     pub(crate) step: u32,
