@@ -1337,7 +1337,7 @@ impl World {
             .collect();
         for key in doomed {
             self.touch(Obj::Timers, Mode::Write);
-            self.cancel_timer_key(key);
+            self.timers.remove(&key);
         }
         for (mref, target) in held {
             self.touch(Obj::Ties(target), Mode::Write);
@@ -1682,7 +1682,7 @@ impl World {
             p.matcher = Matcher::Any;
             if let Some(key) = p.recv_timer.take() {
                 self.touch(Obj::Timers, Mode::Write);
-                self.cancel_timer_key(key);
+                self.timers.remove(&key);
             }
             return Ok(Some(env));
         }
@@ -1732,10 +1732,6 @@ impl World {
         self.timers
             .insert((deadline_ms, seq), Timer { kind, set_step });
         (deadline_ms, seq)
-    }
-
-    fn cancel_timer_key(&mut self, key: (u64, u64)) {
-        self.timers.remove(&key);
     }
 
     /// Cancels a `send_after`; returns the milliseconds it had left.
