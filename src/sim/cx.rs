@@ -1092,7 +1092,7 @@ impl<'a> RecvInner<'a> {
             if self.timeout_ms == Some(0) {
                 // `after 0`: look, do not wait.
                 let p = w.p(me);
-                let found = p.mailbox.iter().position(|e| matcher.matches(e));
+                let found = p.first_match(&matcher);
                 let mode = if found.is_some() {
                     Mode::Write
                 } else {

@@ -321,6 +321,18 @@ pub(crate) struct Proc {
     pub state: Option<Rc<dyn Any>>,
 }
 
+impl Proc {
+    /// The index of the first message in the mailbox that `matcher` accepts. An empty
+    /// mailbox, what most receives that wait and every sleep find, sets up no scan.
+    #[inline]
+    pub(crate) fn first_match(&self, matcher: &Matcher) -> Option<usize> {
+        if self.mailbox.is_empty() {
+            return None;
+        }
+        self.mailbox.iter().position(|e| matcher.matches(e))
+    }
+}
+
 /// What a timer does when it fires.
 pub(crate) enum TimerKind {
     SendAfter {
@@ -1639,11 +1651,7 @@ impl World {
             self.touch(Obj::Mailbox(pid), Mode::Read);
         }
         let p = self.p(pid);
-        p.match_at = if p.mailbox.is_empty() {
-            None // most receives that wait find nothing there (and every sleep)
-        } else {
-            p.mailbox.iter().position(|e| matcher.matches(e))
-        };
+        p.match_at = p.first_match(&matcher);
         p.matcher = matcher;
         p.timed_out = false;
         p.sched = Sched::Waiting;
