@@ -751,7 +751,8 @@ impl Cx {
         &self,
         name: &str,
     ) -> Option<Table<K, V>> {
-        self.table_create(Some(Name::from(name))).await
+        let name = self.w().name_of(name);
+        self.table_create(Some(name)).await
     }
 
     async fn table_create<K: Ord + 'static, V: 'static>(
@@ -832,7 +833,7 @@ impl Cx {
                 Err(TableBadarg::NameTaken(name.to_string()))
             }
             Some(Some(old)) => {
-                let new = Name::from(name);
+                let new = w.name_of(name);
                 w.table_names.remove(&old);
                 w.table_names.insert(new.clone(), t.id);
                 if let Some(e) = w.tables.get_mut(&t.id) {
