@@ -114,6 +114,14 @@ fn unknown_and_missing_fields_are_named() {
 fn a_type_error_or_broken_syntax_names_the_line() {
     let e = error(&GOOD.replace("budget = 1", "budget = \"one\""));
     assert_eq!(e.line, 8, "{e}");
+    // The message names no field; the key it is the value of is named.
+    assert_eq!(e.field, "faults.budget", "{e}");
+    let e = error(&format!(
+        "{GOOD}\n[[client]]\nname = \"w\"\ndraws = \"many\"\n"
+    ));
+    assert_eq!((e.line, e.field.as_str()), (18, "client[1].draws"), "{e}");
+    let e = error(&GOOD.replace("name = \"demo\"", "name = 7"));
+    assert_eq!((e.line, e.field.as_str()), (1, "name"), "{e}");
     let e = error(&GOOD.replace("[faults]", "[faults"));
     assert_eq!(e.line, 7, "{e}");
 }

@@ -385,12 +385,18 @@ impl Scenario {
     /// Parses scenario text; `file` names it in errors.
     pub fn parse(file: &str, text: &str, systems: &Systems) -> Result<Scenario, ScenarioError> {
         let err = |span: Option<Range<usize>>, field: &str, message: String| {
-            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
+            let (line, column) = span.clone().map_or((0, 0), |s| line_col(text, s.start));
+            // A message that names no field (a value of the wrong type) is about the key
+            // its position is the value of.
+            let field = match (field, span) {
+                ("", Some(s)) => key_at(text, s.start),
+                _ => field.to_string(),
+            };
             ScenarioError {
                 file: file.to_string(),
                 line,
                 column,
-                field: field.to_string(),
+                field,
                 message,
             }
         };
@@ -1005,6 +1011,43 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     (line, column)
+}
+
+/// The key whose value starts at `offset`, as a dotted path (`explore.seeds`,
+/// `client[1].draws`), read off the text: the key before `=` on that line, under the last
+/// table header above it. Empty where the line says no more (a value that spans lines, a
+/// table header).
+fn key_at(text: &str, offset: usize) -> String {
+    let before = &text[..offset.min(text.len())];
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let Some((key, _)) = before[start..].split_once('=') else {
+        return String::new();
+    };
+    let key = key.trim().trim_matches('"');
+    if key.is_empty() || key.contains(['[', '{', ',', '#']) {
+        return String::new();
+    }
+    let above = &before[..start];
+    let Some(header) = above
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+    else {
+        return key.to_string();
+    };
+    let table = header
+        .trim_start_matches('[')
+        .split(']')
+        .next()
+        .unwrap_or("")
+        .trim();
+    if header.starts_with("[[") {
+        let nth = above.lines().filter(|l| l.trim() == header).count() - 1;
+        format!("{table}[{nth}].{key}")
+    } else {
+        format!("{table}.{key}")
+    }
 }
 
 /// The field a serde message is about (`missing field `x``, `unknown field `x``).
