@@ -13,6 +13,26 @@ use std::path::Path;
 /// far smaller; a path to `/dev/zero` or a runaway file is refused, not read forever.
 pub const READ_MAX_BYTES: u64 = 16 << 20;
 
+/// A JSON document of type `T` (a corpus entry, shard results), or where and why not:
+/// `(line, column, what)`, where `what` names the field (`field `tape[3]`: invalid
+/// type: ...`) when the error is inside one.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, (usize, usize, String)> {
+    let json = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let field = match e.path().to_string() {
+            p if p == "." || p == "?" => String::new(),
+            p => format!("field `{p}`: "),
+        };
+        let (line, column) = (e.inner().line(), e.inner().column());
+        // Without serde_json's own "at line .. column ..": callers say where first.
+        let message = e.inner().to_string();
+        let message = message.trim_end_matches(&format!(" at line {line} column {column}"));
+        (line, column, format!("{field}{message}"))
+    })
+}
+
 /// Reads a UTF-8 file of at most [`READ_MAX_BYTES`].
 pub fn read_capped(path: &Path) -> std::io::Result<String> {
     let mut text = String::new();

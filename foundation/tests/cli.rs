@@ -228,6 +228,32 @@ fn bad_input_exits_2_and_shards_that_disagree_exit_1() {
         "{}",
         text(&o)
     );
+    assert!(text(&o).contains("field `[0].scenario`"), "{}", text(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_bad_tape_entry_is_named_by_its_line() {
+    let dir = tmp("tape");
+    let tape = dir.join("bad.tape");
+    // Blank lines are no entries: the bad one is entry 1, on line 3.
+    std::fs::write(&tape, "default\n\npick run 3\n").unwrap();
+    let o = fsim(&[
+        "replay",
+        "sim-scenarios/volatile_subscriptions.toml",
+        "--tape",
+        tape.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "{}:3: entry 1: cannot read \"pick run 3\"",
+            tape.display()
+        )),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
     std::fs::remove_dir_all(&dir).ok();
 }
 

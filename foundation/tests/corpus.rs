@@ -126,6 +126,9 @@ fn a_changed_scenario_or_a_bad_file_is_reported() {
     std::fs::write(&bad, "{\n  \"format_version\": 1,\n  \"scenario\": 3\n}\n").unwrap();
     let err = Entry::load(&bad).unwrap_err();
     assert!(err.starts_with(&format!("{}:3:", bad.display())), "{err}");
+    assert!(err.contains("field `scenario`: invalid type"), "{err}");
+    // The position is said once, first.
+    assert!(!err.contains("at line"), "{err}");
     std::fs::write(
         &bad,
         serde_json::to_string(&Entry {

@@ -63,11 +63,23 @@ pub(super) fn replay(
                     return ExitCode::from(2);
                 }
             };
-            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            // Blank lines are no entries: each entry keeps its line number for errors.
+            let (numbers, lines): (Vec<usize>, Vec<&str>) = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, l)| (i + 1, l))
+                .unzip();
             match crate::sim::Tape::from_lines(&lines) {
                 Ok(t) => t,
                 Err(e) => {
-                    eprintln!("error: {}: {e}", t.display());
+                    let line = match &e {
+                        crate::sim::tape::TapeError::BadText { index, .. } => {
+                            format!(":{}", numbers[*index])
+                        }
+                        _ => String::new(),
+                    };
+                    eprintln!("error: {}{line}: {e}", t.display());
                     return ExitCode::from(2);
                 }
             }

@@ -130,8 +130,8 @@ pub(super) fn merge(files: &[std::path::PathBuf], out: Option<&std::path::Path>)
         let parsed = crate::files::read_capped(f)
             .map_err(|e| e.to_string())
             .and_then(|t| {
-                serde_json::from_str::<Vec<Summary>>(&t)
-                    .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))
+                crate::files::from_json::<Vec<Summary>>(&t)
+                    .map_err(|(line, column, what)| format!("line {line} column {column}: {what}"))
             });
         match parsed {
             Ok(p) => parts.extend(p),

@@ -115,12 +115,13 @@ impl Entry {
         Ok(path)
     }
 
-    /// Reads one; the error names the file and, for JSON errors, line and column.
+    /// Reads one; the error names the file and, for JSON errors, line, column and field.
     pub fn load(path: &Path) -> Result<Entry, String> {
         let text =
             crate::files::read_capped(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let e: Entry = serde_json::from_str(&text)
-            .map_err(|e| format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()))?;
+        let e: Entry = crate::files::from_json(&text).map_err(|(line, column, what)| {
+            format!("{}:{line}:{column}: {what}", path.display())
+        })?;
         if e.format_version != FORMAT_VERSION {
             return Err(format!(
                 "{}: format_version {} (this fsim reads {FORMAT_VERSION})",
