@@ -114,7 +114,7 @@ pub async fn unregister(cx: &Cx, registry: &str, key: &str) -> bool {
 /// `Registry.lookup/2`: the raw row, which may name a dead pid until cleanup (rule 21).
 pub async fn lookup(cx: &Cx, registry: &str, key: &str) -> Option<Pid> {
     let t = table(cx, registry).await?;
-    cx.table_now(t, "registry lookup", |m, _| m.get(key).copied())
+    cx.table_read_now(t, "registry lookup", |m, _| m.get(key).copied())
         .ok()
         .flatten()
 }
@@ -122,7 +122,7 @@ pub async fn lookup(cx: &Cx, registry: &str, key: &str) -> Option<Pid> {
 /// `Registry.whereis_name/1` (used by `via` names): filters dead holders (rule 22).
 pub async fn whereis_name(cx: &Cx, registry: &str, key: &str) -> Option<Pid> {
     let t = table(cx, registry).await?;
-    cx.table_now(t, "registry whereis", |m, alive| {
+    cx.table_read_now(t, "registry whereis", |m, alive| {
         m.get(key).copied().filter(|p| alive(*p))
     })
     .ok()

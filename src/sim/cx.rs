@@ -784,6 +784,7 @@ impl Cx {
             },
         );
         w.p(self.me).tables.push(id);
+        w.tables_version = w.tables_version.wrapping_add(1);
         self.global(w, "table new");
         Some(Table {
             id,
@@ -839,6 +840,7 @@ impl Cx {
                 if let Some(e) = w.tables.get_mut(&t.id) {
                     e.name = Some(new);
                 }
+                w.tables_version = w.tables_version.wrapping_add(1);
                 Ok(())
             }
         };
@@ -871,6 +873,7 @@ impl Cx {
                 }
                 w.p(self.me).tables.retain(|id| *id != t.id);
                 w.p(to).tables.push(t.id);
+                w.tables_version = w.tables_version.wrapping_add(1);
                 let gift = EtsTransfer {
                     table: t.id,
                     from: self.me,
@@ -910,7 +913,19 @@ impl Cx {
         op: &'static str,
         f: impl FnOnce(&mut BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
     ) -> Result<R, TableGone> {
-        self.table_op(t, op, None, f)
+        self.table_op(t, op, None, true, f)
+    }
+
+    /// [`Cx::table_now`] for an operation that only reads (a lookup by a match spec, say):
+    /// it leaves [`World::versions`]'s table count as it is. For the reduction it still
+    /// counts as an operation on the whole table.
+    pub fn table_read_now<K: Ord + 'static, V: 'static, R>(
+        &self,
+        t: Table<K, V>,
+        op: &'static str,
+        f: impl FnOnce(&BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
+    ) -> Result<R, TableGone> {
+        self.table_op(t, op, None, false, |m, alive| f(m, alive))
     }
 
     /// `:ets.insert/2`.
@@ -922,7 +937,7 @@ impl Cx {
     ) -> Result<(), TableGone> {
         self.effect_point().await;
         let key = self.key_touch(&k, Mode::Write);
-        self.table_op(t, "table insert", key, |m, _| {
+        self.table_op(t, "table insert", key, true, |m, _| {
             m.insert(k, v);
         })
     }
@@ -935,7 +950,7 @@ impl Cx {
     ) -> Result<Option<V>, TableGone> {
         self.effect_point().await;
         let key = self.key_touch(k, Mode::Read);
-        self.table_op(t, "table lookup", key, |m, _| m.get(k).cloned())
+        self.table_op(t, "table lookup", key, false, |m, _| m.get(k).cloned())
     }
 
     /// `:ets.delete/2`.
@@ -946,7 +961,7 @@ impl Cx {
     ) -> Result<Option<V>, TableGone> {
         self.effect_point().await;
         let key = self.key_touch(k, Mode::Write);
-        self.table_op(t, "table delete", key, |m, _| m.remove(k))
+        self.table_op(t, "table delete", key, true, |m, _| m.remove(k))
     }
 
     /// How a keyed operation touches its key, when footprints are recorded (the key is
@@ -956,15 +971,20 @@ impl Cx {
     }
 
     /// The one table operation: an operation on one key (`key`) touches that key and
-    /// reads that the table exists; any other touches the whole table.
+    /// reads that the table exists; any other touches the whole table. One that `writes`
+    /// counts in [`World::versions`].
     fn table_op<K: Ord + 'static, V: 'static, R>(
         &self,
         t: Table<K, V>,
         op: &'static str,
         key: Option<(u64, Mode)>,
+        writes: bool,
         f: impl FnOnce(&mut BTreeMap<K, V>, &dyn Fn(Pid) -> bool) -> R,
     ) -> Result<R, TableGone> {
         let mut w = self.w();
+        if writes {
+            w.tables_version = w.tables_version.wrapping_add(1);
+        }
         match key {
             Some((k, mode)) => {
                 w.touch(Obj::Table(t.id), Mode::Read);

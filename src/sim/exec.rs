@@ -702,6 +702,7 @@ impl Sim {
             w.current = Some(pid);
             let p = w.p(pid);
             p.sched = Sched::Running;
+            p.version = p.version.wrapping_add(1);
             p.consumed_step = None;
             let prev = p.last_step;
             if w.fp_on {

@@ -28,5 +28,6 @@ pub use tape::{Action, Choice, Fault, Tape, TapeError};
 pub use trace::{Event, StepKind};
 pub use types::{ExitReason, IntoExitReason, Name, Payload, Pid, Ref};
 pub use world::{
-    Body, Bound, Delivery, Dest, Envelope, FaultMenu, Limits, Matcher, PendingTimer, Targets, World,
+    Body, Bound, Delivery, Dest, Envelope, FaultMenu, Limits, Matcher, PendingTimer, Targets,
+    Versions, World,
 };

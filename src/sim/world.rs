@@ -319,6 +319,8 @@ pub(crate) struct Proc {
     /// When it last became runnable ([`World::offer`]'s run-queue order).
     ready_at: u64,
     pub state: Option<Rc<dyn Any>>,
+    /// Counts the steps that could change what [`World::version_of`] covers.
+    pub version: u32,
 }
 
 impl Proc {
@@ -403,6 +405,24 @@ pub(crate) struct Table {
     pub owner: Pid,
     pub name: Option<Name>,
     pub data: Box<dyn Any>,
+}
+
+/// What [`World::versions`] counts; two readings are equal only if nothing they count
+/// changed in between.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Versions {
+    /// Processes spawned so far ([`World::pids`]'s length): a spawn changes it.
+    pub spawned: u32,
+    /// Processes alive ([`World::live_count`]): with `spawned`, any death changes the
+    /// pair.
+    pub live: u32,
+    /// Changes to the registered names ([`World::whereis`]): a register, an
+    /// unregister, a death that drops names.
+    pub names: u32,
+    /// Changes to tables ([`World::table_read`], [`World::table_named`]): a table made,
+    /// written, renamed, given away or dropped; an operation that only reads does not
+    /// count.
+    pub tables: u32,
 }
 
 /// A timer that has not fired yet ([`World::timers`]).
@@ -638,6 +658,10 @@ pub struct World {
     /// the latest last: a sweep spawns the same labels seed after seed, and each is
     /// made once ([`World::name_of`]).
     known_names: Vec<Name>,
+    /// Counts the changes to registered names ([`Versions::names`]).
+    names_version: u32,
+    /// Counts the changes to tables ([`Versions::tables`]).
+    pub(crate) tables_version: u32,
 }
 
 /// Mailboxes kept for a later world: how many, and the largest capacity kept (a process
@@ -708,6 +732,8 @@ impl World {
             causes: Vec::new(),
             spare_mailboxes: Vec::new(),
             known_names: Vec::new(),
+            names_version: 0,
+            tables_version: 0,
         }
     }
 
@@ -802,6 +828,29 @@ impl World {
     /// Number of live processes.
     pub fn live_count(&self) -> u32 {
         self.live
+    }
+
+    /// Counters of the changes to the world's shared parts, for a check run after every
+    /// step that would rather skip the steps that changed nothing it reads: while the
+    /// counters it depends on are unchanged, it reads what it read before. The
+    /// per-process part is [`World::version_of`]; a process's mailbox, the clock and the
+    /// timers are counted nowhere.
+    pub fn versions(&self) -> Versions {
+        Versions {
+            spawned: self.procs.len() as u32,
+            live: self.live,
+            names: self.names_version,
+            tables: self.tables_version,
+        }
+    }
+
+    /// Changes whenever a step may have changed what the world holds of `pid` apart
+    /// from its mailbox: a step that runs it (its published state, its links and
+    /// monitors), a signal handled by it (a link, an exit, a monitor, a `DOWN`), its
+    /// death (its exit reason), and the death of a process that monitored it. Its label
+    /// and parent never change. 0 for a pid never spawned.
+    pub fn version_of(&self, pid: Pid) -> u32 {
+        self.proc(pid).map_or(0, |p| p.version)
     }
 
     /// The label given at spawn (a GenServer's name, say).
@@ -1247,6 +1296,7 @@ impl World {
 
             state: None,
             ready_at: 0,
+            version: 0,
         });
         self.live += 1;
         self.live_list.push(pid); // pids ascend: the list stays sorted
@@ -1294,6 +1344,7 @@ impl World {
         }
         self.fault_dirty = true;
         let p = self.p(pid);
+        p.version = p.version.wrapping_add(1);
         p.sched = Sched::Dead;
         p.exit_reason = Some(reason.clone());
         p.mailbox.clear();
@@ -1324,6 +1375,7 @@ impl World {
             self.dead_futures.push(pid);
         }
         for name in names {
+            self.names_version = self.names_version.wrapping_add(1);
             self.touch(Obj::Name(name_key(&name)), Mode::Write);
             self.names.remove(&name);
             self.trace.effect_view(EffectView::Name {
@@ -1332,6 +1384,7 @@ impl World {
             });
         }
         for t in tables {
+            self.tables_version = self.tables_version.wrapping_add(1);
             self.touch(Obj::Table(t), Mode::Write);
             if let Some(Table { name: Some(n), .. }) = self.tables.remove(&t) {
                 self.touch(Obj::TableName(name_key(&n)), Mode::Write);
@@ -1355,6 +1408,7 @@ impl World {
             self.touch(Obj::Ties(target), Mode::Write);
             if let Some(t) = self.procs.get_mut(target.0 as usize) {
                 t.monitored_by.retain(|(r, _)| *r != mref);
+                t.version = t.version.wrapping_add(1);
             }
         }
         for to in links {
@@ -1525,6 +1579,12 @@ impl World {
     }
 
     fn apply(&mut self, to: Pid, from: Pid, signal: Signal) {
+        // Every signal but a message changes the receiver's links or monitors, or its
+        // life; a message only its mailbox.
+        if !matches!(signal, Signal::Message { .. }) {
+            let p = self.p(to);
+            p.version = p.version.wrapping_add(1);
+        }
         match signal {
             Signal::Message { payload, tag } => {
                 if tag.is_some() {
@@ -1714,6 +1774,7 @@ impl World {
             pid: Some(pid),
         });
         self.names.insert(name.clone(), pid);
+        self.names_version = self.names_version.wrapping_add(1);
         self.touch(Obj::Ties(pid), Mode::Write);
         self.p(pid).names.push(name);
         Ok(())
@@ -1724,6 +1785,7 @@ impl World {
         let Some(pid) = self.names.remove(name) else {
             return false;
         };
+        self.names_version = self.names_version.wrapping_add(1);
         self.touch(Obj::Ties(pid), Mode::Write);
         self.p(pid).names.retain(|n| &**n != name);
         self.trace.effect_view(EffectView::Name { name, pid: None });
