@@ -10,8 +10,8 @@ use crate::events::EventStore;
 use crate::telemetry::{MAX_METRICS, TelemetryService};
 use crate::{Observer, Phase, ServiceContext, degradation, label};
 use fsim::check::{Invariant, When};
-use fsim::sim::{Pid, World};
-use std::cell::RefCell;
+use fsim::sim::{Pid, Versions, World};
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 /// Every invariant this module provides: name, when it is checked, what it states.
@@ -136,13 +136,65 @@ impl Invariant for Check {
         self.when
     }
     fn check(&self, w: &World) -> Result<(), String> {
+        let m = &mut *self.memo.borrow_mut();
+        // A check after every step reads what it read after the last step that passed
+        // unless something it reads has changed since: the log, the processes spawned and
+        // living, names, tables, or a process whose own state it read. Then it passes
+        // again and need not run.
+        let unchanged = self.when == When::Always
+            && m.passed.is_some_and(|(log, world)| {
+                m.log.as_ref().is_some_and(|o| o.version() == log) && w.versions() == world
+            })
+            && m.read.iter().all(|(p, v)| w.version_of(*p) == *v);
+        if unchanged && !VERIFY.get() {
+            return Ok(());
+        }
         let Some(app) = w.get::<ServiceContext>() else {
             return Err("no Foundation in this world (no ServiceContext shared)".into());
         };
-        let m = &mut *self.memo.borrow_mut();
+        let stamp = (app.observer.version(), w.versions());
         m.roles.update(w);
-        (self.run)(w, app, m)
+        m.read.clear();
+        let r = (self.run)(w, app, m);
+        m.passed = r.is_ok().then_some(stamp);
+        // The log is the one the world shares for the whole run (`Sim::share`).
+        m.log.get_or_insert_with(|| app.observer.clone());
+        if unchanged {
+            VERIFIED.with_borrow_mut(|v| {
+                v.0 += 1;
+                if let Err(e) = &r {
+                    v.1.push(format!("{}: {e}", self.name));
+                }
+            });
+        }
+        r
     }
+}
+
+thread_local! {
+    static VERIFY: Cell<bool> = const { Cell::new(false) };
+    static VERIFIED: RefCell<(u64, Vec<String>)> = const { RefCell::new((0, Vec::new())) };
+}
+
+/// For the tests of the checks' shortcut: with `on`, a check on this thread runs even
+/// after a step that changed nothing it reads ([`verified_skips`] says how it went).
+#[doc(hidden)]
+pub fn verify_skips(on: bool) {
+    VERIFY.set(on);
+}
+
+/// Since the last call, on this thread, with [`verify_skips`] on: how many checks ran
+/// that would have been skipped, and the failures among them (`name: message`), which
+/// skipping would have missed.
+#[doc(hidden)]
+pub fn verified_skips() -> (u64, Vec<String>) {
+    VERIFIED.take()
+}
+
+/// Records that a check read `p`'s own state (its GenServer state, links or monitors):
+/// while [`World::version_of`] gives the same, it reads the same.
+fn read(read: &mut Vec<(Pid, u32)>, w: &World, p: Pid) {
+    read.push((p, w.version_of(p)));
 }
 
 fn who(w: &World, p: Pid) -> String {
@@ -206,6 +258,13 @@ struct Memo {
     roles: Roles,
     /// The application's namespace first, then each test instance's, in start order.
     names: Vec<Names>,
+    /// The log's version and the world's when the check last ran and passed.
+    passed: Option<(u64, Versions)>,
+    /// The log it reads, once it has run.
+    log: Option<Observer>,
+    /// The processes whose own state it read then, with their versions
+    /// ([`World::version_of`]).
+    read: Vec<(Pid, u32)>,
 }
 
 /// Each process's [`Role`], read once when it first appears (a label and a parent are
@@ -392,12 +451,18 @@ fn no_intensity_exhaustion(w: &World, o: &Observer) -> Result<(), String> {
 }
 
 fn supervised_ancestry(w: &World, app: &ServiceContext, m: &mut Memo) -> Result<(), String> {
-    let roles = &m.roles;
-    namespaces(&mut m.names, w, app, |_, _, registry| {
+    let Memo {
+        roles,
+        names,
+        read: r,
+        ..
+    } = m;
+    namespaces(names, w, app, |_, _, registry| {
         for svc in label::SERVICES {
             let Some(p) = registry.holder(w, svc) else {
                 continue;
             };
+            read(r, w, p);
             if !roles.of(p).by_sup {
                 return Err(format!(
                     "{svc} {} has no supervisor: it was started by {}",
@@ -455,6 +520,7 @@ fn test_isolation(o: &Observer) -> Result<(), String> {
 
 fn monitors_match(w: &World, m: &mut Memo) -> Result<(), String> {
     for c in m.roles.live(CONFIG) {
+        read(&mut m.read, w, c);
         let held = w.monitors(c);
         // A monitor the kernel holds that the table does not know: leaked. An entry the
         // kernel does not hold is fine only while its DOWN is on the way (the subscriber
@@ -646,11 +712,13 @@ fn start_order(w: &World, m: &mut Memo) -> Result<(), String> {
             if earlier(&outsider, i) {
                 outsider = Some((i, p));
             }
-        } else if (i == EVENTS || i == TELEMETRY)
-            && earlier(&on_defaults, i)
-            && with_dependency(w, p, |d| d.server.is_none() && !d.waiting) == Some(true)
-        {
-            on_defaults = Some((i, p));
+        } else if i == EVENTS || i == TELEMETRY {
+            read(&mut m.read, w, p);
+            if earlier(&on_defaults, i)
+                && with_dependency(w, p, |d| d.server.is_none() && !d.waiting) == Some(true)
+            {
+                on_defaults = Some((i, p));
+            }
         }
     }
     if let Some((i, p)) = outsider {
@@ -673,6 +741,7 @@ fn start_order(w: &World, m: &mut Memo) -> Result<(), String> {
 
 fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
     for e in m.roles.live(EVENTS) {
+        read(&mut m.read, w, e);
         if let Some((n, cap)) = state::<EventStore, _>(w, e, |s| (s.events.len(), s.max_events))
             && n > cap
         {
@@ -683,6 +752,7 @@ fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
         }
     }
     for t in m.roles.live(TELEMETRY) {
+        read(&mut m.read, w, t);
         if let Some(n) = state::<TelemetryService, _>(w, t, |s| s.metrics.len())
             && n > MAX_METRICS
         {
@@ -694,6 +764,7 @@ fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
     }
     let live = w.live_count() as usize;
     for c in m.roles.live(CONFIG) {
+        read(&mut m.read, w, c);
         if let Some(n) = state::<ConfigServer, _>(w, c, |s| s.subscribers.len())
             && n > live
         {

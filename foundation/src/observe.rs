@@ -78,6 +78,8 @@ pub struct Log {
     /// Orphans found after the application stopped (rule 47 kills the app's own).
     pub orphans_at_stop: Vec<Pid>,
     next_id: u64,
+    /// Counts the changes made through [`Observer::record`].
+    version: u64,
 }
 
 /// A shared handle on the [`Log`].
@@ -97,7 +99,15 @@ impl Observer {
 
     /// Changes the log.
     pub fn record(&self, f: impl FnOnce(&mut Log)) {
-        f(&mut self.0.borrow_mut())
+        let mut log = self.0.borrow_mut();
+        log.version += 1;
+        f(&mut log)
+    }
+
+    /// Changes whenever the log may have ([`Observer::record`]): a check that reads only
+    /// the log reads the same while this is unchanged.
+    pub fn version(&self) -> u64 {
+        self.0.borrow().version
     }
 
     /// A fresh id (for deferred updates); deterministic: ids count up per run.
