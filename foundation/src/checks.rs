@@ -145,7 +145,8 @@ impl Invariant for Check {
             && m.passed.is_some_and(|(log, world)| {
                 m.log.as_ref().is_some_and(|o| o.version() == log) && w.versions() == world
             })
-            && m.read.iter().all(|(p, v)| w.version_of(*p) == *v);
+            && m.read.iter().all(|(p, v)| w.version_of(*p) == *v)
+            && m.links_read.iter().all(|(p, v)| w.links_version(*p) == *v);
         if unchanged && !VERIFY.get() {
             return Ok(());
         }
@@ -155,6 +156,7 @@ impl Invariant for Check {
         let stamp = (app.observer.version(), w.versions());
         m.roles.update(w);
         m.read.clear();
+        m.links_read.clear();
         let r = (self.run)(w, app, m);
         m.passed = r.is_ok().then_some(stamp);
         // The log is the one the world shares for the whole run (`Sim::share`).
@@ -265,6 +267,8 @@ struct Memo {
     /// The processes whose own state it read then, with their versions
     /// ([`World::version_of`]).
     read: Vec<(Pid, u32)>,
+    /// The processes whose links (only) it read then, with [`World::links_version`].
+    links_read: Vec<(Pid, u32)>,
 }
 
 /// Each process's [`Role`], read once when it first appears (a label and a parent are
@@ -454,7 +458,7 @@ fn supervised_ancestry(w: &World, app: &ServiceContext, m: &mut Memo) -> Result<
     let Memo {
         roles,
         names,
-        read: r,
+        links_read,
         ..
     } = m;
     namespaces(names, w, app, |_, _, registry| {
@@ -462,7 +466,7 @@ fn supervised_ancestry(w: &World, app: &ServiceContext, m: &mut Memo) -> Result<
             let Some(p) = registry.holder(w, svc) else {
                 continue;
             };
-            read(r, w, p);
+            links_read.push((p, w.links_version(p)));
             if !roles.of(p).by_sup {
                 return Err(format!(
                     "{svc} {} has no supervisor: it was started by {}",

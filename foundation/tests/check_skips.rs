@@ -73,6 +73,7 @@ struct Seen {
     versions: Versions,
     shared: String,
     procs: Vec<(u32, String)>,
+    links: Vec<(u32, String)>,
 }
 
 /// A service's published state, without its `ctx` (the shared log, which is the
@@ -133,10 +134,15 @@ fn seen(w: &World) -> Seen {
             )
         })
         .collect();
+    let links = w
+        .pids()
+        .map(|p| (w.links_version(p), format!("links {:?}", w.links(p))))
+        .collect();
     Seen {
         versions: w.versions(),
         shared: format!("names {names:?} tables {tables:?}"),
         procs,
+        links,
     }
 }
 
@@ -168,12 +174,15 @@ impl Invariant for Counted {
                     last.shared, now.shared
                 ));
             }
-            for (i, (a, b)) in last.procs.iter().zip(&now.procs).enumerate() {
-                if a.0 == b.0 && a.1 != b.1 {
-                    broken.push(format!(
-                        "<0.{i}.0> at version {} unchanged, yet\n  {}\nbecame\n  {}",
-                        a.0, a.1, b.1
-                    ));
+            // Each process's version, then its links' version.
+            for (before, after) in [(&last.procs, &now.procs), (&last.links, &now.links)] {
+                for (i, (a, b)) in before.iter().zip(after).enumerate() {
+                    if a.0 == b.0 && a.1 != b.1 {
+                        broken.push(format!(
+                            "<0.{i}.0> at version {} unchanged, yet\n  {}\nbecame\n  {}",
+                            a.0, a.1, b.1
+                        ));
+                    }
                 }
             }
         }

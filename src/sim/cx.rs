@@ -512,8 +512,7 @@ impl Cx {
             return Err(NoProc(to));
         }
         let p = w.p(self.me);
-        if let Err(i) = p.links.binary_search(&to) {
-            p.links.insert(i, to);
+        if p.link(to) {
             p.unlinking.retain(|(q, _)| *q != to);
             w.push_signal(self.me, to, Signal::Link);
         }
@@ -528,8 +527,7 @@ impl Cx {
         let mut w = self.w();
         w.touch(Obj::Ties(self.me), Mode::Write);
         let p = w.p(self.me);
-        if let Ok(i) = p.links.binary_search(&to) {
-            p.links.remove(i);
+        if p.unlink(to) {
             let id = w.make_ref();
             w.p(self.me).unlinking.push((to, id));
             w.push_signal(self.me, to, Signal::UnlinkId { id });

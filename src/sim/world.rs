@@ -293,8 +293,11 @@ pub(crate) struct Proc {
     recv_timer: Option<(u64, u64)>,
     pub mailbox: VecDeque<Envelope>,
     pub trap_exit: bool,
-    /// Active links, sorted.
-    pub links: Vec<Pid>,
+    /// Active links, sorted; changed only through [`Proc::link`], [`Proc::unlink`] and
+    /// [`Proc::take_links`], which count the change in `links_version`.
+    links: Vec<Pid>,
+    /// Counts the changes to `links` ([`World::links_version`]).
+    links_version: u32,
     /// Links this process has removed on its side and whose `UNLINK_ID` is not yet
     /// acknowledged: (partner, unlink id).
     pub unlinking: Vec<(Pid, Ref)>,
@@ -324,6 +327,36 @@ pub(crate) struct Proc {
 }
 
 impl Proc {
+    /// Adds a link to `to`, if there is none. True if it was added.
+    pub(crate) fn link(&mut self, to: Pid) -> bool {
+        match self.links.binary_search(&to) {
+            Ok(_) => false,
+            Err(i) => {
+                self.links.insert(i, to);
+                self.links_version = self.links_version.wrapping_add(1);
+                true
+            }
+        }
+    }
+
+    /// Removes the link to `to`, if there is one. True if it was removed.
+    pub(crate) fn unlink(&mut self, to: Pid) -> bool {
+        match self.links.binary_search(&to) {
+            Ok(i) => {
+                self.links.remove(i);
+                self.links_version = self.links_version.wrapping_add(1);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Removes every link (at death).
+    fn take_links(&mut self) -> Vec<Pid> {
+        self.links_version = self.links_version.wrapping_add(1);
+        std::mem::take(&mut self.links)
+    }
+
     /// The index of the first message in the mailbox that `matcher` accepts. An empty
     /// mailbox, what most receives that wait and every sleep find, sets up no scan.
     #[inline]
@@ -844,6 +877,13 @@ impl World {
         }
     }
 
+    /// Changes whenever `pid`'s links ([`World::links`]) do: a check that reads only
+    /// them can watch this rather than [`World::version_of`], which also changes with
+    /// everything the process runs. 0 for a pid never spawned.
+    pub fn links_version(&self, pid: Pid) -> u32 {
+        self.proc(pid).map_or(0, |p| p.links_version)
+    }
+
     /// Changes whenever a step may have changed what the world holds of `pid` apart
     /// from its mailbox: a step that runs it (its published state, its links and
     /// monitors), a signal handled by it (a link, an exit, a monitor, a `DOWN`), its
@@ -1276,6 +1316,7 @@ impl World {
             mailbox: self.spare_mailboxes.pop().unwrap_or_default(),
             trap_exit: false,
             links: Vec::new(),
+            links_version: 0,
             unlinking: Vec::new(),
             monitors: Vec::new(),
             monitored_by: Vec::new(),
@@ -1308,8 +1349,8 @@ impl World {
         if let Some(pp) = parent {
             // rule 9: spawn_link links atomically.
             if link {
-                insert_sorted(&mut self.p(pp).links, pid);
-                insert_sorted(&mut self.p(pid).links, pp);
+                self.p(pp).link(pid);
+                self.p(pid).link(pp);
             }
             self.trace.effect_view(EffectView::Spawn {
                 parent: pp,
@@ -1354,7 +1395,7 @@ impl World {
         p.state = None;
         let names = std::mem::take(&mut p.names);
         let tables = std::mem::take(&mut p.tables);
-        let links = std::mem::take(&mut p.links);
+        let links = p.take_links();
         p.unlinking.clear();
         let watchers = std::mem::take(&mut p.monitored_by);
         let held = std::mem::take(&mut p.monitors);
@@ -1603,12 +1644,12 @@ impl World {
                 // is on its way and removes the other side (ERTS link protocol).
                 let p = self.p(to);
                 if !p.unlinking.iter().any(|(q, _)| *q == from) {
-                    insert_sorted(&mut p.links, from);
+                    p.link(from);
                 }
             }
             Signal::UnlinkId { id } => {
                 self.touch(Obj::Ties(to), Mode::Write);
-                self.p(to).links.retain(|p| *p != from);
+                self.p(to).unlink(from);
                 self.push_signal(to, from, Signal::UnlinkAck { id });
             }
             Signal::UnlinkAck { id } => {
@@ -1662,10 +1703,9 @@ impl World {
         let p = self.p(to);
         if linked {
             // A link exit only counts while the link is there (an unlink may have won).
-            let Ok(i) = p.links.binary_search(&from) else {
+            if !p.unlink(from) {
                 return;
-            };
-            p.links.remove(i);
+            }
         }
         if !linked && reason == ExitReason::Kill {
             self.die(to, ExitReason::Killed); // rule 11: untrappable
@@ -1965,12 +2005,6 @@ impl World {
                 None
             }
         }
-    }
-}
-
-fn insert_sorted(v: &mut Vec<Pid>, p: Pid) {
-    if let Err(i) = v.binary_search(&p) {
-        v.insert(i, p);
     }
 }
 
