@@ -79,6 +79,7 @@ impl Envelope {
     }
 
     /// The exit reason if this is an `EXIT` message.
+    #[inline]
     pub fn exit_reason(&self) -> Option<&ExitReason> {
         match &self.body {
             Body::Exit { reason } => Some(reason),
@@ -818,16 +819,19 @@ impl World {
     // ---- read-only view, for invariants and tests -------------------------------------
 
     /// Virtual time, in milliseconds.
+    #[inline]
     pub fn now_ms(&self) -> u64 {
         self.now_ms
     }
 
     /// Steps taken so far.
+    #[inline]
     pub fn step(&self) -> u32 {
         self.step
     }
 
     /// Has `pid` been spawned and not yet terminated?
+    #[inline]
     pub fn is_alive(&self, pid: Pid) -> bool {
         self.proc(pid).is_some_and(|p| p.sched != Sched::Dead)
     }
@@ -838,6 +842,7 @@ impl World {
     }
 
     /// The pid registered under `name`.
+    #[inline]
     pub fn whereis(&self, name: &str) -> Option<Pid> {
         self.names.get(name).copied()
     }
@@ -859,6 +864,7 @@ impl World {
     }
 
     /// Number of live processes.
+    #[inline]
     pub fn live_count(&self) -> u32 {
         self.live
     }
@@ -868,6 +874,7 @@ impl World {
     /// counters it depends on are unchanged, it reads what it read before. The
     /// per-process part is [`World::version_of`]; a process's mailbox, the clock and the
     /// timers are counted nowhere.
+    #[inline]
     pub fn versions(&self) -> Versions {
         Versions {
             spawned: self.procs.len() as u32,
@@ -880,6 +887,7 @@ impl World {
     /// Changes whenever `pid`'s links ([`World::links`]) do: a check that reads only
     /// them can watch this rather than [`World::version_of`], which also changes with
     /// everything the process runs. 0 for a pid never spawned.
+    #[inline]
     pub fn links_version(&self, pid: Pid) -> u32 {
         self.proc(pid).map_or(0, |p| p.links_version)
     }
@@ -889,36 +897,43 @@ impl World {
     /// monitors), a signal handled by it (a link, an exit, a monitor, a `DOWN`), its
     /// death (its exit reason), and the death of a process that monitored it. Its label
     /// and parent never change. 0 for a pid never spawned.
+    #[inline]
     pub fn version_of(&self, pid: Pid) -> u32 {
         self.proc(pid).map_or(0, |p| p.version)
     }
 
     /// The label given at spawn (a GenServer's name, say).
+    #[inline]
     pub fn label(&self, pid: Pid) -> Option<&str> {
         self.proc(pid).and_then(|p| p.label.as_deref())
     }
 
     /// The process that spawned `pid`.
+    #[inline]
     pub fn parent(&self, pid: Pid) -> Option<Pid> {
         self.proc(pid).and_then(|p| p.parent)
     }
 
     /// The spawn group (an application's group leader), inherited from the parent.
+    #[inline]
     pub fn group(&self, pid: Pid) -> u32 {
         self.proc(pid).map_or(0, |p| p.group)
     }
 
     /// The processes `pid` is linked to, as `pid` sees it.
+    #[inline]
     pub fn links(&self, pid: Pid) -> &[Pid] {
         self.proc(pid).map_or(&[], |p| &p.links)
     }
 
     /// Monitors `pid` holds: (reference, target).
+    #[inline]
     pub fn monitors(&self, pid: Pid) -> &[(Ref, Pid)] {
         self.proc(pid).map_or(&[], |p| &p.monitors)
     }
 
     /// Monitors on `pid`: (reference, watcher).
+    #[inline]
     pub fn monitored_by(&self, pid: Pid) -> &[(Ref, Pid)] {
         self.proc(pid).map_or(&[], |p| &p.monitored_by)
     }
@@ -946,11 +961,13 @@ impl World {
     }
 
     /// The owner of a table, while it exists.
+    #[inline]
     pub fn table_owner(&self, id: u64) -> Option<Pid> {
         self.tables.get(&id).map(|t| t.owner)
     }
 
     /// The table registered under `name` (a named ETS table), while it exists.
+    #[inline]
     pub fn table_named(&self, name: &str) -> Option<u64> {
         self.table_names.get(name).copied()
     }
@@ -961,6 +978,7 @@ impl World {
     }
 
     /// Does the table exist (its owner is alive)?
+    #[inline]
     pub fn table_exists(&self, id: u64) -> bool {
         self.tables.contains_key(&id)
     }
