@@ -372,7 +372,17 @@ impl Sim {
     pub fn invariant(&mut self, inv: impl Invariant + 'static) -> &mut Self {
         let when = inv.when();
         self.checked_at[when as usize] = true;
-        self.invariants.push((when, Box::new(inv)));
+        // An invariant already boxed (a scenario's, made by its system's factory) is kept
+        // as it is: boxed again, each check after each step would go through two calls.
+        let mut inv = Some(inv);
+        let boxed = match (&mut inv as &mut dyn std::any::Any)
+            .downcast_mut::<Option<Box<dyn Invariant>>>()
+        {
+            Some(b) => b.take(),
+            None => None,
+        };
+        let boxed = boxed.unwrap_or_else(|| Box::new(inv.take().expect("not taken above")));
+        self.invariants.push((when, boxed));
         self
     }
 
