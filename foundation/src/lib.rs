@@ -39,7 +39,7 @@ use fsim::sim::Pid;
 pub use observe::{Observer, Phase};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 /// One report flaw (REPORT_RACES.md), as a switch.
@@ -309,5 +309,10 @@ pub async fn call_service<Q: fsim::sim::Payload, R: fsim::sim::Payload>(
     }
     gen_server::try_call(cx, name, req, Some(gen_server::CALL_TIMEOUT_MS))
         .await
-        .map_err(|reason| ApiError::Unavailable(format!("{service}: {reason:?}")))
+        .map_err(|reason| {
+            // Sized once: under kills, clients see this error every few calls.
+            let mut text = String::with_capacity(service.len() + 64);
+            let _ = write!(text, "{service}: {reason:?}");
+            ApiError::Unavailable(text)
+        })
 }
