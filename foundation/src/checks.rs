@@ -13,6 +13,7 @@ use fsim::check::{Invariant, When};
 use fsim::sim::{Pid, Versions, World};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Every invariant this module provides: name, when it is checked, what it states.
 pub const CATALOGUE: [(&str, When, &str); 13] = [
@@ -143,24 +144,33 @@ impl Invariant for Check {
         // again and need not run.
         let unchanged = self.when == When::Always
             && m.passed.is_some_and(|(log, world)| {
-                m.log.as_ref().is_some_and(|o| o.version() == log) && w.versions() == world
+                m.app
+                    .as_ref()
+                    .is_some_and(|app| app.observer.version() == log)
+                    && w.versions() == world
             })
             && m.read.iter().all(|(p, v)| w.version_of(*p) == *v)
             && m.links_read.iter().all(|(p, v)| w.links_version(*p) == *v);
         if unchanged && !VERIFY.get() {
             return Ok(());
         }
-        let Some(app) = w.get::<ServiceContext>() else {
-            return Err("no Foundation in this world (no ServiceContext shared)".into());
+        // The application is the one the world shares for the whole run (`Sim::share`):
+        // found once.
+        let app = match &m.app {
+            Some(app) => Rc::clone(app),
+            None => {
+                let Some(app) = w.get::<ServiceContext>() else {
+                    return Err("no Foundation in this world (no ServiceContext shared)".into());
+                };
+                Rc::clone(m.app.insert(Rc::new(app.clone())))
+            }
         };
         let stamp = (app.observer.version(), w.versions());
         m.roles.update(w);
         m.read.clear();
         m.links_read.clear();
-        let r = (self.run)(w, app, m);
+        let r = (self.run)(w, &app, m);
         m.passed = r.is_ok().then_some(stamp);
-        // The log is the one the world shares for the whole run (`Sim::share`).
-        m.log.get_or_insert_with(|| app.observer.clone());
         if unchanged {
             VERIFIED.with_borrow_mut(|v| {
                 v.0 += 1;
@@ -262,8 +272,8 @@ struct Memo {
     names: Vec<Names>,
     /// The log's version and the world's when the check last ran and passed.
     passed: Option<(u64, Versions)>,
-    /// The log it reads, once it has run.
-    log: Option<Observer>,
+    /// The application it watches, once it has run.
+    app: Option<Rc<ServiceContext>>,
     /// The processes whose own state it read then, with their versions
     /// ([`World::version_of`]).
     read: Vec<(Pid, u32)>,

@@ -7,7 +7,7 @@
 //! [`World`]: fsim::sim::World
 
 use fsim::sim::{ExitReason, Pid};
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -78,13 +78,19 @@ pub struct Log {
     /// Orphans found after the application stopped (rule 47 kills the app's own).
     pub orphans_at_stop: Vec<Pid>,
     next_id: u64,
-    /// Counts the changes made through [`Observer::record`].
-    version: u64,
 }
 
 /// A shared handle on the [`Log`].
 #[derive(Clone, Debug, Default)]
-pub struct Observer(Rc<RefCell<Log>>);
+pub struct Observer(Rc<Shared>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    log: RefCell<Log>,
+    /// Counts the changes made through [`Observer::record`] (outside the log's cell:
+    /// checks read it after every step).
+    version: Cell<u64>,
+}
 
 impl Observer {
     /// A fresh log.
@@ -94,25 +100,24 @@ impl Observer {
 
     /// Reads the log.
     pub fn log(&self) -> Ref<'_, Log> {
-        self.0.borrow()
+        self.0.log.borrow()
     }
 
     /// Changes the log.
     pub fn record(&self, f: impl FnOnce(&mut Log)) {
-        let mut log = self.0.borrow_mut();
-        log.version += 1;
-        f(&mut log)
+        self.0.version.set(self.0.version.get() + 1);
+        f(&mut self.0.log.borrow_mut())
     }
 
     /// Changes whenever the log may have ([`Observer::record`]): a check that reads only
     /// the log reads the same while this is unchanged.
     pub fn version(&self) -> u64 {
-        self.0.borrow().version
+        self.0.version.get()
     }
 
     /// A fresh id (for deferred updates); deterministic: ids count up per run.
     pub fn next_id(&self) -> u64 {
-        let mut l = self.0.borrow_mut();
+        let mut l = self.0.log.borrow_mut();
         l.next_id += 1;
         l.next_id
     }
