@@ -11,7 +11,7 @@ use crate::telemetry::{MAX_METRICS, TelemetryService};
 use crate::{Observer, Phase, ServiceContext, degradation, label};
 use fsim::check::{Invariant, When};
 use fsim::sim::{Pid, Versions, World};
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -94,6 +94,9 @@ pub fn named(name: &str) -> Check {
         name: n,
         when: *when,
         run: body(n),
+        app: OnceCell::new(),
+        passed: Cell::new(None),
+        read_procs: Cell::new(false),
         memo: RefCell::new(Memo::default()),
     }
 }
@@ -126,6 +129,13 @@ pub struct Check {
     name: &'static str,
     when: When,
     run: Body,
+    /// The application it watches, once it has run (the one the world shares for the
+    /// whole run, `Sim::share`).
+    app: OnceCell<Rc<ServiceContext>>,
+    /// The [`Stamps`] epoch at which it last ran and passed.
+    passed: Cell<Option<u64>>,
+    /// It read some process's own state or links then (the memo says whose).
+    read_procs: Cell<bool>,
     memo: RefCell<Memo>,
 }
 
@@ -137,40 +147,51 @@ impl Invariant for Check {
         self.when
     }
     fn check(&self, w: &World) -> Result<(), String> {
-        let m = &mut *self.memo.borrow_mut();
         // A check after every step reads what it read after the last step that passed
         // unless something it reads has changed since: the log, the processes spawned and
-        // living, names, tables, or a process whose own state it read. Then it passes
-        // again and need not run.
-        let unchanged = self.when == When::Always
-            && m.passed.is_some_and(|(log, world)| {
-                m.app
-                    .as_ref()
-                    .is_some_and(|app| app.observer.version() == log)
-                    && w.versions() == world
-            })
-            && m.read.iter().all(|(p, v)| w.version_of(*p) == *v)
-            && m.links_read.iter().all(|(p, v)| w.links_version(*p) == *v);
-        if unchanged && !VERIFY.get() {
-            return Ok(());
+        // living, names, tables (the epoch), or a process whose own state it read. Then
+        // it passes again and need not run.
+        let mut epoch = None;
+        if self.when == When::Always
+            && let Some(app) = self.app.get()
+        {
+            let now = app.observer.stamps().epoch(w, &app.observer);
+            epoch = Some(now);
+            let unchanged = self.passed.get() == Some(now)
+                && (!self.read_procs.get() || self.memo.borrow().reads_unchanged(w));
+            if unchanged {
+                if !VERIFY.get() {
+                    return Ok(());
+                }
+                return self.run_in_full(w, now, true);
+            }
         }
-        // The application is the one the world shares for the whole run (`Sim::share`):
-        // found once.
-        let app = match &m.app {
-            Some(app) => Rc::clone(app),
+        let app = match self.app.get() {
+            Some(app) => app,
             None => {
                 let Some(app) = w.get::<ServiceContext>() else {
                     return Err("no Foundation in this world (no ServiceContext shared)".into());
                 };
-                Rc::clone(m.app.insert(Rc::new(app.clone())))
+                self.app.get_or_init(|| Rc::new(app.clone()))
             }
         };
-        let stamp = (app.observer.version(), w.versions());
+        let epoch = epoch.unwrap_or_else(|| app.observer.stamps().epoch(w, &app.observer));
+        self.run_in_full(w, epoch, false)
+    }
+}
+
+impl Check {
+    /// Runs the check's body, and remembers whether it passed and what it read.
+    fn run_in_full(&self, w: &World, epoch: u64, unchanged: bool) -> Result<(), String> {
+        let app = self.app.get().expect("found before the first run");
+        let m = &mut *self.memo.borrow_mut();
         m.roles.update(w);
         m.read.clear();
         m.links_read.clear();
-        let r = (self.run)(w, &app, m);
-        m.passed = r.is_ok().then_some(stamp);
+        let r = (self.run)(w, app, m);
+        self.passed.set(r.is_ok().then_some(epoch));
+        self.read_procs
+            .set(!m.read.is_empty() || !m.links_read.is_empty());
         if unchanged {
             VERIFIED.with_borrow_mut(|v| {
                 v.0 += 1;
@@ -180,6 +201,33 @@ impl Invariant for Check {
             });
         }
         r
+    }
+}
+
+/// What the checks of one world share: one reading per step of the counters they all
+/// depend on (the observer log's version and [`World::versions`]), numbered: the
+/// epoch changes when the reading does.
+#[derive(Debug, Default)]
+pub(crate) struct Stamps {
+    /// The step of the last reading.
+    step: Cell<Option<u32>>,
+    last: Cell<Option<(u64, Versions)>>,
+    epoch: Cell<u64>,
+}
+
+impl Stamps {
+    /// The epoch after the world's current step.
+    fn epoch(&self, w: &World, log: &Observer) -> u64 {
+        let step = w.step();
+        if self.step.get() != Some(step) {
+            self.step.set(Some(step));
+            let now = Some((log.version(), w.versions()));
+            if self.last.get() != now {
+                self.last.set(now);
+                self.epoch.set(self.epoch.get() + 1);
+            }
+        }
+        self.epoch.get()
     }
 }
 
@@ -201,6 +249,18 @@ pub fn verify_skips(on: bool) {
 #[doc(hidden)]
 pub fn verified_skips() -> (u64, Vec<String>) {
     VERIFIED.take()
+}
+
+impl Memo {
+    /// Every process whose own state or links the check read when it last ran is as it
+    /// was then.
+    fn reads_unchanged(&self, w: &World) -> bool {
+        self.read.iter().all(|(p, v)| w.version_of(*p) == *v)
+            && self
+                .links_read
+                .iter()
+                .all(|(p, v)| w.links_version(*p) == *v)
+    }
 }
 
 /// Records that a check read `p`'s own state (its GenServer state, links or monitors):
@@ -270,10 +330,6 @@ struct Memo {
     roles: Roles,
     /// The application's namespace first, then each test instance's, in start order.
     names: Vec<Names>,
-    /// The log's version and the world's when the check last ran and passed.
-    passed: Option<(u64, Versions)>,
-    /// The application it watches, once it has run.
-    app: Option<Rc<ServiceContext>>,
     /// The processes whose own state it read then, with their versions
     /// ([`World::version_of`]).
     read: Vec<(Pid, u32)>,

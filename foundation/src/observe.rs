@@ -90,6 +90,8 @@ struct Shared {
     /// Counts the changes made through [`Observer::record`] (outside the log's cell:
     /// checks read it after every step).
     version: Cell<u64>,
+    /// The checks' shared reading of the counters, once a step.
+    stamps: crate::checks::Stamps,
 }
 
 impl Observer {
@@ -113,6 +115,11 @@ impl Observer {
     /// the log reads the same while this is unchanged.
     pub fn version(&self) -> u64 {
         self.0.version.get()
+    }
+
+    /// What the checks of this log's world share (`checks`).
+    pub(crate) fn stamps(&self) -> &crate::checks::Stamps {
+        &self.0.stamps
     }
 
     /// A fresh id (for deferred updates); deterministic: ids count up per run.
