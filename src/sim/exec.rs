@@ -270,8 +270,8 @@ impl Drop for Sim {
 /// A simulated world under construction, then run once.
 pub struct Sim {
     sh: Rc<Shared>,
-    /// Each with when it is checked (read once, not at every step).
-    invariants: Vec<(When, Box<dyn Invariant>)>,
+    /// By when they are checked ([`When`] as an index), each in the order added.
+    invariants: [Vec<Box<dyn Invariant>>; 3],
     /// Whether any invariant is checked at each [`When`] (by its index): a point with
     /// none costs the step loop one load.
     checked_at: [bool; 3],
@@ -320,7 +320,7 @@ impl Sim {
         }
         Sim {
             sh,
-            invariants: Vec::new(),
+            invariants: Default::default(),
             checked_at: [false; 3],
             ran: false,
             failure: None,
@@ -382,13 +382,13 @@ impl Sim {
             None => None,
         };
         let boxed = boxed.unwrap_or_else(|| Box::new(inv.take().expect("not taken above")));
-        self.invariants.push((when, boxed));
+        self.invariants[when as usize].push(boxed);
         self
     }
 
     /// Has an invariant of this name been added?
     pub fn has_invariant(&self, name: &str) -> bool {
-        self.invariants.iter().any(|(_, i)| i.name() == name)
+        self.invariants.iter().flatten().any(|i| i.name() == name)
     }
 
     /// The world, for inspection after (or before) the run.
@@ -783,13 +783,11 @@ impl Sim {
 
     fn check_now(&self, when: When) -> Option<Violation> {
         let w = self.sh.world.borrow();
+        let invariants = &self.invariants[when as usize];
         // One guard for the pass: `at` says which invariant was running if one panics.
         let mut at = 0;
         let failed = catch_quiet(|| {
-            for (i, (checked, inv)) in self.invariants.iter().enumerate() {
-                if *checked != when {
-                    continue;
-                }
+            for (i, inv) in invariants.iter().enumerate() {
                 at = i;
                 if let Err(message) = inv.check(&w) {
                     return Some((i, message));
@@ -799,13 +797,11 @@ impl Sim {
         });
         match failed {
             Ok(None) => None,
-            Ok(Some((i, message))) => {
-                Some(Violation::new(self.invariants[i].1.name(), w.step, message))
-            }
+            Ok(Some((i, message))) => Some(Violation::new(invariants[i].name(), w.step, message)),
             Err(payload) => {
                 let (message, location) = panic_site(&*payload);
                 let mut v = Violation::new(
-                    self.invariants[at].1.name(),
+                    invariants[at].name(),
                     w.step,
                     format!("the invariant itself panicked: {message}"),
                 );
