@@ -27,7 +27,7 @@ pub fn supervisor_spec(ctx: &ServiceContext) -> SupSpec {
         Strategy::RestForOne
     };
     let mut children = Vec::new();
-    if let Some(r) = ctx.registry() {
+    if let Some(r) = ctx.registry().map(str::to_string) {
         children.push(ChildSpec::new("registry", move |cx| {
             let r = r.clone();
             async move { registry::start_link(&cx, &r).await }

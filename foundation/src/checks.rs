@@ -408,7 +408,7 @@ fn namespaces(
     mut f: impl FnMut(&Names, Option<Pid>, Registry<'_>) -> Result<(), String>,
 ) -> Result<(), String> {
     if names.is_empty() {
-        names.push(Names::of(&app.namespace, app));
+        names.push(Names::of(app.namespace(), app));
     }
     if app.has(crate::Flaw::GlobalNames) {
         return f(&names[0], w.whereis(&names[0].supervisor), Registry::Global);

@@ -20,13 +20,13 @@ type Pending = Table<u64, (String, i64)>;
 
 /// The fallback table's name in `ctx`'s namespace.
 pub fn table_name(ctx: &ServiceContext) -> String {
-    format!("{}.config_fallback", ctx.namespace)
+    format!("{}.config_fallback", ctx.namespace())
 }
 
 /// The retry server's name. It is not one of the report's services, so it is named per
 /// namespace even with `GlobalNames` on.
 pub fn server_name(ctx: &ServiceContext) -> fsim::otp::ServerRef {
-    fsim::otp::ServerRef::Name(format!("{}.{}", ctx.namespace, label::DEGRADATION))
+    fsim::otp::ServerRef::Name(format!("{}.{}", ctx.namespace(), label::DEGRADATION).into())
 }
 
 /// What [`update`] did.

@@ -35,11 +35,12 @@ pub mod telemetry;
 pub use system::{Client, Foundation, TestSpec, system, systems};
 
 use fsim::otp::{ServerRef, gen_server};
-use fsim::sim::Pid;
+use fsim::sim::{Name, Pid};
 pub use observe::{Observer, Phase};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt::{self, Write as _};
+use std::rc::Rc;
 use std::str::FromStr;
 
 /// One report flaw (REPORT_RACES.md), as a switch.
@@ -174,23 +175,47 @@ pub mod label {
 /// the switches the code runs with.
 #[derive(Clone, Debug)]
 pub struct ServiceContext {
-    /// `"app"` for the application's tree; a unique name per test instance.
-    pub namespace: String,
-    /// The flaws that are on.
-    pub flaws: Flaws,
+    namespace: String,
+    flaws: Flaws,
     /// Where the code's observations go (a test's telemetry handler, not part of the
     /// simulated system: writing to it takes no step).
     pub observer: Observer,
+    /// The names its calls use, made once: every call names its service.
+    names: Rc<Names>,
+}
+
+/// A context's registry, supervisor and service names.
+#[derive(Debug)]
+struct Names {
+    registry: Option<Name>,
+    supervisor: Name,
+    services: [Name; label::SERVICES.len()],
 }
 
 impl ServiceContext {
     /// A context for `namespace`.
     pub fn new(namespace: &str, flaws: Flaws, observer: Observer) -> Self {
+        let names = Names {
+            registry: (!flaws.has(Flaw::GlobalNames)).then(|| registry_name(namespace).into()),
+            supervisor: supervisor_name(namespace).into(),
+            services: label::SERVICES.map(Name::from),
+        };
         ServiceContext {
             namespace: namespace.to_string(),
             flaws,
             observer,
+            names: Rc::new(names),
         }
+    }
+
+    /// `"app"` for the application's tree; a unique name per test instance.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The flaws that are on.
+    pub fn flaws(&self) -> &Flaws {
+        &self.flaws
     }
 
     /// Is `f` on?
@@ -199,25 +224,29 @@ impl ServiceContext {
     }
 
     /// The namespace's Registry (fixed design) — `None` with global names.
-    pub fn registry(&self) -> Option<String> {
-        (!self.has(Flaw::GlobalNames)).then(|| registry_name(&self.namespace))
+    pub fn registry(&self) -> Option<&str> {
+        self.names.registry.as_deref()
     }
 
     /// How to reach the service labelled `service`: its global name (F1) or
     /// `{:via, Registry, {namespace_registry, service}}`.
     pub fn name(&self, service: &str) -> ServerRef {
-        match self.registry() {
-            None => ServerRef::Name(service.to_string()),
+        let key = match self.names.services.iter().find(|s| &***s == service) {
+            Some(s) => Name::clone(s),
+            None => service.into(),
+        };
+        match &self.names.registry {
+            None => ServerRef::Name(key),
             Some(registry) => ServerRef::Via {
-                registry,
-                key: service.to_string(),
+                registry: Name::clone(registry),
+                key,
             },
         }
     }
 
     /// The supervisor's registered name for this namespace.
-    pub fn supervisor_name(&self) -> String {
-        supervisor_name(&self.namespace)
+    pub fn supervisor_name(&self) -> Name {
+        Name::clone(&self.names.supervisor)
     }
 
     /// The live holder of `service` in a world, under this context's naming (its global
@@ -225,7 +254,7 @@ impl ServiceContext {
     pub fn holder(&self, world: &fsim::sim::World, service: &str) -> Option<Pid> {
         match self.registry() {
             None => world.whereis(service),
-            Some(r) => holder_in(world, &r, service),
+            Some(r) => holder_in(world, r, service),
         }
     }
 }

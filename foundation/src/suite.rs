@@ -170,7 +170,7 @@ async fn setup(tc: &TestCx, app: &ServiceContext, test: &str) -> ServiceContext 
         return app.clone(); // the suite-wide instances
     }
     let ns = format!("test.{test}");
-    let own = ServiceContext::new(&ns, app.flaws.clone(), app.observer.clone());
+    let own = ServiceContext::new(&ns, app.flaws().clone(), app.observer.clone());
     app.observer.record(|l| l.namespaces.push(ns.clone()));
     if let Err(e) = tc.start_supervised(app::child_spec(&own)).await {
         cx.exit(ExitReason::custom(format!(

@@ -8,7 +8,7 @@
 
 use super::registry;
 use crate::sim::cx::SpawnOpts;
-use crate::sim::{Body, Cx, Envelope, ExitReason, Matcher, Payload, Pid, Ref};
+use crate::sim::{Body, Cx, Envelope, ExitReason, Matcher, Name, Payload, Pid, Ref};
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
@@ -147,19 +147,20 @@ struct InitAck {
     result: Result<(), StartError>,
 }
 
-/// How to reach a server.
+/// How to reach a server. Its names are shared strings ([`Name`]): a call clones its
+/// `ServerRef` without copying them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerRef {
     /// A pid.
     Pid(Pid),
     /// A locally registered name, resolved once per call (rule 20).
-    Name(String),
+    Name(Name),
     /// `{:via, Registry, {registry, key}}`.
     Via {
         /// The registry's name.
-        registry: String,
+        registry: Name,
         /// The key.
-        key: String,
+        key: Name,
     },
 }
 
@@ -171,7 +172,7 @@ impl std::convert::From<Pid> for ServerRef {
 
 impl std::convert::From<&str> for ServerRef {
     fn from(n: &str) -> Self {
-        ServerRef::Name(n.to_string())
+        ServerRef::Name(n.into())
     }
 }
 
@@ -193,8 +194,8 @@ impl ServerRef {
     fn label(&self) -> Option<String> {
         match self {
             ServerRef::Pid(_) => None,
-            ServerRef::Name(n) => Some(n.clone()),
-            ServerRef::Via { key, .. } => Some(key.clone()),
+            ServerRef::Name(n) => Some(n.to_string()),
+            ServerRef::Via { key, .. } => Some(key.to_string()),
         }
     }
 }
