@@ -97,29 +97,30 @@ pub fn named(name: &str) -> Check {
         app: OnceCell::new(),
         passed: Cell::new(None),
         read_procs: Cell::new(false),
-        memo: RefCell::new(Memo::default()),
+        memo: RefCell::new(Memo::sized()),
     }
 }
 
-/// What a check runs, over the world, the application it watches, and what it remembers.
-type Body = fn(&World, &ServiceContext, &mut Memo) -> Result<(), String>;
+/// What a check runs, over the world, the application it watches, the roles of its
+/// processes, and what the check remembers.
+type Body = fn(&World, &ServiceContext, &Roles, &mut Memo) -> Result<(), String>;
 
 /// The body of the catalogued invariant `name`.
 fn body(name: &str) -> Body {
     match name {
-        "single_owner" => single_owner,
-        "no_intensity_exhaustion" => |w, app, _| no_intensity_exhaustion(w, &app.observer),
+        "single_owner" => |w, app, _, m| single_owner(w, app, m),
+        "no_intensity_exhaustion" => |w, app, _, _| no_intensity_exhaustion(w, &app.observer),
         "supervised_ancestry" => supervised_ancestry,
-        "api_totality" => |w, app, _| api_totality(w, &app.observer),
-        "test_isolation" => |_, app, _| test_isolation(&app.observer),
-        "monitors_match" => |w, _, m| monitors_match(w, m),
-        "subscription_durability" => |w, app, m| subscription_durability(w, &app.observer, m),
-        "no_orphans" => |w, app, _| no_orphans(w, &app.observer),
-        "bounded_tasks" => |w, _, m| bounded_tasks(w, m),
-        "pending_applied_once" => |w, app, m| pending_applied_once(w, &app.observer, m),
-        "dependents_consistent" => dependents_consistent,
-        "start_order" => |w, _, m| start_order(w, m),
-        "bounded_resources" => |w, _, m| bounded_resources(w, m),
+        "api_totality" => |w, app, _, _| api_totality(w, &app.observer),
+        "test_isolation" => |_, app, _, _| test_isolation(&app.observer),
+        "monitors_match" => |w, _, r, m| monitors_match(w, r, m),
+        "subscription_durability" => |w, app, r, _| subscription_durability(w, &app.observer, r),
+        "no_orphans" => |w, app, _, _| no_orphans(w, &app.observer),
+        "bounded_tasks" => |w, _, r, _| bounded_tasks(w, r),
+        "pending_applied_once" => |w, app, r, _| pending_applied_once(w, &app.observer, r),
+        "dependents_consistent" => |w, app, _, m| dependents_consistent(w, app, m),
+        "start_order" => |w, _, r, m| start_order(w, r, m),
+        "bounded_resources" => |w, _, r, m| bounded_resources(w, r, m),
         _ => unreachable!("only catalogued invariants have a body"),
     }
 }
@@ -185,10 +186,10 @@ impl Check {
     fn run_in_full(&self, w: &World, epoch: u64, unchanged: bool) -> Result<(), String> {
         let app = self.app.get().expect("found before the first run");
         let m = &mut *self.memo.borrow_mut();
-        m.roles.update(w);
         m.read.clear();
         m.links_read.clear();
-        let r = (self.run)(w, app, m);
+        let roles = app.observer.stamps().roles(w);
+        let r = (self.run)(w, app, &roles, m);
         self.passed.set(r.is_ok().then_some(epoch));
         self.read_procs
             .set(!m.read.is_empty() || !m.links_read.is_empty());
@@ -207,15 +208,29 @@ impl Check {
 /// What the checks of one world share: one reading per step of the counters they all
 /// depend on (the observer log's version and [`World::versions`]), numbered: the
 /// epoch changes when the reading does.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Stamps {
     /// The step of the last reading.
     step: Cell<Option<u32>>,
     last: Cell<Option<(u64, Versions)>>,
     epoch: Cell<u64>,
+    /// The roles of the world's processes, read once for all the checks.
+    roles: RefCell<Roles>,
+}
+
+impl std::fmt::Debug for Stamps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stamps {{ epoch: {} }}", self.epoch.get())
+    }
 }
 
 impl Stamps {
+    /// The roles, brought up to date with the world.
+    fn roles(&self, w: &World) -> std::cell::Ref<'_, Roles> {
+        self.roles.borrow_mut().update(w);
+        self.roles.borrow()
+    }
+
     /// The epoch after the world's current step.
     fn epoch(&self, w: &World, log: &Observer) -> u64 {
         let step = w.step();
@@ -252,6 +267,16 @@ pub fn verified_skips() -> (u64, Vec<String>) {
 }
 
 impl Memo {
+    /// Room for a run of the Foundation's size, so that its lists are allocated once
+    /// rather than grown process by process.
+    fn sized() -> Memo {
+        Memo {
+            names: Vec::new(),
+            read: Vec::with_capacity(8),
+            links_read: Vec::with_capacity(8),
+        }
+    }
+
     /// Every process whose own state or links the check read when it last ran is as it
     /// was then.
     fn reads_unchanged(&self, w: &World) -> bool {
@@ -327,7 +352,6 @@ const TELEMETRY: u8 = 2;
 /// step compares no strings and allocates nothing while it passes.
 #[derive(Default)]
 struct Memo {
-    roles: Roles,
     /// The application's namespace first, then each test instance's, in start order.
     names: Vec<Names>,
     /// The processes whose own state it read then, with their versions
@@ -520,12 +544,14 @@ fn no_intensity_exhaustion(w: &World, o: &Observer) -> Result<(), String> {
     }
 }
 
-fn supervised_ancestry(w: &World, app: &ServiceContext, m: &mut Memo) -> Result<(), String> {
+fn supervised_ancestry(
+    w: &World,
+    app: &ServiceContext,
+    roles: &Roles,
+    m: &mut Memo,
+) -> Result<(), String> {
     let Memo {
-        roles,
-        names,
-        links_read,
-        ..
+        names, links_read, ..
     } = m;
     namespaces(names, w, app, |_, _, registry| {
         for svc in label::SERVICES {
@@ -588,8 +614,8 @@ fn test_isolation(o: &Observer) -> Result<(), String> {
     }
 }
 
-fn monitors_match(w: &World, m: &mut Memo) -> Result<(), String> {
-    for c in m.roles.live(CONFIG) {
+fn monitors_match(w: &World, roles: &Roles, m: &mut Memo) -> Result<(), String> {
+    for c in roles.live(CONFIG) {
         read(&mut m.read, w, c);
         let held = w.monitors(c);
         // A monitor the kernel holds that the table does not know: leaked. An entry the
@@ -628,7 +654,7 @@ fn monitors_match(w: &World, m: &mut Memo) -> Result<(), String> {
     Ok(())
 }
 
-fn subscription_durability(w: &World, o: &Observer, m: &mut Memo) -> Result<(), String> {
+fn subscription_durability(w: &World, o: &Observer, roles: &Roles) -> Result<(), String> {
     let log = o.log();
     if log.phase != Phase::Running {
         return Ok(());
@@ -638,7 +664,7 @@ fn subscription_durability(w: &World, o: &Observer, m: &mut Memo) -> Result<(), 
             continue;
         };
         if !w.is_alive(server) {
-            let now: Vec<String> = m.roles.live(CONFIG).map(|p| who(w, p)).collect();
+            let now: Vec<String> = roles.live(CONFIG).map(|p| who(w, p)).collect();
             return Err(format!(
                 "subscriber {} still counts itself subscribed to ConfigServer {}, which died; \
                  the ConfigServer now is [{}] and will never notify it",
@@ -682,9 +708,9 @@ fn no_orphans(w: &World, o: &Observer) -> Result<(), String> {
     Ok(())
 }
 
-fn bounded_tasks(w: &World, m: &mut Memo) -> Result<(), String> {
-    if m.roles.retry_tasks().nth(1).is_some() {
-        let tasks: Vec<String> = m.roles.retry_tasks().map(|p| who(w, p)).collect();
+fn bounded_tasks(w: &World, roles: &Roles) -> Result<(), String> {
+    if roles.retry_tasks().nth(1).is_some() {
+        let tasks: Vec<String> = roles.retry_tasks().map(|p| who(w, p)).collect();
         return Err(format!(
             "{} retry loops run at once: {}",
             tasks.len(),
@@ -694,7 +720,7 @@ fn bounded_tasks(w: &World, m: &mut Memo) -> Result<(), String> {
     Ok(())
 }
 
-fn pending_applied_once(w: &World, o: &Observer, m: &mut Memo) -> Result<(), String> {
+fn pending_applied_once(w: &World, o: &Observer, roles: &Roles) -> Result<(), String> {
     let log = o.log();
     if let Some(((id, server), n)) = log.pending_applied.iter().find(|(_, n)| **n > 1) {
         let (path, value) = &log.pending[id];
@@ -708,10 +734,10 @@ fn pending_applied_once(w: &World, o: &Observer, m: &mut Memo) -> Result<(), Str
     if log.phase != Phase::Running {
         return Ok(());
     }
-    let scheduled = m.roles.retry_tasks().next().is_some()
-        || m.roles.retries.iter().any(|p| {
+    let scheduled = roles.retry_tasks().next().is_some()
+        || roles.retries.iter().any(|p| {
             // armed, or inside a callback (retrying right now)
-            m.roles.of(*p).degradation
+            roles.of(*p).degradation
                 && state::<degradation::Degradation, _>(w, *p, |d| d.armed) != Some(false)
         });
     for (id, (path, value)) in log.pending.iter() {
@@ -766,15 +792,15 @@ fn with_dependency<R>(w: &World, p: Pid, f: impl Fn(&Dependency) -> R) -> Option
         .flatten()
 }
 
-fn start_order(w: &World, m: &mut Memo) -> Result<(), String> {
+fn start_order(w: &World, roles: &Roles, m: &mut Memo) -> Result<(), String> {
     // Checked after every step: one pass over the living reads each role once. The
     // failure reported is the first the rule lists: a service started by someone other
     // than a Foundation supervisor, then a dependent on default configuration; within
     // each, services in `SERVICES` order, then the earliest process.
     let earlier = |slot: &Option<(u8, Pid)>, i: u8| slot.is_none_or(|(j, _)| i < j);
     let (mut outsider, mut on_defaults) = (None, None);
-    for &p in &m.roles.services {
-        let role = m.roles.of(p);
+    for &p in &roles.services {
+        let role = roles.of(p);
         let Some(i) = role.service else {
             continue;
         };
@@ -809,8 +835,8 @@ fn start_order(w: &World, m: &mut Memo) -> Result<(), String> {
     Ok(())
 }
 
-fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
-    for e in m.roles.live(EVENTS) {
+fn bounded_resources(w: &World, roles: &Roles, m: &mut Memo) -> Result<(), String> {
+    for e in roles.live(EVENTS) {
         read(&mut m.read, w, e);
         if let Some((n, cap)) = state::<EventStore, _>(w, e, |s| (s.events.len(), s.max_events))
             && n > cap
@@ -821,7 +847,7 @@ fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
             ));
         }
     }
-    for t in m.roles.live(TELEMETRY) {
+    for t in roles.live(TELEMETRY) {
         read(&mut m.read, w, t);
         if let Some(n) = state::<TelemetryService, _>(w, t, |s| s.metrics.len())
             && n > MAX_METRICS
@@ -833,7 +859,7 @@ fn bounded_resources(w: &World, m: &mut Memo) -> Result<(), String> {
         }
     }
     let live = w.live_count() as usize;
-    for c in m.roles.live(CONFIG) {
+    for c in roles.live(CONFIG) {
         read(&mut m.read, w, c);
         if let Some(n) = state::<ConfigServer, _>(w, c, |s| s.subscribers.len())
             && n > live
