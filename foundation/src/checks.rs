@@ -114,10 +114,10 @@ fn body(name: &str) -> Body {
         "api_totality" => |w, app, _, _| api_totality(w, &app.observer),
         "test_isolation" => |_, app, _, _| test_isolation(&app.observer),
         "monitors_match" => |w, _, r, m| monitors_match(w, r, m),
-        "subscription_durability" => |w, app, r, _| subscription_durability(w, &app.observer, r),
+        "subscription_durability" => |w, app, r, m| subscription_durability(w, &app.observer, r, m),
         "no_orphans" => |w, app, _, _| no_orphans(w, &app.observer),
         "bounded_tasks" => |w, _, r, _| bounded_tasks(w, r),
-        "pending_applied_once" => |w, app, r, _| pending_applied_once(w, &app.observer, r),
+        "pending_applied_once" => |w, app, r, m| pending_applied_once(w, &app.observer, r, m),
         "dependents_consistent" => |w, app, _, m| dependents_consistent(w, app, m),
         "start_order" => |w, _, r, m| start_order(w, r, m),
         "bounded_resources" => |w, _, r, m| bounded_resources(w, r, m),
@@ -153,9 +153,7 @@ impl Invariant for Check {
         // living, names, tables (the epoch), or a process whose own state it read. Then
         // it passes again and need not run.
         let mut epoch = None;
-        if self.when == When::Always
-            && let Some(app) = self.app.get()
-        {
+        if let Some(app) = self.app.get() {
             let now = app.observer.stamps().epoch(w, &app.observer);
             epoch = Some(now);
             let unchanged = self.passed.get() == Some(now)
@@ -654,7 +652,12 @@ fn monitors_match(w: &World, roles: &Roles, m: &mut Memo) -> Result<(), String> 
     Ok(())
 }
 
-fn subscription_durability(w: &World, o: &Observer, roles: &Roles) -> Result<(), String> {
+fn subscription_durability(
+    w: &World,
+    o: &Observer,
+    roles: &Roles,
+    m: &mut Memo,
+) -> Result<(), String> {
     let log = o.log();
     if log.phase != Phase::Running {
         return Ok(());
@@ -673,6 +676,7 @@ fn subscription_durability(w: &World, o: &Observer, roles: &Roles) -> Result<(),
                 now.join(", ")
             ));
         }
+        read(&mut m.read, w, server);
         if let Some(config) = state::<ConfigServer, _>(w, server, |s| s.config.clone())
             && config != v.view
         {
@@ -720,7 +724,12 @@ fn bounded_tasks(w: &World, roles: &Roles) -> Result<(), String> {
     Ok(())
 }
 
-fn pending_applied_once(w: &World, o: &Observer, roles: &Roles) -> Result<(), String> {
+fn pending_applied_once(
+    w: &World,
+    o: &Observer,
+    roles: &Roles,
+    m: &mut Memo,
+) -> Result<(), String> {
     let log = o.log();
     if let Some(((id, server), n)) = log.pending_applied.iter().find(|(_, n)| **n > 1) {
         let (path, value) = &log.pending[id];
@@ -737,8 +746,10 @@ fn pending_applied_once(w: &World, o: &Observer, roles: &Roles) -> Result<(), St
     let scheduled = roles.retry_tasks().next().is_some()
         || roles.retries.iter().any(|p| {
             // armed, or inside a callback (retrying right now)
-            roles.of(*p).degradation
-                && state::<degradation::Degradation, _>(w, *p, |d| d.armed) != Some(false)
+            roles.of(*p).degradation && {
+                read(&mut m.read, w, *p);
+                state::<degradation::Degradation, _>(w, *p, |d| d.armed) != Some(false)
+            }
         });
     for (id, (path, value)) in log.pending.iter() {
         if !log.pending_applied.keys().any(|(i, _)| i == id) && !scheduled {
@@ -768,6 +779,7 @@ fn dependents_consistent(w: &World, app: &ServiceContext, m: &mut Memo) -> Resul
     };
     // Checked after every step: nothing is formatted or allocated unless it fails.
     for p in [events, telemetry].into_iter().flatten() {
+        read(&mut m.read, w, p);
         let Some(dep) = with_dependency(w, p, |d| (!d.waiting).then_some(d.server)).flatten()
         else {
             continue;
