@@ -95,7 +95,7 @@ pub fn named(name: &str) -> Check {
         when: *when,
         run: body(n),
         app: OnceCell::new(),
-        passed: Cell::new(None),
+        passed: Cell::new(0),
         read_procs: Cell::new(false),
         memo: RefCell::new(Memo::sized()),
     }
@@ -133,8 +133,9 @@ pub struct Check {
     /// The application it watches, once it has run (the one the world shares for the
     /// whole run, `Sim::share`).
     app: OnceCell<Rc<ServiceContext>>,
-    /// The [`Stamps`] epoch at which it last ran and passed.
-    passed: Cell<Option<u64>>,
+    /// The [`Stamps`] epoch at which it last ran and passed (epochs start at 1: 0 is
+    /// never).
+    passed: Cell<u64>,
     /// It read some process's own state or links then (the memo says whose).
     read_procs: Cell<bool>,
     memo: RefCell<Memo>,
@@ -156,7 +157,7 @@ impl Invariant for Check {
         if let Some(app) = self.app.get() {
             let now = app.observer.stamps().epoch(w, &app.observer);
             epoch = Some(now);
-            let unchanged = self.passed.get() == Some(now)
+            let unchanged = self.passed.get() == now
                 && (!self.read_procs.get() || self.memo.borrow().reads_unchanged(w));
             if unchanged {
                 if !VERIFY.get() {
@@ -188,7 +189,7 @@ impl Check {
         m.links_read.clear();
         let roles = app.observer.stamps().roles(w);
         let r = (self.run)(w, app, &roles, m);
-        self.passed.set(r.is_ok().then_some(epoch));
+        self.passed.set(if r.is_ok() { epoch } else { 0 });
         self.read_procs
             .set(!m.read.is_empty() || !m.links_read.is_empty());
         if unchanged {
@@ -208,8 +209,8 @@ impl Check {
 /// epoch changes when the reading does.
 #[derive(Default)]
 pub(crate) struct Stamps {
-    /// The step of the last reading.
-    step: Cell<Option<u32>>,
+    /// The step of the last reading, plus one (0: none yet).
+    step: Cell<u64>,
     last: Cell<Option<(u64, Versions)>>,
     epoch: Cell<u64>,
     /// The roles of the world's processes, read once for all the checks.
@@ -231,9 +232,9 @@ impl Stamps {
 
     /// The epoch after the world's current step.
     fn epoch(&self, w: &World, log: &Observer) -> u64 {
-        let step = w.step();
-        if self.step.get() != Some(step) {
-            self.step.set(Some(step));
+        let step = u64::from(w.step()) + 1;
+        if self.step.get() != step {
+            self.step.set(step);
             let now = Some((log.version(), w.versions()));
             if self.last.get() != now {
                 self.last.set(now);
