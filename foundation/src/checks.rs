@@ -149,10 +149,10 @@ impl Invariant for Check {
         self.when
     }
     fn check(&self, w: &World) -> Result<(), String> {
-        // A check after every step reads what it read after the last step that passed
-        // unless something it reads has changed since: the log, the processes spawned and
-        // living, names, tables (the epoch), or a process whose own state it read. Then
-        // it passes again and need not run.
+        // A check reads what it read when it last passed unless something it reads has
+        // changed since: the log, the processes spawned and living, names, tables (the
+        // epoch), or a process whose own state or links it read. Then it passes again and
+        // need not run.
         let mut epoch = None;
         if let Some(app) = self.app.get() {
             let now = app.observer.stamps().epoch(w, &app.observer);
@@ -349,7 +349,6 @@ const TELEMETRY: u8 = 2;
 
 /// What one invariant remembers of its run between steps, so that a check after every
 /// step compares no strings and allocates nothing while it passes.
-#[derive(Default)]
 struct Memo {
     /// The application's namespace first, then each test instance's, in start order.
     names: Vec<Names>,

@@ -280,21 +280,12 @@ pub fn live_holder(
 
 /// The Registry of `namespace`.
 pub fn registry_name(namespace: &str) -> String {
-    suffixed(namespace, ".registry")
+    format!("{namespace}.registry")
 }
 
 /// The Foundation supervisor's registered name in `namespace`.
 pub fn supervisor_name(namespace: &str) -> String {
-    suffixed(namespace, ".foundation_sup")
-}
-
-/// `namespace` then `suffix`, in one allocation (a service's name is built on every call
-/// to it; `format!` cost ten times as much).
-fn suffixed(namespace: &str, suffix: &str) -> String {
-    let mut s = String::with_capacity(namespace.len() + suffix.len());
-    s.push_str(namespace);
-    s.push_str(suffix);
-    s
+    format!("{namespace}.foundation_sup")
 }
 
 /// A typed error the public API returns instead of exiting the caller (F3's fix).

@@ -79,7 +79,6 @@ impl Envelope {
     }
 
     /// The exit reason if this is an `EXIT` message.
-    #[inline]
     pub fn exit_reason(&self) -> Option<&ExitReason> {
         match &self.body {
             Body::Exit { reason } => Some(reason),
@@ -837,6 +836,7 @@ impl World {
     }
 
     /// Why `pid` terminated, if it has.
+    #[inline]
     pub fn exit_reason(&self, pid: Pid) -> Option<&ExitReason> {
         self.proc(pid).and_then(|p| p.exit_reason.as_ref())
     }
@@ -872,8 +872,8 @@ impl World {
     /// Counters of the changes to the world's shared parts, for a check run after every
     /// step that would rather skip the steps that changed nothing it reads: while the
     /// counters it depends on are unchanged, it reads what it read before. The
-    /// per-process part is [`World::version_of`]; a process's mailbox, the clock and the
-    /// timers are counted nowhere.
+    /// per-process part is [`World::version_of`]; mailboxes, the signals on their way,
+    /// the clock and the timers are counted nowhere.
     #[inline]
     pub fn versions(&self) -> Versions {
         Versions {
