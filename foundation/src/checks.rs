@@ -188,7 +188,31 @@ impl Check {
         m.read.clear();
         m.links_read.clear();
         let roles = app.observer.stamps().roles(w);
+        let verify = VERIFY.get();
+        if verify {
+            w.audit_reads(true);
+        }
         let r = (self.run)(w, app, &roles, m);
+        if verify {
+            // Every process whose own state the body read is one it noted: otherwise a
+            // change to it alone would not make the check run again.
+            let noted = |p: Pid, links_only: bool| {
+                m.read.iter().any(|(q, _)| *q == p)
+                    || (links_only && m.links_read.iter().any(|(q, _)| *q == p))
+            };
+            let unnoted: Vec<Pid> = w
+                .audited_reads()
+                .into_iter()
+                .filter(|(p, links_only)| !noted(*p, *links_only))
+                .map(|(p, _)| p)
+                .collect();
+            w.audit_reads(false);
+            if !unnoted.is_empty() {
+                VERIFIED.with_borrow_mut(|v| {
+                    v.1.push(format!("{} read {unnoted:?} without noting it", self.name))
+                });
+            }
+        }
         self.passed.set(if r.is_ok() { epoch } else { 0 });
         self.read_procs
             .set(!m.read.is_empty() || !m.links_read.is_empty());
@@ -258,8 +282,9 @@ pub fn verify_skips(on: bool) {
 }
 
 /// Since the last call, on this thread, with [`verify_skips`] on: how many checks ran
-/// that would have been skipped, and the failures among them (`name: message`), which
-/// skipping would have missed.
+/// that would have been skipped, and what is wrong: the failures among them (`name:
+/// message`), which skipping would have missed, and any process whose own state a check
+/// read without noting it.
 #[doc(hidden)]
 pub fn verified_skips() -> (u64, Vec<String>) {
     VERIFIED.take()

@@ -695,6 +695,9 @@ pub struct World {
     names_version: u32,
     /// Counts the changes to tables ([`Versions::tables`]).
     pub(crate) tables_version: u32,
+    /// [`World::audit_reads`].
+    auditing: std::cell::Cell<bool>,
+    audited: std::cell::RefCell<Vec<(Pid, bool)>>,
 }
 
 /// Mailboxes kept for a later world: how many, and the largest capacity kept (a process
@@ -767,6 +770,8 @@ impl World {
             known_names: Vec::new(),
             names_version: 0,
             tables_version: 0,
+            auditing: std::cell::Cell::new(false),
+            audited: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -884,6 +889,36 @@ impl World {
         }
     }
 
+    /// For the tests of checks that skip by [`World::version_of`]: while `on`, the
+    /// accessors of a process's own state ([`World::with_state`], [`World::links`],
+    /// [`World::monitors`], [`World::monitored_by`], [`World::traps_exits`]) note the
+    /// pid they are asked about, for [`World::audited_reads`].
+    #[doc(hidden)]
+    pub fn audit_reads(&self, on: bool) {
+        self.auditing.set(on);
+        self.audited.borrow_mut().clear();
+    }
+
+    /// The pids read since [`World::audit_reads`], each with whether only its links were
+    /// read (by that accessor call).
+    #[doc(hidden)]
+    pub fn audited_reads(&self) -> Vec<(Pid, bool)> {
+        self.audited.take()
+    }
+
+    #[inline(always)]
+    fn audit(&self, pid: Pid, links_only: bool) {
+        if self.auditing.get() {
+            self.note_read(pid, links_only);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn note_read(&self, pid: Pid, links_only: bool) {
+        self.audited.borrow_mut().push((pid, links_only));
+    }
+
     /// Changes whenever `pid`'s links ([`World::links`]) do: a check that reads only
     /// them can watch this rather than [`World::version_of`], which also changes with
     /// everything the process runs. 0 for a pid never spawned.
@@ -923,18 +958,21 @@ impl World {
     /// The processes `pid` is linked to, as `pid` sees it.
     #[inline]
     pub fn links(&self, pid: Pid) -> &[Pid] {
+        self.audit(pid, true);
         self.proc(pid).map_or(&[], |p| &p.links)
     }
 
     /// Monitors `pid` holds: (reference, target).
     #[inline]
     pub fn monitors(&self, pid: Pid) -> &[(Ref, Pid)] {
+        self.audit(pid, false);
         self.proc(pid).map_or(&[], |p| &p.monitors)
     }
 
     /// Monitors on `pid`: (reference, watcher).
     #[inline]
     pub fn monitored_by(&self, pid: Pid) -> &[(Ref, Pid)] {
+        self.audit(pid, false);
         self.proc(pid).map_or(&[], |p| &p.monitored_by)
     }
 
@@ -945,6 +983,7 @@ impl World {
 
     /// Does `pid` trap exits?
     pub fn traps_exits(&self, pid: Pid) -> bool {
+        self.audit(pid, false);
         self.proc(pid).is_some_and(|p| p.trap_exit)
     }
 
@@ -986,6 +1025,7 @@ impl World {
     /// Reads the observable state a process published (a GenServer's state between
     /// callbacks). `None` if it published none of that type, or is inside a callback.
     pub fn with_state<S: 'static, R>(&self, pid: Pid, f: impl FnOnce(&S) -> R) -> Option<R> {
+        self.audit(pid, false);
         let cell = self.proc(pid)?.state.as_ref()?;
         let cell = cell.downcast_ref::<std::cell::RefCell<Option<S>>>()?;
         let guard = cell.try_borrow().ok()?;
