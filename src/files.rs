@@ -13,6 +13,31 @@ use std::path::Path;
 /// far smaller; a path to `/dev/zero` or a runaway file is refused, not read forever.
 pub const READ_MAX_BYTES: u64 = 16 << 20;
 
+/// Where `serde_path_to_error` found the value an error is about, as a field path
+/// (`tape[3]`, `explore.seeds`, `client[2].draws`); empty at the document's top. The
+/// keys `toml::Spanned` deserializes through (`$__serde_spanned_private_...`) are no
+/// field of the file and are left out.
+pub(crate) fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if key.starts_with("$__serde_spanned_private") {
+                    continue;
+                }
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
 /// A JSON document of type `T` (a corpus entry, shard results), or where and why not:
 /// `(line, column, what)`, where `what` names the field (`field `tape[3]`: invalid
 /// type: ...`) when the error is inside one.
@@ -21,8 +46,8 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, (usize, usize, String)> {
     let json = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(json).map_err(|e| {
-        let field = match e.path().to_string() {
-            p if p == "." || p == "?" => String::new(),
+        let field = match field_path(e.path()) {
+            p if p.is_empty() => p,
             p => format!("field `{p}`: "),
         };
         let (line, column) = (e.inner().line(), e.inner().column());

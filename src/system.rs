@@ -168,7 +168,14 @@ impl SystemDef {
             name: name.to_string(),
             about: about.to_string(),
             configure: Arc::new(move |de: ParamsDeserializer<'_>| {
-                let p = P::deserialize(de).map_err(ParamError::from)?;
+                let p: P = serde_path_to_error::deserialize(de).map_err(|e| {
+                    let path = crate::files::field_path(e.path());
+                    let mut error = ParamError::from(e.into_inner());
+                    if error.field.is_empty() {
+                        error.field = path;
+                    }
+                    error
+                })?;
                 Ok(Arc::new(configure(p)?) as Arc<dyn System>)
             }),
             invariants: Vec::new(),

@@ -122,6 +122,9 @@ fn a_type_error_or_broken_syntax_names_the_line() {
     assert_eq!((e.line, e.field.as_str()), (18, "client[1].draws"), "{e}");
     let e = error(&GOOD.replace("name = \"demo\"", "name = 7"));
     assert_eq!((e.line, e.field.as_str()), (1, "name"), "{e}");
+    // The same for a parameter of the system's own.
+    let e = error(&GOOD.replace("name = \"demo\"", "name = \"demo\"\nsettle_ms = \"soon\""));
+    assert_eq!((e.line, e.field.as_str()), (2, "settle_ms"), "{e}");
     let e = error(&GOOD.replace("[faults]", "[faults"));
     assert_eq!(e.line, 7, "{e}");
 }

@@ -385,18 +385,12 @@ impl Scenario {
     /// Parses scenario text; `file` names it in errors.
     pub fn parse(file: &str, text: &str, systems: &Systems) -> Result<Scenario, ScenarioError> {
         let err = |span: Option<Range<usize>>, field: &str, message: String| {
-            let (line, column) = span.clone().map_or((0, 0), |s| line_col(text, s.start));
-            // A message that names no field (a value of the wrong type) is about the key
-            // its position is the value of.
-            let field = match (field, span) {
-                ("", Some(s)) => key_at(text, s.start),
-                _ => field.to_string(),
-            };
+            let (line, column) = span.map_or((0, 0), |s| line_col(text, s.start));
             ScenarioError {
                 file: file.to_string(),
                 line,
                 column,
-                field,
+                field: field.to_string(),
                 message,
             }
         };
@@ -420,11 +414,17 @@ impl Scenario {
                 params.insert(k, v);
             }
         }
-        let raw = Raw::deserialize(toml::de::Deserializer::from(Spanned::new(
-            span.clone(),
-            common,
-        )))
-        .map_err(toml_err)?;
+        let raw: Raw = serde_path_to_error::deserialize(toml::de::Deserializer::from(
+            Spanned::new(span.clone(), common),
+        ))
+        .map_err(|e| {
+            let (path, e) = (crate::files::field_path(e.path()), e.into_inner());
+            let named = field_of(e.message());
+            // The field the message names (a missing one), else the value's own path
+            // (a value of the wrong type: `explore.seeds`).
+            let field = if named.is_empty() { path } else { named };
+            err(e.span(), &field, e.message().trim().to_string())
+        })?;
         validate(&raw, text, &err)?;
         let def = match &raw.system {
             Some(sys) => systems.get(sys.get_ref()).ok_or_else(|| {
@@ -1011,43 +1011,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     (line, column)
-}
-
-/// The key whose value starts at `offset`, as a dotted path (`explore.seeds`,
-/// `client[1].draws`), read off the text: the key before `=` on that line, under the last
-/// table header above it. Empty where the line says no more (a value that spans lines, a
-/// table header).
-fn key_at(text: &str, offset: usize) -> String {
-    let before = &text[..offset.min(text.len())];
-    let start = before.rfind('\n').map_or(0, |i| i + 1);
-    let Some((key, _)) = before[start..].split_once('=') else {
-        return String::new();
-    };
-    let key = key.trim().trim_matches('"');
-    if key.is_empty() || key.contains(['[', '{', ',', '#']) {
-        return String::new();
-    }
-    let above = &before[..start];
-    let Some(header) = above
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-    else {
-        return key.to_string();
-    };
-    let table = header
-        .trim_start_matches('[')
-        .split(']')
-        .next()
-        .unwrap_or("")
-        .trim();
-    if header.starts_with("[[") {
-        let nth = above.lines().filter(|l| l.trim() == header).count() - 1;
-        format!("{table}[{nth}].{key}")
-    } else {
-        format!("{table}.{key}")
-    }
 }
 
 /// The field a serde message is about (`missing field `x``, `unknown field `x``).
