@@ -7,8 +7,9 @@
 //! it noted. And the counters keep their promise: while one is unchanged, what it
 //! counts is too.
 
+mod common;
+use common::scenarios;
 use fsim::check::{Invariant, When};
-use fsim::scenario::{self, Scenario};
 use fsim::sim::{Pid, Versions, World, run_seed};
 use fsim_foundation::config::ConfigServer;
 use fsim_foundation::degradation::Degradation;
@@ -17,18 +18,6 @@ use fsim_foundation::telemetry::TelemetryService;
 use fsim_foundation::{Foundation, checks};
 use std::cell::RefCell;
 use std::fmt::Debug;
-use std::path::Path;
-
-fn scenarios() -> Vec<Scenario> {
-    scenario::load_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .join("sim-scenarios"),
-        &fsim_foundation::systems(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
 
 #[test]
 fn skipping_a_check_never_changes_a_run() {

@@ -1,8 +1,10 @@
 //! The regression corpus: every entry in `seeds/` replays as recorded, every flawed
 //! scenario has one, and a replay that diverges names the first event that differs.
 
+mod common;
+use common::scenarios;
 use fsim::explore::corpus::{self, Entry, Expected};
-use fsim::scenario::{self, Expect, Scenario};
+use fsim::scenario::{Expect, Scenario};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -10,10 +12,6 @@ fn root() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-fn scenarios() -> Vec<Scenario> {
-    scenario::load_dir(&root().join("sim-scenarios"), &fsim_foundation::systems()).unwrap()
 }
 
 #[test]

@@ -2,20 +2,18 @@
 //! where they draw it, and (in a real browser, when Chromium is there) that the HTML
 //! renders to the same picture.
 
+mod common;
+use common::scenarios;
 use fsim::explore::corpus::{self, Entry};
 use fsim::report::story::{Mark, MarkKind};
 use fsim::report::{Diagram, Row};
-use fsim::scenario::{self, Scenario};
+use fsim::scenario::Scenario;
 use fsim::sim::trace::{Effect, StepKind};
 use fsim::sim::{Outcome, Pid, RunReport};
 use std::path::{Path, PathBuf};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
-}
-
-fn scenarios() -> Vec<Scenario> {
-    scenario::load_dir(&root().join("sim-scenarios"), &fsim_foundation::systems()).unwrap()
 }
 
 /// Every saved repro: its name (the folder under `seeds/`) and path.

@@ -3,22 +3,12 @@
 //! the failing run replays to the same trace hash; every fixed scenario passes its CI
 //! budget; and every flaw has both.
 
+mod common;
+use common::scenarios;
 use fsim::explore::{self, StopAt};
-use fsim::scenario::{self, Expect, Judgement, Scenario};
+use fsim::scenario::{Expect, Judgement, Scenario};
 use fsim::sim::Outcome;
 use fsim_foundation::{Flaw, Flaws, Foundation};
-use std::path::Path;
-
-fn scenarios() -> Vec<Scenario> {
-    scenario::load_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap()
-            .join("sim-scenarios"),
-        &fsim_foundation::systems(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn foundation(s: &Scenario) -> &Foundation {
     s.system_as::<Foundation>().expect("a Foundation scenario")
