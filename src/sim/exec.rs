@@ -374,15 +374,14 @@ impl Sim {
         self.checked_at[when as usize] = true;
         // An invariant already boxed (a scenario's, made by its system's factory) is kept
         // as it is: boxed again, each check after each step would go through two calls.
-        let mut inv = Some(inv);
-        let boxed = match (&mut inv as &mut dyn std::any::Any)
+        let mut slot = Some(inv);
+        let boxed = match (&mut slot as &mut dyn std::any::Any)
             .downcast_mut::<Option<Box<dyn Invariant>>>()
         {
-            Some(b) => b.take(),
-            None => None,
+            Some(boxed) => boxed.take(),
+            None => slot.take().map(|inv| Box::new(inv) as Box<dyn Invariant>),
         };
-        let boxed = boxed.unwrap_or_else(|| Box::new(inv.take().expect("not taken above")));
-        self.invariants[when as usize].push(boxed);
+        self.invariants[when as usize].extend(boxed);
         self
     }
 
