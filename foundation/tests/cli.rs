@@ -200,6 +200,10 @@ fn bad_input_exits_2_and_shards_that_disagree_exit_1() {
         Some(2)
     );
     assert_eq!(fsim(&["frobnicate"]).status.code(), Some(2));
+    // Two budgets: `--ci` would be ignored, so it is refused.
+    let o = fsim(&["run", "sim-scenarios/", "--ci", "--seeds", "5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--ci"), "{}", text(&o));
     let dir = tmp("merge");
     let (a, b) = (dir.join("a.json"), dir.join("b.json"));
     for (f, seeds) in [(&a, "0..20"), (&b, "0..30")] {

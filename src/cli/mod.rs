@@ -76,7 +76,7 @@ enum Command {
         #[arg(long)]
         seeds: Option<String>,
         /// Use each scenario's CI budget instead of its full one.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "seeds")]
         ci: bool,
         /// Keep going after a flawed scenario's first violation (to count them all).
         #[arg(long)]
