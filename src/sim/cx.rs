@@ -10,7 +10,7 @@
 //! fires, and where a process that the effect itself killed (an exit signal to itself, a
 //! linked process that died of it) stops.
 
-use super::exec::{Sentinel, Shared, make_future, store_future};
+use super::exec::{Sentinel, Shared, make_future, step_in_place, store_future};
 use super::footprint::{Mode, Obj, name_key, value_key};
 use super::trace::Effect;
 use super::types::{ExitReason, IntoExitReason, Name, Payload, Pid, Ref};
@@ -1073,10 +1073,17 @@ impl Future for YieldNow<'_> {
             return Poll::Ready(());
         }
         self.done = true;
+        let me = self.cx.me;
         let mut w = self.cx.w();
-        w.p(self.cx.me).sched = Sched::Ready;
-        w.refresh_run(self.cx.me);
-        w.stop_running(self.cx.me, self.run_on);
+        w.p(me).sched = Sched::Ready;
+        w.refresh_run(me);
+        w.stop_running(me, self.run_on);
+        if self.run_on && w.runs_on_alone(me) {
+            drop(w);
+            if step_in_place(&self.cx.sh, me) {
+                return Poll::Ready(());
+            }
+        }
         Poll::Pending
     }
 }

@@ -23,6 +23,13 @@ pub(crate) type ProcFuture = Pin<Box<dyn Future<Output = ExitReason>>>;
 pub(crate) struct Shared {
     pub world: RefCell<World>,
     pub futures: RefCell<Vec<Option<ProcFuture>>>,
+    /// The invariants, by when they are checked ([`When`] as an index), each in the order
+    /// added. Here rather than in the [`Sim`] alone so that a step that ends inside a
+    /// process ([`step_in_place`]) is checked like every other.
+    pub invariants: RefCell<[Vec<Box<dyn Invariant>>; 3]>,
+    /// An invariant that failed after a step that ended inside a process: the run ends
+    /// there.
+    pub failed_in_place: Cell<Option<Box<Violation>>>,
 }
 
 /// How a process body ends a step by unwinding (never printed as a panic).
@@ -39,6 +46,10 @@ pub(crate) enum Sentinel {
 
 thread_local! {
     static IN_PROCESS: Cell<bool> = const { Cell::new(false) };
+    /// Whether steps may end inside a process ([`set_steps_in_place`]).
+    static IN_PLACE: Cell<bool> = const { Cell::new(true) };
+    /// Steps ended inside a process on this thread ([`steps_ended_in_place`]).
+    static ENDED_IN_PLACE: Cell<u64> = const { Cell::new(0) };
     /// Where the last panic inside simulated code happened (`file:line:column`).
     static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
 }
@@ -260,6 +271,7 @@ impl Drop for Sim {
         if let Some(sh) = Rc::get_mut(&mut self.sh)
             && sh.futures.get_mut().is_empty()
         {
+            sh.invariants.get_mut().iter_mut().for_each(Vec::clear);
             let scratch = std::mem::take(&mut self.scratch);
             let sh = self.sh.clone();
             SPARE.with(|s| *s.borrow_mut() = Some((sh, scratch)));
@@ -270,8 +282,6 @@ impl Drop for Sim {
 /// A simulated world under construction, then run once.
 pub struct Sim {
     sh: Rc<Shared>,
-    /// By when they are checked ([`When`] as an index), each in the order added.
-    invariants: [Vec<Box<dyn Invariant>>; 3],
     /// Whether any invariant is checked at each [`When`] (by its index): a point with
     /// none costs the step loop one load.
     checked_at: [bool; 3],
@@ -309,6 +319,8 @@ impl Sim {
                 let sh = Rc::new(Shared {
                     world: RefCell::new(world),
                     futures: RefCell::new(Vec::new()),
+                    invariants: Default::default(),
+                    failed_in_place: Cell::new(None),
                 });
                 (sh, Scratch::default())
             }
@@ -317,10 +329,10 @@ impl Sim {
             let mut w = sh.world.borrow_mut();
             w.panics = config.panics;
             w.trace.hashing = !config.skip_trace_hash;
+            w.in_place = IN_PLACE.get();
         }
         Sim {
             sh,
-            invariants: Default::default(),
             checked_at: [false; 3],
             ran: false,
             failure: None,
@@ -381,13 +393,18 @@ impl Sim {
             Some(boxed) => boxed.take(),
             None => slot.take().map(|inv| Box::new(inv) as Box<dyn Invariant>),
         };
-        self.invariants[when as usize].extend(boxed);
+        self.sh.invariants.borrow_mut()[when as usize].extend(boxed);
         self
     }
 
     /// Has an invariant of this name been added?
     pub fn has_invariant(&self, name: &str) -> bool {
-        self.invariants.iter().flatten().any(|i| i.name() == name)
+        self.sh
+            .invariants
+            .borrow()
+            .iter()
+            .flatten()
+            .any(|i| i.name() == name)
     }
 
     /// The world, for inspection after (or before) the run.
@@ -528,7 +545,10 @@ impl Sim {
                 Choice::Pick(Action::Run(pid)) => {
                     w.start_turn(pid);
                     drop(w);
-                    self.run_process(pid)
+                    match self.run_process(pid) {
+                        Ok(step) => step,
+                        Err(v) => break Outcome::Violation(*v),
+                    }
                 }
                 Choice::Pick(Action::Deliver { to, from }) => {
                     let prev = w.procs[to.0 as usize].last_step;
@@ -672,11 +692,7 @@ impl Sim {
     fn end_step(&mut self, kind: StepKind, deps: [Option<u32>; 2]) {
         let dead: Vec<(Pid, ProcFuture)> = {
             let mut w = self.sh.world.borrow_mut();
-            let step = w.step;
-            let now = w.now_ms();
-            tracing::debug!(target: "fsim::step", step, time_ms = now, "{kind:?}");
-            w.trace.step(step, now, kind, deps);
-            w.step += 1;
+            close_step(&mut w, kind, deps);
             if w.dead_futures.is_empty() {
                 return;
             }
@@ -700,32 +716,28 @@ impl Sim {
         }
     }
 
-    /// One `run` step: poll the process until its next yield point.
+    /// One `run` step: poll the process until its next yield point. `Err` when steps
+    /// ended inside the poll ([`step_in_place`]) and an invariant failed after one: the
+    /// process stopped at its point, and the run ends.
     #[inline(always)]
-    fn run_process(&mut self, pid: Pid) -> (StepKind, [Option<u32>; 2]) {
+    fn run_process(&mut self, pid: Pid) -> Result<(StepKind, [Option<u32>; 2]), Box<Violation>> {
         let mut fut = self.sh.futures.borrow_mut()[pid.0 as usize]
             .take()
             .expect("invariant: a runnable process has a future");
-        let prev = {
-            let mut w = self.sh.world.borrow_mut();
-            w.current = Some(pid);
-            let p = w.p(pid);
-            p.sched = Sched::Running;
-            p.version = p.version.wrapping_add(1);
-            p.consumed_step = None;
-            let prev = p.last_step;
-            if w.fp_on {
-                w.run_cause = w.causes.get_mut(pid.0 as usize).and_then(Option::take);
-            }
-            w.refresh_run(pid);
-            prev
-        };
+        begin_run(&mut self.sh.world.borrow_mut(), pid);
         let waker = Waker::noop();
         let mut task_cx = Context::from_waker(waker);
         let polled = catch_quiet(|| fut.as_mut().poll(&mut task_cx));
         let mut w = self.sh.world.borrow_mut();
         w.current = None;
-        let consumed = w.p(pid).consumed_step;
+        if let Some(v) = self.sh.failed_in_place.take() {
+            drop(w);
+            self.sh.futures.borrow_mut()[pid.0 as usize] = Some(fut);
+            return Err(v);
+        }
+        // Read after the poll: a step that ended inside it moved the process's last step.
+        let p = w.p(pid);
+        let (prev, consumed) = (p.last_step, p.consumed_step);
         let step = w.step;
         w.p(pid).last_step = Some(step);
         let finished = match polled {
@@ -767,7 +779,7 @@ impl Sim {
                 self.sh.futures.borrow_mut()[pid.0 as usize] = Some(fut);
             }
         }
-        (StepKind::Run { pid }, [prev, consumed])
+        Ok((StepKind::Run { pid }, [prev, consumed]))
     }
 
     /// Checks the invariants of `when`; with none of them, only a flag is read (this is
@@ -781,32 +793,110 @@ impl Sim {
     }
 
     fn check_now(&self, when: When) -> Option<Violation> {
-        let w = self.sh.world.borrow();
-        let invariants = &self.invariants[when as usize];
-        // One guard for the pass: `at` says which invariant was running if one panics.
-        let mut at = 0;
-        let failed = catch_quiet(|| {
-            for (i, inv) in invariants.iter().enumerate() {
-                at = i;
-                if let Err(message) = inv.check(&w) {
-                    return Some((i, message));
-                }
+        check_list(&self.sh, when)
+    }
+}
+
+/// Records the end of the step in progress (its kind and the earlier steps it depends
+/// on) and counts it.
+#[inline(always)]
+fn close_step(w: &mut World, kind: StepKind, deps: [Option<u32>; 2]) {
+    let step = w.step;
+    let now = w.now_ms();
+    tracing::debug!(target: "fsim::step", step, time_ms = now, "{kind:?}");
+    w.trace.step(step, now, kind, deps);
+    w.step += 1;
+}
+
+/// `pid`'s step begins: it runs until its next yield point.
+#[inline(always)]
+fn begin_run(w: &mut World, pid: Pid) {
+    w.current = Some(pid);
+    let p = w.p(pid);
+    p.sched = Sched::Running;
+    p.version = p.version.wrapping_add(1);
+    p.consumed_step = None;
+    if w.fp_on {
+        w.run_cause = w.causes.get_mut(pid.0 as usize).and_then(Option::take);
+    }
+    w.refresh_run(pid);
+}
+
+/// Ends the step of `pid`, stopped at an effect point where the next decision can only
+/// be `pid` running on ([`World::runs_on_alone`]), and begins its next step without
+/// going back to the step loop, which would pick `pid` with no choice: this does what
+/// the loop does between the two, in the same order, so that the run, its trace and its
+/// checks are the ones the loop makes. The loop's round trip (unwinding the process's
+/// futures, the decision, polling down to the point again) is what is saved. `false`
+/// when an invariant failed after the step: the run ends there
+/// ([`Shared::failed_in_place`]), with the process stopped at its point.
+pub(crate) fn step_in_place(sh: &Shared, pid: Pid) -> bool {
+    let mut w = sh.world.borrow_mut();
+    // The end of `Sim::run_process`, then `Sim::end_step`.
+    w.current = None;
+    let step = w.step;
+    let p = w.p(pid);
+    let deps = [p.last_step, p.consumed_step];
+    p.last_step = Some(step);
+    close_step(&mut w, StepKind::Run { pid }, deps);
+    drop(w);
+    ENDED_IN_PLACE.set(ENDED_IN_PLACE.get() + 1);
+    if !sh.invariants.borrow()[When::Always as usize].is_empty()
+        && let Some(v) = check_list(sh, When::Always)
+    {
+        sh.failed_in_place.set(Some(Box::new(v)));
+        return false;
+    }
+    // The loop's pick of `pid`: `World::start_turn`, then the start of `Sim::run_process`.
+    let mut w = sh.world.borrow_mut();
+    w.start_turn(pid);
+    begin_run(&mut w, pid);
+    true
+}
+
+/// Whether steps may end inside a process where the next decision has no choice
+/// ([`step_in_place`]), for the runs built on this thread from now on (on by default).
+/// Off, every step goes back to the step loop: for tests that this changes nothing.
+#[doc(hidden)]
+pub fn set_steps_in_place(on: bool) {
+    IN_PLACE.set(on);
+}
+
+/// How many steps ended inside a process ([`step_in_place`]) on this thread since the
+/// last call: for tests that the shortcut is taken.
+#[doc(hidden)]
+pub fn steps_ended_in_place() -> u64 {
+    ENDED_IN_PLACE.take()
+}
+
+/// Checks the invariants of `when`, in the order added; the first that fails (or panics)
+/// is the violation.
+fn check_list(sh: &Shared, when: When) -> Option<Violation> {
+    let w = sh.world.borrow();
+    let invariants = &sh.invariants.borrow()[when as usize];
+    // One guard for the pass: `at` says which invariant was running if one panics.
+    let mut at = 0;
+    let failed = catch_quiet(|| {
+        for (i, inv) in invariants.iter().enumerate() {
+            at = i;
+            if let Err(message) = inv.check(&w) {
+                return Some((i, message));
             }
-            None
-        });
-        match failed {
-            Ok(None) => None,
-            Ok(Some((i, message))) => Some(Violation::new(invariants[i].name(), w.step, message)),
-            Err(payload) => {
-                let (message, location) = panic_site(&*payload);
-                let mut v = Violation::new(
-                    invariants[at].name(),
-                    w.step,
-                    format!("the invariant itself panicked: {message}"),
-                );
-                v.location = location;
-                Some(v)
-            }
+        }
+        None
+    });
+    match failed {
+        Ok(None) => None,
+        Ok(Some((i, message))) => Some(Violation::new(invariants[i].name(), w.step, message)),
+        Err(payload) => {
+            let (message, location) = panic_site(&*payload);
+            let mut v = Violation::new(
+                invariants[at].name(),
+                w.step,
+                format!("the invariant itself panicked: {message}"),
+            );
+            v.location = location;
+            Some(v)
         }
     }
 }

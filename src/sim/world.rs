@@ -674,6 +674,9 @@ pub struct World {
     ready_seq: u64,
     /// Record what each step touches ([`World::touch`]), for a chooser that reduces.
     pub(crate) fp_on: bool,
+    /// Steps may end inside a process where the next decision has no choice
+    /// ([`World::runs_on_alone`]); off only to test that this changes nothing.
+    pub(crate) in_place: bool,
     /// What the step in progress touched.
     pub(crate) fp: Vec<Access>,
     /// Actions the step in progress disabled (recorded with `fp`).
@@ -762,6 +765,7 @@ impl World {
             turn_effects: 0,
             ready_seq: 0,
             fp_on: false,
+            in_place: true,
             fp: Vec::new(),
             disabled: Vec::new(),
             run_cause: None,
@@ -1312,6 +1316,27 @@ impl World {
         if run_on && self.turn_effects < TURN_EFFECTS_MAX {
             self.running_on = Some(pid);
         }
+    }
+
+    /// Whether the decision after `pid` stopped at an effect point can only be `pid`
+    /// running on, so that the step loop would pick it without a choice and with nothing
+    /// to do in between: `pid` runs on and is all that is enabled; no fault can be
+    /// offered, no timer jumped to, no draw answered; no bound is near; no killed
+    /// process's future waits to be dropped; no chooser watches the steps' footprints.
+    /// The step may then end and the next begin inside the process
+    /// (`exec::step_in_place`).
+    #[inline]
+    pub(crate) fn runs_on_alone(&self, pid: Pid) -> bool {
+        self.running_on == Some(pid)
+            && self.enabled.len() == 1
+            && self.in_place
+            && !self.fp_on
+            && self.draw_request.is_none()
+            && self.bound_hit.is_none()
+            && self.dead_futures.is_empty()
+            && self.step.saturating_add(1) < self.limits.steps_max
+            && (self.faults_left == 0 || !self.menu.offers_any())
+            && self.next_deadline().is_none()
     }
 
     pub(crate) fn group_new(&mut self) -> u32 {
