@@ -12,7 +12,7 @@ use fsim::sim::*;
 use fsim::workload::{self, RaceCrash};
 
 /// Runs `build` on `seeds` seeds with the shortcut and without it, traced, and asserts the
-/// runs are the same; returns how many steps ended in place.
+/// runs are the same; returns how many steps ended in place, and the runs' reports.
 fn same_with_and_without(
     what: &str,
     config: Config,
