@@ -27,6 +27,9 @@ pub(crate) struct Shared {
     /// added. Here rather than in the [`Sim`] alone so that a step that ends inside a
     /// process ([`step_in_place`]) is checked like every other.
     pub invariants: RefCell<[Vec<Box<dyn Invariant>>; 3]>,
+    /// Whether any invariant is checked at each [`When`] (by its index): a point with
+    /// none costs a step one load ([`check`]).
+    pub checked_at: Cell<[bool; 3]>,
     /// An invariant that failed after a step that ended inside a process: the run ends
     /// there.
     pub failed_in_place: Cell<Option<Box<Violation>>>,
@@ -272,6 +275,7 @@ impl Drop for Sim {
             && sh.futures.get_mut().is_empty()
         {
             sh.invariants.get_mut().iter_mut().for_each(Vec::clear);
+            sh.checked_at.set([false; 3]);
             let scratch = std::mem::take(&mut self.scratch);
             let sh = self.sh.clone();
             SPARE.with(|s| *s.borrow_mut() = Some((sh, scratch)));
@@ -282,9 +286,6 @@ impl Drop for Sim {
 /// A simulated world under construction, then run once.
 pub struct Sim {
     sh: Rc<Shared>,
-    /// Whether any invariant is checked at each [`When`] (by its index): a point with
-    /// none costs the step loop one load.
-    checked_at: [bool; 3],
     ran: bool,
     /// A failure found inside a step (a panic), which ends the run after the step.
     failure: Option<Violation>,
@@ -320,6 +321,7 @@ impl Sim {
                     world: RefCell::new(world),
                     futures: RefCell::new(Vec::new()),
                     invariants: Default::default(),
+                    checked_at: Cell::new([false; 3]),
                     failed_in_place: Cell::new(None),
                 });
                 (sh, Scratch::default())
@@ -333,7 +335,6 @@ impl Sim {
         }
         Sim {
             sh,
-            checked_at: [false; 3],
             ran: false,
             failure: None,
             scratch,
@@ -383,7 +384,9 @@ impl Sim {
     /// Adds an invariant, checked when its [`When`] says.
     pub fn invariant(&mut self, inv: impl Invariant + 'static) -> &mut Self {
         let when = inv.when();
-        self.checked_at[when as usize] = true;
+        let mut checked_at = self.sh.checked_at.get();
+        checked_at[when as usize] = true;
+        self.sh.checked_at.set(checked_at);
         // An invariant already boxed (a scenario's, made by its system's factory) is kept
         // as it is: boxed again, each check after each step would go through two calls.
         let mut slot = Some(inv);
@@ -437,10 +440,11 @@ impl Sim {
         // where the order does not matter at the end) or when the system shares values
         // outside the kernel that the kernel cannot see being written.
         let footprints = chooser.wants_steps();
+        let checked_at = self.sh.checked_at.get();
         let everything = footprints
             && (!self.sh.world.borrow().shared.is_empty()
-                || self.checked_at[When::Always as usize]
-                || self.checked_at[When::Quiescence as usize]);
+                || checked_at[When::Always as usize]
+                || checked_at[When::Quiescence as usize]);
         self.sh.world.borrow_mut().fp_on = footprints;
         let outcome = loop {
             let mut w = self.sh.world.borrow_mut();
@@ -782,19 +786,20 @@ impl Sim {
         Ok((StepKind::Run { pid }, [prev, consumed]))
     }
 
-    /// Checks the invariants of `when`; with none of them, only a flag is read (this is
-    /// called after every step).
     #[inline]
     fn check(&self, when: When) -> Option<Violation> {
-        if !self.checked_at[when as usize] {
-            return None;
-        }
-        self.check_now(when)
+        check(&self.sh, when)
     }
+}
 
-    fn check_now(&self, when: When) -> Option<Violation> {
-        check_list(&self.sh, when)
+/// Checks the invariants of `when`; with none of them, only a flag is read (this is
+/// called after every step, by the step loop or [`step_in_place`]).
+#[inline]
+fn check(sh: &Shared, when: When) -> Option<Violation> {
+    if !sh.checked_at.get()[when as usize] {
+        return None;
     }
+    check_now(sh, when)
 }
 
 /// Records the end of the step in progress (its kind and the earlier steps it depends
@@ -841,9 +846,7 @@ pub(crate) fn step_in_place(sh: &Shared, pid: Pid) -> bool {
     close_step(&mut w, StepKind::Run { pid }, deps);
     drop(w);
     ENDED_IN_PLACE.set(ENDED_IN_PLACE.get() + 1);
-    if !sh.invariants.borrow()[When::Always as usize].is_empty()
-        && let Some(v) = check_list(sh, When::Always)
-    {
+    if let Some(v) = check(sh, When::Always) {
         sh.failed_in_place.set(Some(Box::new(v)));
         return false;
     }
@@ -869,9 +872,9 @@ pub fn steps_ended_in_place() -> u64 {
     ENDED_IN_PLACE.take()
 }
 
-/// Checks the invariants of `when`, in the order added; the first that fails (or panics)
-/// is the violation.
-fn check_list(sh: &Shared, when: When) -> Option<Violation> {
+/// [`check`] when some invariant is checked at `when`: each in the order added; the
+/// first that fails (or panics) is the violation.
+fn check_now(sh: &Shared, when: When) -> Option<Violation> {
     let w = sh.world.borrow();
     let invariants = &sh.invariants.borrow()[when as usize];
     // One guard for the pass: `at` says which invariant was running if one panics.

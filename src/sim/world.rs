@@ -1335,7 +1335,7 @@ impl World {
             && self.bound_hit.is_none()
             && self.dead_futures.is_empty()
             && self.step.saturating_add(1) < self.limits.steps_max
-            && (self.faults_left == 0 || !self.menu.offers_any())
+            && !self.may_fault()
             && self.next_deadline().is_none()
     }
 
@@ -2017,7 +2017,7 @@ impl World {
     /// depends on changed (a spawn, an exit, a label, an armed crash, the budget), so the
     /// cost of a step does not grow with the processes that ever lived.
     pub(crate) fn fault_options(&mut self, out: &mut Vec<Fault>) {
-        if self.faults_left == 0 || !self.menu.offers_any() {
+        if !self.may_fault() {
             if !out.is_empty() {
                 out.clear();
             }
@@ -2027,6 +2027,13 @@ impl World {
             self.fault_dirty = false;
             self.fill_fault_options(out);
         }
+    }
+
+    /// Whether a fault can still be offered: the budget is not spent and the menu has
+    /// something on it.
+    #[inline]
+    fn may_fault(&self) -> bool {
+        self.faults_left > 0 && self.menu.offers_any()
     }
 
     fn fill_fault_options(&self, out: &mut Vec<Fault>) {
