@@ -8,7 +8,7 @@
 //! counts is too.
 
 mod common;
-use common::scenarios;
+use common::scenarios_with_seeds;
 use fsim::check::{Invariant, When};
 use fsim::sim::{Pid, Versions, World, run_seed};
 use fsim_foundation::config::ConfigServer;
@@ -23,10 +23,8 @@ use std::fmt::Debug;
 fn skipping_a_check_never_changes_a_run() {
     let mut verified = 0;
     let mut violations = 0;
-    for s in scenarios() {
-        // The soak's runs are long: fewer of them.
-        let seeds = if s.name.contains("soak") { 15 } else { 60 };
-        for seed in 0..seeds {
+    for (s, seeds) in scenarios_with_seeds(60, 15) {
+        for seed in seeds {
             checks::verify_skips(false);
             let skipping = s.run_seed(seed);
             checks::verify_skips(true);
@@ -185,13 +183,12 @@ impl Invariant for Counted {
 #[test]
 fn what_a_version_counts_changes_only_with_it() {
     let mut steps = 0;
-    for s in scenarios() {
+    for (s, seeds) in scenarios_with_seeds(20, 4) {
         let foundation = s
             .system_as::<Foundation>()
             .expect("a Foundation scenario")
             .clone();
-        let seeds = if s.name.contains("soak") { 4 } else { 20 };
-        for seed in 0..seeds {
+        for seed in seeds {
             let counted = Counted::default();
             let broken = counted.broken.clone();
             let report = run_seed(&s.config(), seed, |sim| {

@@ -5,17 +5,15 @@
 //! (`tests/steps_in_place.rs`) covers the built-in workloads and each way a run ends.
 
 mod common;
-use common::scenarios;
+use common::scenarios_with_seeds;
 use fsim::sim::exec::{set_steps_in_place, steps_ended_in_place};
 
 #[test]
 fn steps_ended_in_place_never_change_a_foundation_run() {
     let mut taken = 0;
     let mut violations = 0;
-    for s in scenarios() {
-        // The soak's runs are long: fewer of them.
-        let seeds = if s.name.contains("soak") { 10 } else { 40 };
-        for seed in 0..seeds {
+    for (s, seeds) in scenarios_with_seeds(40, 10) {
+        for seed in seeds {
             set_steps_in_place(true);
             let _ = steps_ended_in_place();
             let on = s.run_seed(seed);

@@ -1,6 +1,7 @@
 //! What several of the Foundation's test files share.
 
 use fsim::scenario::{self, Scenario};
+use std::ops::Range;
 use std::path::Path;
 
 /// The built-in scenarios, every `.toml` in the repository's `sim-scenarios/`.
@@ -10,4 +11,21 @@ pub fn scenarios() -> Vec<Scenario> {
         .expect("the foundation crate sits in the repository")
         .join("sim-scenarios");
     scenario::load_dir(&dir, &fsim_foundation::systems()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The built-in scenarios, each with the seeds a comparison runs on it: `0..seeds`, and
+/// `0..soak_seeds` for the soak, whose runs are long.
+#[allow(dead_code)] // not every test file compares runs seed by seed
+pub fn scenarios_with_seeds(seeds: u64, soak_seeds: u64) -> Vec<(Scenario, Range<u64>)> {
+    scenarios()
+        .into_iter()
+        .map(|s| {
+            let n = if s.name.contains("soak") {
+                soak_seeds
+            } else {
+                seeds
+            };
+            (s, 0..n)
+        })
+        .collect()
 }
