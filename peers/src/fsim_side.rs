@@ -1,7 +1,7 @@
 //! fsim's side: the workloads of `fsim::workload`, driven through the library.
 
 use crate::{Found, Throughput};
-use fsim::explore::exhaustive;
+use fsim::explore::dpor;
 use fsim::explore::strategy::Shape;
 use fsim::explore::{Shard, StopAt, Strategy, runs_to_failure, sweep_with};
 use fsim::scenario::{Expect, Scenario};
@@ -104,12 +104,12 @@ pub fn race(m: u32, crash: RaceCrash, strategy: Strategy) -> Found {
     })
 }
 
-/// Runs of exhaustive search, deepening the deviation bound from 0 until it finds the
-/// violation (runs summed over the bounds tried). It is deterministic: one figure.
+/// Runs of exhaustive search to the violation: the search `fsim explore --all` makes,
+/// every class of schedules with partial-order reduction (DPOR) and no bound, as loom's
+/// is. It is deterministic: one figure.
 pub fn race_exhaustive(m: u32, crash: RaceCrash) -> Found {
-    let (runs, search) =
-        exhaustive::deepening(|c| race_run(m, crash, c), violated, 3, crate::LIMIT);
-    Found::exact(search.found.is_some().then_some(runs))
+    let r = dpor::search(|c| race_run(m, crash, c), violated, crate::LIMIT);
+    Found::exact(r.search.found.is_some().then_some(r.search.runs))
 }
 
 /// The Foundation scenario with the fewest decisions in its default run, among those
