@@ -176,3 +176,46 @@ fn a_crash_opt_in_is_per_process_and_inherited() {
     assert_eq!(r.outcome, Outcome::Quiescent);
     assert_eq!(sim.world().exit_reason(parent), Some(&ExitReason::Normal));
 }
+
+/// Adds one to its counter when dropped.
+struct Counted(std::rc::Rc<std::cell::Cell<u32>>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// A world built and dropped without a run drops its processes, and what they hold,
+/// with it (their futures hold the world: nothing else breaks that cycle). A panic in
+/// one of those drops has no run to fail, and is not raised.
+#[test]
+fn a_world_dropped_without_a_run_drops_its_processes() {
+    let dropped = std::rc::Rc::new(std::cell::Cell::new(0));
+    {
+        let mut sim = Sim::new(Config::default());
+        for i in 0..3 {
+            let counted = Counted(dropped.clone());
+            sim.spawn(&format!("p{i}"), move |cx| async move {
+                let _held = counted;
+                cx.recv().await;
+            });
+        }
+        let bomb = Bomb;
+        sim.spawn("bomb", move |cx| async move {
+            let _held = bomb;
+            cx.recv().await;
+        });
+        assert_eq!(dropped.get(), 0, "nothing is dropped before the world is");
+    }
+    assert_eq!(
+        dropped.get(),
+        3,
+        "every process's future was dropped with the world"
+    );
+    // The next world on this thread starts empty and runs as usual.
+    let mut sim = Sim::new(Config::default());
+    sim.spawn("after", |cx| async move { cx.yield_now().await });
+    let r = sim.run(&mut DefaultChooser);
+    assert_eq!(r.outcome, Outcome::Quiescent, "{:?}", r.outcome);
+    assert_eq!(r.steps, 2);
+}

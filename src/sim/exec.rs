@@ -269,6 +269,21 @@ struct Scratch {
 
 impl Drop for Sim {
     fn drop(&mut self) {
+        // A world never run (or whose run was cut short by a panic outside its
+        // processes) still has its processes' futures, and they hold the shared state:
+        // drop them, each as simulated code, and the cycle with them. A panic in one has
+        // no run to fail. While this thread unwinds, a second panic would abort it, so
+        // then they are left (leaked) instead.
+        if !std::thread::panicking()
+            && let Ok(mut futures) = self.sh.futures.try_borrow_mut()
+            && futures.iter().any(Option::is_some)
+        {
+            let left = std::mem::take(&mut *futures);
+            drop(futures);
+            for fut in left.into_iter().flatten() {
+                let _ = catch_quiet(move || drop(fut));
+            }
+        }
         // Only a world whose processes are all gone (a run ended, or none was spawned):
         // a suspended process still holds the shared state.
         if let Some(sh) = Rc::get_mut(&mut self.sh)
