@@ -219,3 +219,36 @@ fn a_world_dropped_without_a_run_drops_its_processes() {
     assert_eq!(r.outcome, Outcome::Quiescent, "{:?}", r.outcome);
     assert_eq!(r.steps, 2);
 }
+
+static BUILT_AND_DROPPED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Counts into [`BUILT_AND_DROPPED`] when dropped.
+struct CountedStatic;
+impl Drop for CountedStatic {
+    fn drop(&mut self) {
+        BUILT_AND_DROPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A system whose build panics after spawning fails each seed with the panic, and the
+/// half-built world is dropped with its processes, seed after seed.
+#[test]
+fn a_build_that_panics_after_spawning_leaves_no_world_behind() {
+    let scenario = fsim::scenario::Scenario::new("half_built", |sim: &mut Sim| {
+        let held = CountedStatic;
+        sim.spawn("spawned", move |cx| async move {
+            let _held = held;
+            cx.recv().await;
+        });
+        panic!("the build gives up");
+    });
+    for seed in 0..5 {
+        let r = scenario.run_seed(seed);
+        let v = panic_of(&r);
+        assert!(v.message.contains("the build gives up"), "{}", v.message);
+    }
+    assert_eq!(
+        BUILT_AND_DROPPED.load(std::sync::atomic::Ordering::SeqCst),
+        5
+    );
+}
