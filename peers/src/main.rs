@@ -428,25 +428,32 @@ fn main() {
         }
     }
 
-    // 4. fsim alone: --jobs 1 vs --jobs 2 on the smallest Foundation scenario.
+    // 4. fsim alone: --jobs N against --jobs 1 on the smallest Foundation scenario, for
+    // N = 2, 4, 8, ... up to the cores this machine has (at least 2): the scaling curve.
     if part("4") {
         let scenario = fsim_side::smallest_scenario(&root.join("../sim-scenarios"));
-        eprintln!("jobs: {}", scenario.name);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let jobs: Vec<usize> = std::iter::successors(Some(2usize), |j| Some(j * 2))
+            .take_while(|j| *j <= cores)
+            .collect();
+        eprintln!("jobs: {} on {cores} cores", scenario.name);
         let seeds = if quick { 500 } else { 20_000 };
-        let [one, two] = best_of(
-            reps,
-            [&|| fsim_side::sweep(&scenario, seeds, 1), &|| {
-                fsim_side::sweep(&scenario, seeds, 2)
-            }],
-        );
-        rows.push(Row::rate(
-            &format!("4. {} ({seeds} seeds)", scenario.name),
-            "seeds/s, --jobs 2 vs --jobs 1",
-            "fsim --jobs 1",
-            two,
-            one,
-            Throughput::units_per_s,
-        ));
+        for n in jobs {
+            let [one, many] = best_of(
+                reps,
+                [&|| fsim_side::sweep(&scenario, seeds, 1), &|| {
+                    fsim_side::sweep(&scenario, seeds, n)
+                }],
+            );
+            rows.push(Row::rate(
+                &format!("4. {} ({seeds} seeds, {cores} cores)", scenario.name),
+                &format!("seeds/s, --jobs {n} vs --jobs 1"),
+                "fsim --jobs 1",
+                many,
+                one,
+                Throughput::units_per_s,
+            ));
+        }
     }
 
     println!("| workload | measure | fsim | peer | peer's figure | fsim/peer |");
