@@ -252,3 +252,37 @@ fn a_build_that_panics_after_spawning_leaves_no_world_behind() {
         5
     );
 }
+
+/// Gives up at its first decision.
+struct GivesUp;
+impl Chooser for GivesUp {
+    fn choose(&mut self, _: &Decision<'_>) -> Choice {
+        panic!("the chooser gives up");
+    }
+}
+
+/// A run cut short by a panic outside the processes (here the chooser's, caught by the
+/// caller) leaves its processes suspended; they are dropped with the world.
+#[test]
+fn a_world_whose_run_was_cut_short_drops_its_processes() {
+    let dropped = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut sim = Sim::new(Config::default());
+    for i in 0..2 {
+        let counted = Counted(dropped.clone());
+        sim.spawn(&format!("p{i}"), move |cx| async move {
+            let _held = counted;
+            cx.yield_now().await;
+        });
+    }
+    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        sim.run(&mut GivesUp);
+    }));
+    assert!(cut.is_err(), "the chooser's panic reaches the caller");
+    assert_eq!(dropped.get(), 0);
+    drop(sim);
+    assert_eq!(
+        dropped.get(),
+        2,
+        "both suspended processes were dropped with the world"
+    );
+}
