@@ -270,19 +270,12 @@ struct Scratch {
 impl Drop for Sim {
     fn drop(&mut self) {
         // A world never run (or whose run was cut short by a panic outside its
-        // processes) still has its processes' futures, and they hold the shared state:
-        // drop them, each as simulated code, and the cycle with them. A panic in one has
-        // no run to fail. While this thread unwinds, a second panic would abort it, so
+        // processes) still has suspended processes, and they hold the shared state: the
+        // run's teardown drops them (a run leaves the list empty). A panic in one has no
+        // run left to fail. While this thread unwinds, a second panic would abort it, so
         // then they are left (leaked) instead.
-        if !std::thread::panicking()
-            && let Ok(mut futures) = self.sh.futures.try_borrow_mut()
-            && futures.iter().any(Option::is_some)
-        {
-            let left = std::mem::take(&mut *futures);
-            drop(futures);
-            for fut in left.into_iter().flatten() {
-                let _ = catch_quiet(move || drop(fut));
-            }
+        if !std::thread::panicking() && !self.sh.futures.borrow().is_empty() {
+            self.drop_suspended("with a world that was not run to its end");
         }
         // Only a world whose processes are all gone (a run ended, or none was spawned):
         // a suspended process still holds the shared state.
@@ -670,23 +663,27 @@ impl Sim {
             outcome,
         };
         drop(w);
-        // Teardown: drop every process that is still suspended, each as simulated code.
-        // This also breaks the cycle future -> Cx -> shared state -> future.
-        let mut left = std::mem::take(&mut *self.sh.futures.borrow_mut());
-        for (i, fut) in left.iter_mut().enumerate() {
-            if let Some(fut) = fut.take() {
-                self.drop_future(Pid(i as u32), fut, "at the end of the run");
-            }
-        }
-        // Kept, emptied, for the next world on this thread (`SPARE`).
-        left.clear();
-        *self.sh.futures.borrow_mut() = left;
+        self.drop_suspended("at the end of the run");
         if let Some(v) = self.failure.take()
             && !report.outcome.is_failure()
         {
             report.outcome = Outcome::Violation(v);
         }
         report
+    }
+
+    /// Teardown: drops every process that is still suspended, each as simulated code
+    /// ([`Sim::drop_future`]). This also breaks the cycle future -> `Cx` -> shared state
+    /// -> future. The list is kept, emptied, for the next world on this thread (`SPARE`).
+    fn drop_suspended(&mut self, when: &str) {
+        let mut left = std::mem::take(&mut *self.sh.futures.borrow_mut());
+        for (i, fut) in left.iter_mut().enumerate() {
+            if let Some(fut) = fut.take() {
+                self.drop_future(Pid(i as u32), fut, when);
+            }
+        }
+        left.clear();
+        *self.sh.futures.borrow_mut() = left;
     }
 
     /// Drops a process's future as simulated code: a panic in a `Drop` fails the run.
