@@ -498,7 +498,7 @@ impl Sim {
             let n = offered.len();
             if n == 0 {
                 drop(w);
-                if let Some(v) = self.check(When::Quiescence) {
+                if let Some(v) = check(&self.sh, When::Quiescence) {
                     break Outcome::Violation(v);
                 }
                 w = self.sh.world.borrow_mut();
@@ -615,7 +615,7 @@ impl Sim {
             if let Some(v) = self.failure.take() {
                 break Outcome::Violation(v);
             }
-            if let Some(v) = self.check(When::Always) {
+            if let Some(v) = check(&self.sh, When::Always) {
                 break Outcome::Violation(v);
             }
         };
@@ -629,7 +629,7 @@ impl Sim {
             tape_len: tape.len().min(TAPE_HINT_MAX),
         };
         let outcome = match outcome {
-            Outcome::Quiescent | Outcome::TimeLimit => match self.check(When::End) {
+            Outcome::Quiescent | Outcome::TimeLimit => match check(&self.sh, When::End) {
                 Some(v) => Outcome::Violation(v),
                 None => outcome,
             },
@@ -796,11 +796,6 @@ impl Sim {
             }
         }
         Ok((StepKind::Run { pid }, [prev, consumed]))
-    }
-
-    #[inline]
-    fn check(&self, when: When) -> Option<Violation> {
-        check(&self.sh, when)
     }
 }
 
