@@ -4,6 +4,8 @@
 use fsim::check::{PANIC, When, invariant};
 use fsim::otp::gen_server::{self, CallReply, GenServer};
 use fsim::sim::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 fn panic_of(r: &RunReport) -> &fsim::check::Violation {
     match &r.outcome {
@@ -178,11 +180,19 @@ fn a_crash_opt_in_is_per_process_and_inherited() {
 }
 
 /// Adds one to its counter when dropped.
-struct Counted(std::rc::Rc<std::cell::Cell<u32>>);
+struct Counted(Arc<AtomicU32>);
 impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
+        self.0.fetch_add(1, Ordering::SeqCst);
     }
+}
+
+/// Spawns a process that holds `held` and waits for a message that never comes.
+fn spawn_holding<T: 'static>(sim: &mut Sim, label: &str, held: T) {
+    sim.spawn(label, move |cx| async move {
+        let _held = held;
+        cx.recv().await;
+    });
 }
 
 /// A world built and dropped without a run drops its processes, and what they hold,
@@ -190,25 +200,21 @@ impl Drop for Counted {
 /// one of those drops has no run to fail, and is not raised.
 #[test]
 fn a_world_dropped_without_a_run_drops_its_processes() {
-    let dropped = std::rc::Rc::new(std::cell::Cell::new(0));
+    let dropped = Arc::new(AtomicU32::new(0));
     {
         let mut sim = Sim::new(Config::default());
         for i in 0..3 {
-            let counted = Counted(dropped.clone());
-            sim.spawn(&format!("p{i}"), move |cx| async move {
-                let _held = counted;
-                cx.recv().await;
-            });
+            spawn_holding(&mut sim, &format!("p{i}"), Counted(dropped.clone()));
         }
-        let bomb = Bomb;
-        sim.spawn("bomb", move |cx| async move {
-            let _held = bomb;
-            cx.recv().await;
-        });
-        assert_eq!(dropped.get(), 0, "nothing is dropped before the world is");
+        spawn_holding(&mut sim, "bomb", Bomb);
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            0,
+            "nothing is dropped before the world is"
+        );
     }
     assert_eq!(
-        dropped.get(),
+        dropped.load(Ordering::SeqCst),
         3,
         "every process's future was dropped with the world"
     );
@@ -220,26 +226,14 @@ fn a_world_dropped_without_a_run_drops_its_processes() {
     assert_eq!(r.steps, 2);
 }
 
-static BUILT_AND_DROPPED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-
-/// Counts into [`BUILT_AND_DROPPED`] when dropped.
-struct CountedStatic;
-impl Drop for CountedStatic {
-    fn drop(&mut self) {
-        BUILT_AND_DROPPED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 /// A system whose build panics after spawning fails each seed with the panic, and the
 /// half-built world is dropped with its processes, seed after seed.
 #[test]
 fn a_build_that_panics_after_spawning_leaves_no_world_behind() {
-    let scenario = fsim::scenario::Scenario::new("half_built", |sim: &mut Sim| {
-        let held = CountedStatic;
-        sim.spawn("spawned", move |cx| async move {
-            let _held = held;
-            cx.recv().await;
-        });
+    let dropped = Arc::new(AtomicU32::new(0));
+    let counter = dropped.clone();
+    let scenario = fsim::scenario::Scenario::new("half_built", move |sim: &mut Sim| {
+        spawn_holding(sim, "spawned", Counted(counter.clone()));
         panic!("the build gives up");
     });
     for seed in 0..5 {
@@ -247,10 +241,7 @@ fn a_build_that_panics_after_spawning_leaves_no_world_behind() {
         let v = panic_of(&r);
         assert!(v.message.contains("the build gives up"), "{}", v.message);
     }
-    assert_eq!(
-        BUILT_AND_DROPPED.load(std::sync::atomic::Ordering::SeqCst),
-        5
-    );
+    assert_eq!(dropped.load(Ordering::SeqCst), 5);
 }
 
 /// Gives up at its first decision.
@@ -265,23 +256,19 @@ impl Chooser for GivesUp {
 /// caller) leaves its processes suspended; they are dropped with the world.
 #[test]
 fn a_world_whose_run_was_cut_short_drops_its_processes() {
-    let dropped = std::rc::Rc::new(std::cell::Cell::new(0));
+    let dropped = Arc::new(AtomicU32::new(0));
     let mut sim = Sim::new(Config::default());
     for i in 0..2 {
-        let counted = Counted(dropped.clone());
-        sim.spawn(&format!("p{i}"), move |cx| async move {
-            let _held = counted;
-            cx.yield_now().await;
-        });
+        spawn_holding(&mut sim, &format!("p{i}"), Counted(dropped.clone()));
     }
     let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         sim.run(&mut GivesUp);
     }));
     assert!(cut.is_err(), "the chooser's panic reaches the caller");
-    assert_eq!(dropped.get(), 0);
+    assert_eq!(dropped.load(Ordering::SeqCst), 0);
     drop(sim);
     assert_eq!(
-        dropped.get(),
+        dropped.load(Ordering::SeqCst),
         2,
         "both suspended processes were dropped with the world"
     );
