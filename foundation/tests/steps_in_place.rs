@@ -5,40 +5,36 @@
 //! (`tests/steps_in_place.rs`) covers the built-in workloads and each way a run ends.
 
 mod common;
-use common::scenarios_with_seeds;
+use common::compare_on_every_seed;
 use fsim::sim::exec::{set_steps_in_place, steps_ended_in_place};
 
 #[test]
 fn steps_ended_in_place_never_change_a_foundation_run() {
     let mut taken = 0;
-    let mut violations = 0;
-    for (s, seeds) in scenarios_with_seeds(40, 10) {
-        for seed in seeds {
-            set_steps_in_place(true);
-            let _ = steps_ended_in_place();
-            let on = s.run_seed(seed);
-            taken += steps_ended_in_place();
-            set_steps_in_place(false);
-            let off = s.run_seed(seed);
-            set_steps_in_place(true);
-            assert_ne!(on.trace_hash, 0, "the runs are hashed");
-            assert_eq!(
-                (&on.outcome, on.steps, &on.tape, on.trace_hash, &on.recent),
-                (
-                    &off.outcome,
-                    off.steps,
-                    &off.tape,
-                    off.trace_hash,
-                    &off.recent
-                ),
-                "{} seed {seed}: the run differs when steps end in place",
-                s.name
-            );
-            violations += on.outcome.is_failure() as u32;
-        }
-    }
-    // The comparison covers runs that fail, and the shortcut was taken.
-    assert!(violations > 100, "only {violations} failing runs");
+    let failing = compare_on_every_seed(40, 10, |s, seed| {
+        set_steps_in_place(true);
+        let _ = steps_ended_in_place();
+        let on = s.run_seed(seed);
+        taken += steps_ended_in_place();
+        set_steps_in_place(false);
+        let off = s.run_seed(seed);
+        set_steps_in_place(true);
+        assert_ne!(on.trace_hash, 0, "the runs are hashed");
+        assert_eq!(
+            (&on.outcome, on.steps, &on.tape, on.trace_hash, &on.recent),
+            (
+                &off.outcome,
+                off.steps,
+                &off.tape,
+                off.trace_hash,
+                &off.recent
+            ),
+            "{} seed {seed}: the run differs when steps end in place",
+            s.name
+        );
+        on
+    });
+    // The shortcut was taken (and the comparison covered failing runs).
     assert!(taken > 1_000, "only {taken} steps ended in place");
-    println!("{taken} steps ended in place; {violations} runs failed");
+    println!("{taken} steps ended in place; {failing} runs failed");
 }

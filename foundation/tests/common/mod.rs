@@ -1,6 +1,7 @@
 //! What several of the Foundation's test files share.
 
 use fsim::scenario::{self, Scenario};
+use fsim::sim::RunReport;
 use std::ops::Range;
 use std::path::Path;
 
@@ -28,4 +29,24 @@ pub fn scenarios_with_seeds(seeds: u64, soak_seeds: u64) -> Vec<(Scenario, Range
             (s, 0..n)
         })
         .collect()
+}
+
+/// Runs `compare` on every built-in scenario and each of its seeds
+/// ([`scenarios_with_seeds`]); `compare` asserts what it compares and returns one of its
+/// runs. A comparison must cover runs that fail too: over 100 of the runs returned must
+/// have failed. Returns how many did.
+#[allow(dead_code)] // not every test file compares runs seed by seed
+pub fn compare_on_every_seed(
+    seeds: u64,
+    soak_seeds: u64,
+    mut compare: impl FnMut(&Scenario, u64) -> RunReport,
+) -> u32 {
+    let mut failing = 0;
+    for (s, seeds) in scenarios_with_seeds(seeds, soak_seeds) {
+        for seed in seeds {
+            failing += compare(&s, seed).outcome.is_failure() as u32;
+        }
+    }
+    assert!(failing > 100, "only {failing} failing runs");
+    failing
 }
