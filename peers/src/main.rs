@@ -113,7 +113,14 @@ impl Throughput {
 /// Best (shortest) of `n` rounds for each measurement, taken in turn (a, b, c, a, b, c,
 /// ...), so that a slow spell of a noisy machine falls on every side alike.
 fn best_of<const N: usize>(n: usize, fs: [&dyn Fn() -> Throughput; N]) -> [Throughput; N] {
-    let mut best: [Option<Throughput>; N] = [None; N];
+    best_of_all(n, &fs)
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one figure per measurement"))
+}
+
+/// [`best_of`] for a number of measurements known only at run time.
+fn best_of_all(n: usize, fs: &[impl Fn() -> Throughput]) -> Vec<Throughput> {
+    let mut best: Vec<Option<Throughput>> = vec![None; fs.len()];
     for _ in 0..n {
         for (f, b) in fs.iter().zip(best.iter_mut()) {
             let t = f();
@@ -122,7 +129,7 @@ fn best_of<const N: usize>(n: usize, fs: [&dyn Fn() -> Throughput; N]) -> [Throu
             }
         }
     }
-    best.map(|b| b.expect("n > 0"))
+    best.into_iter().map(|b| b.expect("n > 0")).collect()
 }
 
 /// Seeds per figure of the crash race: 20, or `PEERS_SEEDS` (a median of 20 moves by a
@@ -438,19 +445,22 @@ fn main() {
             .collect();
         eprintln!("jobs: {} on {cores} cores", scenario.name);
         let seeds = if quick { 500 } else { 20_000 };
-        for n in jobs {
-            let [one, many] = best_of(
-                reps,
-                [&|| fsim_side::sweep(&scenario, seeds, 1), &|| {
-                    fsim_side::sweep(&scenario, seeds, n)
-                }],
-            );
+        // `--jobs 1` is measured once, in the same rounds as every N.
+        let sweeps: Vec<_> = std::iter::once(1)
+            .chain(jobs.iter().copied())
+            .map(|n| {
+                let scenario = &scenario;
+                move || fsim_side::sweep(scenario, seeds, n)
+            })
+            .collect();
+        let figures = best_of_all(reps, &sweeps);
+        for (n, many) in jobs.iter().zip(&figures[1..]) {
             rows.push(Row::rate(
                 &format!("4. {} ({seeds} seeds, {cores} cores)", scenario.name),
                 &format!("seeds/s, --jobs {n} vs --jobs 1"),
                 "fsim --jobs 1",
-                many,
-                one,
+                *many,
+                figures[0],
                 Throughput::units_per_s,
             ));
         }
