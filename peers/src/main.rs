@@ -7,6 +7,7 @@ mod fsim_side;
 mod loom_side;
 mod shuttle_side;
 
+use clap::Parser;
 use fsim::explore::Strategy;
 use fsim::workload::RaceCrash;
 use std::path::{Path, PathBuf};
@@ -261,22 +262,43 @@ fn madsim(dir: &Path, workload: &str, n: u64) -> Throughput {
     }
 }
 
+/// The side-by-side benchmark: the same workloads on fsim, shuttle, loom and madsim, in
+/// one run, printed as one table (see README.md).
+#[derive(clap::Parser)]
+struct Args {
+    /// Smaller sizes: a check that every workload runs on every peer (its figures are not
+    /// the benchmark's).
+    #[arg(long)]
+    quick: bool,
+    /// Only this workload (repeatable): 1 ping-pong, 2 the timer ring, 3 the crash race, 4
+    /// fsim's --jobs curve.
+    #[arg(long = "part", value_name = "N", value_parser = clap::value_parser!(u8).range(1..=4))]
+    parts: Vec<u8>,
+    /// Instead: fsim's side of one workload alone, for a profiler.
+    #[arg(long, value_enum, conflicts_with_all = ["quick", "parts"])]
+    profile: Option<Profiled>,
+    /// With --profile: messages (ping_pong, default 5,000,000) or seeds (ring, default
+    /// 200,000).
+    #[arg(long, requires = "profile", value_parser = clap::value_parser!(u64).range(1..))]
+    size: Option<u64>,
+}
+
+/// A workload `--profile` runs.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Profiled {
+    /// Ping-pong on one node.
+    #[value(name = "ping_pong")]
+    PingPong,
+    /// The ring of 3 actors with timers.
+    Ring,
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    // `--profile ping_pong|ring [N]`: fsim's side of one workload alone, for a profiler.
-    if let Some(i) = args.iter().position(|a| a == "--profile") {
-        let n = |default: u64| {
-            args.get(i + 2)
-                .and_then(|a| a.parse().ok())
-                .unwrap_or(default)
-        };
-        let t = match args.get(i + 1).map(String::as_str) {
-            Some("ping_pong") => fsim_side::ping_pong(n(5_000_000)),
-            Some("ring") => fsim_side::ring(n(200_000)),
-            other => {
-                eprintln!("--profile takes ping_pong or ring, not {other:?}");
-                std::process::exit(2);
-            }
+    let args = Args::parse();
+    if let Some(workload) = args.profile {
+        let t = match workload {
+            Profiled::PingPong => fsim_side::ping_pong(args.size.unwrap_or(5_000_000)),
+            Profiled::Ring => fsim_side::ring(args.size.unwrap_or(200_000)),
         };
         println!(
             "{:.0} units/s, {:.0} decisions/s",
@@ -285,21 +307,15 @@ fn main() {
         );
         return;
     }
-    let quick = args.iter().any(|a| a == "--quick");
-    // `--part N` (repeatable): only these workloads.
-    let parts: Vec<&str> = args
-        .windows(2)
-        .filter(|w| w[0] == "--part")
-        .map(|w| w[1].as_str())
-        .collect();
-    let part = |n: &str| parts.is_empty() || parts.contains(&n);
+    let quick = args.quick;
+    let part = |n: u8| args.parts.is_empty() || args.parts.contains(&n);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let madsim_dir = root.join("madsim");
     let reps = if quick { 1 } else { 5 };
     let mut rows: Vec<Row> = Vec::new();
 
     // 1. Ping-pong.
-    for n in [10_000u64, 1_000_000].into_iter().filter(|_| part("1")) {
+    for n in [10_000u64, 1_000_000].into_iter().filter(|_| part(1)) {
         eprintln!("ping-pong {n}");
         let [f, d, s, m] = best_of(
             reps,
@@ -330,7 +346,7 @@ fn main() {
     }
 
     // 2. The tiny model: 3 actors, 20 messages, timers.
-    if part("2") {
+    if part(2) {
         eprintln!("ring");
         let execs = if quick { 2_000 } else { 50_000 };
         let [f, fs, s, m] = best_of(
@@ -366,7 +382,7 @@ fn main() {
     // 3. The crash-between-two-steps race. Each failure a peer finds is a panic of the
     // race's assertion; those are expected and not printed (shuttle's own hook, which
     // would print them, is installed by its first run and replaced here).
-    if part("3") {
+    if part(3) {
         shuttle_side::install_hook();
         std::panic::set_hook(Box::new(|info| {
             if !info
@@ -377,7 +393,7 @@ fn main() {
             }
         }));
     }
-    for m in [0u32, 20, 40].into_iter().filter(|_| part("3")) {
+    for m in [0u32, 20, 40].into_iter().filter(|_| part(3)) {
         eprintln!("race M={m}");
         let loom = loom_side::race(m);
         let shuttle_random = shuttle_side::race_random(m);
@@ -437,7 +453,7 @@ fn main() {
 
     // 4. fsim alone: --jobs N against --jobs 1 on the smallest Foundation scenario, for
     // N = 2, 4, 8, ... up to the cores this machine has (at least 2): the scaling curve.
-    if part("4") {
+    if part(4) {
         let scenario = fsim_side::smallest_scenario(&root.join("../sim-scenarios"));
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
         let jobs: Vec<usize> = std::iter::successors(Some(2usize), |j| Some(j * 2))
