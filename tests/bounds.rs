@@ -114,16 +114,57 @@ fn a_panic_opted_in_as_a_crash_travels_on_links() {
     }
 }
 
+/// A future that wakes itself and is pending once, as a foreign runtime's `yield_now`.
+struct ForeignYield(bool);
+
+impl std::future::Future for ForeignYield {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            return std::task::Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
 #[test]
-fn awaiting_a_foreign_future_crashes_the_process_instead_of_hanging() {
-    let mut sim = Sim::new(Config::default());
-    let p = sim.spawn("foreign", |_cx| async move {
-        std::future::pending::<()>().await;
-    });
-    let r = sim.run(&mut DefaultChooser);
-    assert_eq!(r.outcome, Outcome::Quiescent);
-    let reason = sim.world().exit_reason(p).cloned().unwrap();
-    assert!(format!("{reason:?}").contains("not fsim's"), "{reason:?}");
+fn awaiting_a_foreign_future_fails_the_run_naming_the_process() {
+    for panics in [Panics::Fail, Panics::Crash] {
+        for self_waking in [false, true] {
+            let mut sim = Sim::new(Config {
+                panics,
+                ..Config::default()
+            });
+            let after = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let reached = after.clone();
+            sim.spawn("foreign", move |_cx| async move {
+                if self_waking {
+                    ForeignYield(false).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+                reached.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            let r = sim.run(&mut DefaultChooser);
+            let Outcome::Violation(v) = &r.outcome else {
+                panic!("{panics:?}, {self_waking}: {:?}", r.outcome);
+            };
+            assert_eq!(v.invariant, fsim::check::PANIC);
+            assert!(
+                v.message
+                    .starts_with("process <0.0.0> (foreign) awaited a future that is not fsim's"),
+                "{}",
+                v.message
+            );
+            assert_eq!((v.step, r.steps), (0, 1), "{panics:?}, {self_waking}");
+            // The process was stopped at the await: the code after it never ran.
+            assert!(!after.load(std::sync::atomic::Ordering::Relaxed));
+        }
+    }
 }
 
 #[test]

@@ -46,6 +46,8 @@ pub trait Invariant {
 
 /// The name under which a panic in a process is reported: a run whose process panics
 /// (by default, see [`Panics`](crate::sim::Panics)) ends with a [`Violation`] of `panic`.
+/// So does a run whose process awaits a future that is not its `Cx`'s (a tokio timer, a
+/// channel from outside), which nothing in the simulation could ever wake.
 pub const PANIC: &str = "panic";
 
 /// An invariant that failed.

@@ -759,10 +759,14 @@ impl Sim {
         let finished = match polled {
             Ok(Poll::Ready(reason)) => Some(reason),
             Ok(Poll::Pending) if w.procs[pid.0 as usize].sched == Sched::Running => {
-                Some(ExitReason::custom(
-                    "awaited a future that is not fsim's: a simulated process may only await its Cx \
-                 (no tokio, no timers, no channels from outside)",
-                ))
+                // Nothing will ever wake it. This is a mistake in the test, not an OTP
+                // crash, so it fails the run whatever `Panics` says, as a panic would.
+                const FOREIGN: &str = "awaited a future that is not fsim's: a simulated process \
+                    may only await its Cx (no tokio, no timers, no channels from outside)";
+                if self.failure.is_none() {
+                    self.failure = Some(Violation::panic(&w, pid, FOREIGN, None));
+                }
+                Some(ExitReason::custom(FOREIGN))
             }
             Ok(Poll::Pending) => None,
             Err(payload) => Some(match payload.downcast::<Sentinel>() {
