@@ -36,23 +36,30 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `FSIM_RUNS` | how many schedules ([`Test::runs`]) |
+//! | `FSIM_RUNS` | how many schedules ([`Test::runs`]), 1 to 2^32 |
 //! | `FSIM_SEED` | the first seed ([`Test::seed`]); with `FSIM_RUNS=1`, exactly that seed |
 //! | `FSIM_STRATEGY` | `random`, `pct`, `pct:D`, `pos`, `swarm`, `portfolio` |
-//! | `FSIM_JOBS` | worker threads (default: every core) |
-//! | `FSIM_REPLAY` | replay this regression file only, print its trace, fail if it fails |
+//! | `FSIM_JOBS` | worker threads (default: every core), 1 to 1,024 |
+//! | `FSIM_REPLAY` | replay this regression file only, print its trace, fail if it fails (or if it was written for another test, or its schedule does not fit the world) |
+//!
+//! An invalid value fails the test naming the variable, and so does a setting out of the
+//! range a scenario file allows (a fault target no process has, a fault budget with no
+//! fault to spend it on, a rate over 1,000,000 ppm).
 //!
 //! The defaults are those of a scenario file and of `fsim run`: random strategy, faults at
 //! 2% of the decisions that offer one, time jumps at 1%, the default [`Limits`], panics
 //! fail the run.
 
 use crate::explore::{self, Shard, StopAt, Strategy, corpus, dpor, exhaustive, shrink};
-use crate::scenario::{Expect, Explore, Judgement, Scenario};
+use crate::scenario::{Expect, Explore, Judgement, Scenario, caps};
 use crate::sim::{FaultMenu, Limits, Panics, RunReport, Sim, Tape};
 use std::path::{Path, PathBuf};
 
 /// How many schedules [`Test::check`] runs unless told otherwise.
 pub const DEFAULT_RUNS: u64 = 1_000;
+
+/// A failure's story in its report, at most: a longer one keeps its head and its end.
+const STORY_LINES_MAX: usize = 48;
 
 /// A test of a world over many schedules. Built by [`test()`].
 #[derive(Clone, Debug)]
@@ -140,7 +147,7 @@ impl Test {
             scenario,
             runs,
             seed: 0,
-            jobs: explore::threads(),
+            jobs: explore::threads().min(caps::JOBS_MAX),
             regressions: None,
             caller,
             libtest: libtest_name(),
@@ -154,7 +161,8 @@ impl Test {
         self
     }
 
-    /// Runs this many schedules (default [`DEFAULT_RUNS`]; `FSIM_RUNS` overrides).
+    /// Runs this many schedules, 1 to 2^32 (default [`DEFAULT_RUNS`]; `FSIM_RUNS`
+    /// overrides).
     pub fn runs(mut self, runs: u64) -> Self {
         self.runs = runs;
         self
@@ -219,8 +227,8 @@ impl Test {
         self
     }
 
-    /// Worker threads (default: every core; `FSIM_JOBS` overrides). The result does not
-    /// depend on it.
+    /// Worker threads, at most 1,024 (default: every core; 0 is 1; `FSIM_JOBS`
+    /// overrides). The result does not depend on it.
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs.max(1);
         self
@@ -267,8 +275,10 @@ impl Test {
         dir.join(format!("{file}.json"))
     }
 
-    /// Applies `FSIM_RUNS`, `FSIM_SEED`, `FSIM_STRATEGY`, `FSIM_JOBS`.
-    fn with_env(mut self) -> Self {
+    /// Applies `FSIM_RUNS`, `FSIM_SEED`, `FSIM_STRATEGY`, `FSIM_JOBS`, then checks the
+    /// settings as a scenario file's are checked: one out of range panics naming it,
+    /// before anything runs.
+    fn settled(mut self) -> Self {
         fn var<T: std::str::FromStr>(name: &str) -> Option<T>
         where
             T::Err: std::fmt::Display,
@@ -279,7 +289,13 @@ impl Test {
                     .unwrap_or_else(|e| panic!("fsim: {name}={v:?} is not valid: {e}")),
             )
         }
+        fn within(what: &str, v: u64, lo: u64, hi: u64) {
+            if !(lo..=hi).contains(&v) {
+                panic!("fsim: {what}: {v} is out of range {lo}..={hi}");
+            }
+        }
         if let Some(n) = var("FSIM_RUNS") {
+            within("FSIM_RUNS", n, 1, caps::SEEDS_MAX);
             self.runs = n;
         }
         if let Some(s) = var("FSIM_SEED") {
@@ -289,9 +305,56 @@ impl Test {
             self.scenario.explore.strategy = s;
         }
         if let Some(j) = var::<usize>("FSIM_JOBS") {
-            self.jobs = j.max(1);
+            within("FSIM_JOBS", j as u64, 1, caps::JOBS_MAX as u64);
+            self.jobs = j;
+        }
+        let name = &self.scenario.name;
+        within(&format!("{name}: runs"), self.runs, 1, caps::SEEDS_MAX);
+        within(
+            &format!("{name}: jobs"),
+            self.jobs as u64,
+            1,
+            caps::JOBS_MAX as u64,
+        );
+        if let Err(e) = self.scenario.check_settings() {
+            panic!("fsim: {name}: {e}");
         }
         self
+    }
+
+    /// Replays `FSIM_REPLAY`'s file when it is set (`true`), instead of the search. A
+    /// file written for another test fails this one: the replay line names the test to
+    /// run alone.
+    fn replay_requested(&self) -> bool {
+        let Some(file) = std::env::var_os("FSIM_REPLAY") else {
+            return false;
+        };
+        if file.is_empty() {
+            panic!("fsim: FSIM_REPLAY is set but empty: give it a regression file");
+        }
+        let file = Path::new(&file);
+        let entry = corpus::Entry::load(file).unwrap_or_else(|e| panic!("fsim: FSIM_REPLAY: {e}"));
+        if entry.scenario != self.scenario.name {
+            panic!(
+                "fsim: FSIM_REPLAY={} is the regression file of `{}`, not of `{}`: run that \
+                 test alone (`cargo test -- --exact {}`)",
+                file.display(),
+                entry.scenario,
+                self.scenario.name,
+                entry.scenario
+            );
+        }
+        self.replay_entry(file, &entry, true);
+        true
+    }
+
+    /// The regression file, replayed first by every search unless the test expects a
+    /// violation (a failure that was found before must stay fixed).
+    fn replay_regression_first(&self) {
+        let file = self.regression_file();
+        if !matches!(self.scenario.expect, Expect::Violation(_)) && file.exists() {
+            self.replay_regression(&file);
+        }
     }
 
     /// Runs the schedules: first the regression file, if there is one (a failure that
@@ -299,24 +362,15 @@ impl Test {
     /// failure with the shrunk schedule, after writing it to the regression file; for a
     /// test that [expects a violation](Test::expect_violation), panics if none is found.
     pub fn check(self) -> Checked {
-        let t = self.with_env();
-        // FSIM_REPLAY replays the file in the test it was written for (its entry names
-        // the test); other tests the same `cargo test` runs go on as usual.
-        if let Some(file) = std::env::var_os("FSIM_REPLAY")
-            && corpus::Entry::load(Path::new(&file)).map_or(true, |e| e.scenario == t.scenario.name)
-        {
-            t.replay(Path::new(&file));
+        let t = self.settled();
+        if t.replay_requested() {
             return Checked {
                 runs: 1,
                 steps: 0,
                 found: None,
             };
         }
-        let expecting = matches!(t.scenario.expect, Expect::Violation(_));
-        let file = t.regression_file();
-        if !expecting && file.exists() {
-            t.replay_regression(&file);
-        }
+        t.replay_regression_first();
         let s = &t.scenario;
         let strategy = s.explore.strategy;
         let seeds = t.seed..t.seed.saturating_add(t.runs);
@@ -375,7 +429,11 @@ impl Test {
     /// over the bound; otherwise every tape within the bound runs, with no reduction
     /// (`explore::dpor::bounded`).
     pub fn check_exhaustive(self, bound: u32) -> (u64, bool) {
-        let t = self.with_env();
+        let t = self.settled();
+        if t.replay_requested() {
+            return (1, false);
+        }
+        t.replay_regression_first();
         let s = &t.scenario;
         let b = dpor::bounded(
             |c| s.run_unhashed(c),
@@ -402,7 +460,11 @@ impl Test {
     /// nothing in a world whose invariants are checked between steps or that shares
     /// values with them.
     pub fn check_all_schedules(self) -> (u64, bool) {
-        let t = self.with_env();
+        let t = self.settled();
+        if t.replay_requested() {
+            return (1, false);
+        }
+        t.replay_regression_first();
         let s = &t.scenario;
         let reduced = dpor::search(|c| s.run_unhashed(c), |r| r.outcome.is_failure(), 200_000);
         t.judge_search(reduced.search, "in any schedule", "exhaustive:all")
@@ -430,9 +492,18 @@ impl Test {
     }
 
     /// Replays a regression file: prints its trace, processes named, and panics if the
-    /// run fails (the bug is still there).
+    /// run fails (the bug is still there). A schedule that does not fit this world
+    /// (choices that name no process or fault here, or more choices than the run made)
+    /// is said in the output: it is expected where the world changed, say a fix that
+    /// makes one call where there were two, and then the pass means the bug is gone.
+    /// Under `FSIM_REPLAY` it fails the test instead: a person asked to see that run.
     pub fn replay(&self, file: &Path) {
         let entry = corpus::Entry::load(file).unwrap_or_else(|e| panic!("fsim: {e}"));
+        self.replay_entry(file, &entry, false);
+    }
+
+    /// [`Test::replay`]; `strict`: a schedule that does not fit fails the test.
+    fn replay_entry(&self, file: &Path, entry: &corpus::Entry, strict: bool) {
         let r = self.scenario.run_tape(&entry.tape, true);
         let trace = r.trace.as_deref().unwrap_or(&[]);
         let replies = crate::report::exchanges(trace);
@@ -440,13 +511,28 @@ impl Test {
             println!("{}", crate::report::event_text(e, &replies, &r));
         }
         println!("fsim: {}", explore::describe(&r.outcome));
+        let misfit = crate::report::misfit(&entry.tape, &r).map(|m| {
+            format!(
+                "{} does not fit this world: {m}, so this run is not the recorded one (the \
+                 file is damaged, or the world changed since)",
+                file.display()
+            )
+        });
         if r.outcome.is_failure() {
             panic!(
-                "fsim: {}: {} replays to a failure: {}",
+                "fsim: {}: {} replays to a failure: {}{}",
                 self.scenario.name,
                 file.display(),
-                explore::describe(&r.outcome)
+                explore::describe(&r.outcome),
+                misfit.map(|m| format!("\n(but {m})")).unwrap_or_default()
             );
+        }
+        if let Some(m) = misfit {
+            let text = format!("fsim: {}: the run passed, but {m}", self.scenario.name);
+            if strict {
+                panic!("{text}");
+            }
+            println!("{text}");
         }
     }
 
@@ -478,8 +564,18 @@ impl Test {
         let s = &self.scenario;
         let (tape, certificate) = match shrink::shrink(s, tape, s.shrink_options()) {
             Ok(sh) => (sh.tape, Some(sh.certificate.describe())),
-            Err(_) => (tape.clone(), None), // a bound hit, not a violation: kept whole
+            // A bound hit, not a violation: the shrinker keeps it whole. Where the default
+            // schedule hits the same bound, that is the shortest story of it.
+            Err(_) => {
+                let default = Tape::default();
+                if s.run_tape(&default, false).outcome == original.outcome {
+                    (default, None)
+                } else {
+                    (tape.clone(), None)
+                }
+            }
         };
+        let whole = certificate.is_none();
         // Traced, with its non-default choices marked (the diagram singles out what the
         // violation needs by them).
         let (r, marks) = s.run_tape_marked(&tape);
@@ -497,7 +593,7 @@ impl Test {
                 let json = serde_json::to_string_pretty(&entry).expect("an entry serializes");
                 crate::files::write_atomic(&file, json + "\n")
             });
-        let mut text = self.failure_text(strategy, seed, &r, &marks, &file, Some(runs));
+        let mut text = self.failure_text(strategy, seed, &r, &marks, &file, Some((runs, whole)));
         if let Some(c) = certificate {
             text += &format!("\n  shrunk: {c}");
         }
@@ -517,6 +613,9 @@ impl Test {
         panic!("{text}");
     }
 
+    /// The failure's report. `found` is `None` when the recorded regression failed
+    /// again; otherwise the runs it took, and whether the schedule was kept whole (not
+    /// shrunk: a bound hit).
     fn failure_text(
         &self,
         strategy: &str,
@@ -524,17 +623,16 @@ impl Test {
         r: &RunReport,
         marks: &[crate::report::story::Mark],
         file: &Path,
-        runs: Option<u64>,
+        found: Option<(u64, bool)>,
     ) -> String {
         let s = &self.scenario;
-        // `runs` is `None` when the recorded regression failed again.
-        let mut t = match runs {
+        let mut t = match found {
             None => format!(
                 "fsim: {} still fails its recorded regression {}\n",
                 s.name,
                 file.display()
             ),
-            Some(runs) => format!(
+            Some((runs, _)) => format!(
                 "fsim: {} failed after {runs} run(s) ({strategy}{})\n",
                 s.name,
                 seed.map(|x| format!(", seed {x}")).unwrap_or_default()
@@ -544,16 +642,35 @@ impl Test {
             "  {}\n",
             crate::report::with_labels(&explore::describe(&r.outcome), r)
         );
-        if let Some(note) = crate::report::deterministic_note(r) {
-            t += &format!("  ({note})\n");
+        t += &format!("  ({})\n", s.schedule_note(r));
+        // The repro as a story (the replay below prints every step). A schedule kept
+        // whole can be long: its head and its end, where the bound was hit.
+        let mut story = crate::report::story::story(r, marks);
+        if story.len() > STORY_LINES_MAX {
+            let left_out = story.len() - STORY_LINES_MAX;
+            story.drain(STORY_LINES_MAX / 3..STORY_LINES_MAX / 3 + left_out);
+            story.insert(
+                STORY_LINES_MAX / 3,
+                format!("... {left_out} line(s) left out: the replay prints every step"),
+            );
         }
-        // The repro as a story (the replay below prints every step).
-        let mut story = crate::report::story::story(r, marks).into_iter();
+        let mut story = story.into_iter();
         if let Some(head) = story.next() {
-            t += &format!("  shrunk schedule: {head}\n");
+            let what = match found {
+                None => "recorded schedule",
+                Some((_, true)) => "schedule (not shrunk: the shrinker works on violations)",
+                Some((_, false)) => "shrunk schedule",
+            };
+            t += &format!("  {what}: {head}\n");
         }
         for line in story {
             t += &format!("  {line}\n");
+        }
+        if matches!(r.outcome, crate::sim::Outcome::BoundHit(_)) {
+            t += "  last events:\n";
+            for e in &r.recent {
+                t += &format!("    {}\n", crate::report::with_labels(&e.to_string(), r));
+            }
         }
         let package = std::env::var("CARGO_PKG_NAME")
             .map(|p| format!(" -p {p}"))
@@ -565,7 +682,7 @@ impl Test {
         t += &format!(
             "  regression file: {}{}\n  replay: FSIM_REPLAY={} cargo test{package}{filter}\n",
             file.display(),
-            if runs.is_some() {
+            if found.is_some() {
                 " (written; check it in)"
             } else {
                 ""

@@ -100,6 +100,10 @@ fn a_failed_assert_fails_the_test_shrunk_with_a_regression_file_and_a_replay_lin
     );
     assert!(text.contains("shrunk schedule:"), "{text}");
     assert!(
+        text.contains("(it fails on the default schedule, with no fault: a deterministic bug"),
+        "{text}"
+    );
+    assert!(
         text.contains("main<0.0.0>"),
         "processes named by label: {text}"
     );
@@ -127,7 +131,7 @@ fn a_failed_assert_fails_the_test_shrunk_with_a_regression_file_and_a_replay_lin
         fsim::test(lost_update)
             .name("lost_update")
             .regressions(d)
-            .runs(0)
+            .runs(1)
             .check();
     });
     assert!(
@@ -342,6 +346,100 @@ fn a_panic_while_building_the_world_fails_that_run_and_not_the_sweep() {
     );
 }
 
+#[test]
+fn settings_a_scenario_file_would_refuse_fail_the_test_naming_them() {
+    fn quiet(sim: &mut Sim) {
+        sim.spawn("worker", |cx| async move { cx.sleep(5).await });
+    }
+    type Setting = fn(fsim::testing::Test) -> fsim::testing::Test;
+    let cases: [(&str, Setting); 6] = [
+        ("runs: 0 is out of range 1..=4294967296", |t| t.runs(0)),
+        ("jobs: 5000 is out of range 1..=1024", |t| t.jobs(5000)),
+        (
+            "faults.targets[0]: no process is labelled `wroker` in the default run (labels: worker)",
+            |t| {
+                t.faults(FaultMenu {
+                    budget: 1,
+                    kill_reasons: vec![ExitReason::Kill],
+                    targets: Targets::Labels(vec!["wroker".into()]),
+                    ..FaultMenu::none()
+                })
+            },
+        ),
+        (
+            "faults.budget: 1 fault(s) a run, but no fault to inject",
+            |t| {
+                t.faults(FaultMenu {
+                    budget: 1,
+                    ..FaultMenu::none()
+                })
+            },
+        ),
+        (
+            "explore.fault_ppm: 2000000 is out of range 0..=1000000",
+            |t| t.rates(2_000_000, 0),
+        ),
+        ("limits.processes_max: 0 is out of range 1..=100000", |t| {
+            t.limits(Limits {
+                processes_max: 0,
+                ..Limits::default()
+            })
+        }),
+    ];
+    for (expected, set) in cases {
+        let text = panic_text(move || {
+            set(fsim::test(quiet).name("settings")).check();
+        });
+        assert!(
+            text.starts_with(&format!("fsim: settings: {expected}")),
+            "{text}"
+        );
+        // The exhaustive searches check them too.
+        let text = panic_text(move || {
+            set(fsim::test(quiet).name("settings")).check_exhaustive(1);
+        });
+        assert!(
+            text.starts_with(&format!("fsim: settings: {expected}")),
+            "{text}"
+        );
+    }
+    // A build that spawns more top-level processes than the limit is told so.
+    let text = panic_text(|| {
+        fsim::test(|sim| {
+            sim.spawn("a", |_cx| async {});
+            sim.spawn("b", |_cx| async {});
+        })
+        .name("settings")
+        .limits(Limits {
+            processes_max: 1,
+            ..Limits::default()
+        })
+        .regressions(scratch("settings"))
+        .runs(1)
+        .check();
+    });
+    assert!(
+        text.contains(
+            "building the world panicked: the world's top-level process `b` is one more than \
+             limits.processes_max (1) allows"
+        ),
+        "{text}"
+    );
+    // Spelt right, the target is taken, and its kills are crashes, not failures.
+    let checked = fsim::test(quiet)
+        .name("settings")
+        .faults(FaultMenu {
+            budget: 1,
+            kill_reasons: vec![ExitReason::Kill],
+            targets: Targets::Labels(vec!["worker".into()]),
+            ..FaultMenu::none()
+        })
+        .regressions(scratch("settings"))
+        .runs(20)
+        .check();
+    assert_eq!(checked.runs, 20);
+}
+
 /// Run only in a child process by the test below, with the environment it sets.
 #[test]
 #[ignore]
@@ -385,6 +483,94 @@ fn the_environment_overrides_the_code() {
         text.contains("FSIM_STRATEGY=\"sideways\" is not valid"),
         "{text}"
     );
+
+    // Counts out of the range `fsim run` allows fail, naming the variable.
+    for (var, value, expected) in [
+        (
+            "FSIM_RUNS",
+            "0",
+            "fsim: FSIM_RUNS: 0 is out of range 1..=4294967296",
+        ),
+        (
+            "FSIM_JOBS",
+            "100000",
+            "fsim: FSIM_JOBS: 100000 is out of range 1..=1024",
+        ),
+    ] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_counts_its_runs", "--ignored"])
+            .env(var, value)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success() && text.contains(expected), "{text}");
+    }
+}
+
+/// Run only in a child process by the test below: the lost update, searched
+/// exhaustively under the name its regression file gives.
+#[test]
+#[ignore]
+fn child_searches_the_lost_update() {
+    fsim::test(lost_update)
+        .name("replayed")
+        .regressions(scratch("child"))
+        .check_exhaustive(1);
+}
+
+/// `child_searches_the_lost_update` in a child process with `FSIM_REPLAY=file`: whether
+/// it passed, and what it printed.
+fn replayed_in_a_child(file: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_searches_the_lost_update", "--ignored"])
+        .env("FSIM_REPLAY", file)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn fsim_replay_replays_in_every_search_and_refuses_a_file_it_cannot_replay() {
+    let (_, dir) = check_failure(lost_update, "replayed");
+    let file = dir.join("replayed.json");
+    // The exhaustive search replays the file instead of searching.
+    let (passed, text) = replayed_in_a_child(&file);
+    assert!(!passed, "{text}");
+    assert!(
+        text.contains("replays to a failure") && text.contains("an increment was lost"),
+        "{text}"
+    );
+    // A file written for another test fails this one, naming both.
+    let (_, other) = check_failure(lost_update, "another");
+    let (passed, text) = replayed_in_a_child(&other.join("another.json"));
+    assert!(!passed, "{text}");
+    assert!(
+        text.contains("is the regression file of `another`, not of `replayed`"),
+        "{text}"
+    );
+    // A schedule that does not fit the world: its pass would not be the recorded run.
+    let mut entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    entry["tape"] = serde_json::json!(["run 99"]);
+    let unfit = dir.join("unfit.json");
+    std::fs::write(&unfit, entry.to_string()).unwrap();
+    let (passed, text) = replayed_in_a_child(&unfit);
+    assert!(!passed, "{text}");
+    assert!(
+        text.contains("does not fit this world: 1 of its 1 choice(s) fell back to the default"),
+        "{text}"
+    );
+    // Set but empty.
+    let (passed, text) = replayed_in_a_child(std::path::Path::new(""));
+    assert!(
+        !passed && text.contains("FSIM_REPLAY is set but empty"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&other).ok();
 }
 
 /// A lease that expires while its holder still works: the bug needs virtual time to pass
@@ -445,11 +631,17 @@ fn a_timing_bug_is_found_with_the_default_shape_because_time_jumps_by_default() 
         2_000,
     );
     assert!(no_jumps.is_none());
-    // fsim::test finds it too, with its defaults.
+    // fsim::test finds it too, with its defaults, and calls it a race.
     fsim::test(lease_expiry)
         .expect_violation(PANIC)
         .runs(2_000)
         .check();
+    let (text, dir) = check_failure(lease_expiry, "lease");
+    assert!(
+        text.contains("(a race: the default schedule passes, and this schedule fails 1 deviation(s) and 0 fault(s) away from it)"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

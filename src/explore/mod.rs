@@ -241,6 +241,8 @@ pub fn sweep_with(
                 .add(c, tally, stop);
         }
     };
+    // A thread with no chunk to take would only be started and joined.
+    let threads = threads.min(n.div_ceil(CHUNK).try_into().unwrap_or(usize::MAX));
     let parts: Vec<Firsts> = if threads <= 1 {
         vec![work()]
     } else {

@@ -183,6 +183,20 @@ pub fn event_text(e: &Event, replies: &BTreeMap<u32, String>, report: &RunReport
     with_labels(&text, report)
 }
 
+/// How a replayed tape does not fit the run it drove, if it does not: choices that fell
+/// back to the default (they named no process, delivery or fault there) and choices the
+/// run never read. Such a replay is not the recorded run.
+pub fn misfit(tape: &crate::sim::Tape, r: &RunReport) -> Option<String> {
+    let unread = tape.len().saturating_sub(r.tape.len());
+    (r.fallbacks > 0 || unread > 0).then(|| {
+        format!(
+            "{} of its {} choice(s) fell back to the default, {unread} were never read",
+            r.fallbacks,
+            tape.len()
+        )
+    })
+}
+
 /// Said of a failing run with no fault and no deviation from the default schedule.
 pub const DETERMINISTIC: &str =
     "it fails on the default schedule, with no fault: a deterministic bug, not a race";

@@ -646,24 +646,60 @@ impl Scenario {
         // A fault target must name a process the system has: one that matches no label
         // in the default run is a typo, and would make a flawed scenario silently never
         // fail.
-        if let Targets::Labels(labels) = &s.faults.targets {
-            let seen = s.labels_of_default_run();
-            for (i, t) in raw.faults.targets.iter().enumerate() {
-                if !seen.iter().any(|l| l == t.get_ref()) {
-                    return Err(err(
-                        Some(t.span()),
-                        &format!("faults.targets[{i}]"),
-                        format!(
-                            "no process is labelled `{}` in the default run (labels: {})",
-                            t.get_ref(),
-                            seen.join(", ")
-                        ),
-                    ));
-                }
-            }
-            debug_assert_eq!(labels.len(), raw.faults.targets.len());
+        if let Some((i, message)) = s.unknown_target() {
+            let span = raw.faults.targets.get(i).map(|t| t.span());
+            return Err(err(span, &format!("faults.targets[{i}]"), message));
         }
         Ok(s)
+    }
+
+    /// The first fault target that names no process of the default run: its index, and
+    /// what is wrong.
+    fn unknown_target(&self) -> Option<(usize, String)> {
+        let Targets::Labels(targets) = &self.faults.targets else {
+            return None;
+        };
+        let seen = self.labels_of_default_run();
+        let i = targets.iter().position(|t| !seen.contains(t))?;
+        Some((
+            i,
+            format!(
+                "no process is labelled `{}` in the default run (labels: {})",
+                targets[i],
+                seen.join(", ")
+            ),
+        ))
+    }
+
+    /// Checks a scenario made in code as a file is checked when it is loaded: its
+    /// numbers within [`caps`], a fault budget with a fault to spend it on, and fault
+    /// targets that name processes. `Err` names the field and says what is wrong.
+    pub(crate) fn check_settings(&self) -> Result<(), String> {
+        let numbers = Numbers {
+            budget: self.faults.budget,
+            fault_ppm: self.explore.fault_ppm,
+            jump_ppm: self.explore.jump_ppm,
+            seeds: self.explore.seeds,
+            ci_seeds: Some(self.explore.ci_seeds),
+            steps_max: self.limits.steps_max,
+            processes_max: self.limits.processes_max,
+            mailbox_max: self.limits.mailbox_max,
+        };
+        if let Some((field, message)) = numbers.out_of_range() {
+            return Err(format!("{field}: {message}"));
+        }
+        let f = &self.faults;
+        if f.budget > 0 && f.kill_reasons.is_empty() && !f.crash_after_effect && !f.fail_init {
+            return Err(format!(
+                "faults.budget: {} fault(s) a run, but no fault to inject (give kill reasons, \
+                 crash_after_effect or fail_init)",
+                f.budget
+            ));
+        }
+        if let Some((i, message)) = self.unknown_target() {
+            return Err(format!("faults.targets[{i}]: {message}"));
+        }
+        Ok(())
     }
 
     /// The labels of the processes of the default run, sorted, without repeats.
@@ -784,6 +820,28 @@ impl Scenario {
         (r, marking.marks)
     }
 
+    /// What kind of failure `r` is, for its report: a deterministic bug when it has no
+    /// fault and no deviation from the default schedule; otherwise the default schedule
+    /// is run to say whether it passes (a race) or fails as well.
+    pub fn schedule_note(&self, r: &RunReport) -> String {
+        if let Some(note) = crate::report::deterministic_note(r) {
+            return note.to_string();
+        }
+        let default = self.run_tape(&crate::sim::Tape::default(), false);
+        if default.outcome.is_failure() {
+            format!(
+                "the default schedule fails too: {}",
+                crate::explore::describe(&default.outcome)
+            )
+        } else {
+            format!(
+                "a race: the default schedule passes, and this schedule fails {} deviation(s) \
+                 and {} fault(s) away from it",
+                r.deviations, r.faults
+            )
+        }
+    }
+
     /// The seeded chooser of the scenario's strategy.
     pub fn chooser(&self, seed: u64) -> crate::sim::RandomChooser {
         crate::sim::RandomChooser::new(seed)
@@ -876,6 +934,9 @@ pub mod caps {
     pub const FAULT_BUDGET_MAX: u32 = 1_000;
     /// A scenario's seed budget (`--bases` starts base k at k * 2^32).
     pub const SEEDS_MAX: u64 = 1 << 32;
+    /// Worker threads (`--jobs`, `FSIM_JOBS`): a world per thread, and nothing gains
+    /// from more threads than this.
+    pub const JOBS_MAX: usize = 1_024;
     /// `limits.steps_max`.
     pub const STEPS_MAX: u32 = 10_000_000;
     /// `limits.processes_max`.
@@ -911,58 +972,91 @@ fn validate(
             ),
         ));
     }
-    let range = |field: &str, v: u64, lo: u64, hi: u64| {
-        if (lo..=hi).contains(&v) {
-            Ok(())
-        } else {
-            let span = field
-                .split_once('.')
-                .and_then(|(table, key)| key_offset(text, table, key))
-                .map(|at| at..at);
-            Err(err(span, field, format!("{v} is out of range {lo}..={hi}")))
-        }
+    let numbers = Numbers {
+        budget: raw.faults.budget,
+        fault_ppm: raw.explore.fault_ppm,
+        jump_ppm: raw.explore.jump_ppm,
+        seeds: raw.explore.seeds,
+        ci_seeds: raw.explore.ci_seeds,
+        steps_max: raw.limits.steps_max,
+        processes_max: raw.limits.processes_max,
+        mailbox_max: raw.limits.mailbox_max,
     };
-    range(
-        "faults.budget",
-        raw.faults.budget as u64,
-        0,
-        caps::FAULT_BUDGET_MAX as u64,
-    )?;
-    range(
-        "explore.fault_ppm",
-        raw.explore.fault_ppm as u64,
-        0,
-        caps::PPM_MAX as u64,
-    )?;
-    range(
-        "explore.jump_ppm",
-        raw.explore.jump_ppm as u64,
-        0,
-        caps::PPM_MAX as u64,
-    )?;
-    range("explore.seeds", raw.explore.seeds, 1, caps::SEEDS_MAX)?;
-    if let Some(ci) = raw.explore.ci_seeds {
-        range("explore.ci_seeds", ci, 1, caps::SEEDS_MAX)?;
+    if let Some((field, message)) = numbers.out_of_range() {
+        let span = field
+            .split_once('.')
+            .and_then(|(table, key)| key_offset(text, table, key))
+            .map(|at| at..at);
+        return Err(err(span, field, message));
     }
-    range(
-        "limits.steps_max",
-        raw.limits.steps_max as u64,
-        1,
-        caps::STEPS_MAX as u64,
-    )?;
-    range(
-        "limits.processes_max",
-        raw.limits.processes_max as u64,
-        1,
-        caps::PROCESSES_MAX as u64,
-    )?;
-    range(
-        "limits.mailbox_max",
-        raw.limits.mailbox_max as u64,
-        1,
-        caps::MAILBOX_MAX as u64,
-    )?;
     Ok(())
+}
+
+/// A scenario's numbers that have caps, from a file or from code.
+struct Numbers {
+    budget: u32,
+    fault_ppm: u32,
+    jump_ppm: u32,
+    seeds: u64,
+    ci_seeds: Option<u64>,
+    steps_max: u32,
+    processes_max: u32,
+    mailbox_max: u32,
+}
+
+impl Numbers {
+    /// The first number out of its range ([`caps`]): its field, and what is wrong.
+    fn out_of_range(&self) -> Option<(&'static str, String)> {
+        let ranges = [
+            (
+                "faults.budget",
+                self.budget as u64,
+                0,
+                caps::FAULT_BUDGET_MAX as u64,
+            ),
+            (
+                "explore.fault_ppm",
+                self.fault_ppm as u64,
+                0,
+                caps::PPM_MAX as u64,
+            ),
+            (
+                "explore.jump_ppm",
+                self.jump_ppm as u64,
+                0,
+                caps::PPM_MAX as u64,
+            ),
+            ("explore.seeds", self.seeds, 1, caps::SEEDS_MAX),
+            (
+                "explore.ci_seeds",
+                self.ci_seeds.unwrap_or(1),
+                1,
+                caps::SEEDS_MAX,
+            ),
+            (
+                "limits.steps_max",
+                self.steps_max as u64,
+                1,
+                caps::STEPS_MAX as u64,
+            ),
+            (
+                "limits.processes_max",
+                self.processes_max as u64,
+                1,
+                caps::PROCESSES_MAX as u64,
+            ),
+            (
+                "limits.mailbox_max",
+                self.mailbox_max as u64,
+                1,
+                caps::MAILBOX_MAX as u64,
+            ),
+        ];
+        ranges
+            .into_iter()
+            .find(|(_, v, lo, hi)| !(lo..=hi).contains(&v))
+            .map(|(field, v, lo, hi)| (field, format!("{v} is out of range {lo}..={hi}")))
+    }
 }
 
 /// Where `key = ...` is written in the table `[table]`, as a byte offset.

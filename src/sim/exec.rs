@@ -374,9 +374,14 @@ impl Sim {
     {
         let mut w = self.sh.world.borrow_mut();
         let label = w.name_of(label);
-        let pid = w
-            .spawn(None, false, Some(label))
-            .expect("processes_max allows the top-level processes");
+        let max = w.limits.processes_max;
+        let Some(pid) = w.spawn(None, false, Some(label.clone())) else {
+            drop(w);
+            panic!(
+                "the world's top-level process `{label}` is one more than limits.processes_max \
+                 ({max}) allows"
+            );
+        };
         drop(w);
         let fut = make_future(Cx::new(pid, self.sh.clone()), body);
         store_future(&self.sh, pid, fut);

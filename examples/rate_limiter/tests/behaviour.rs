@@ -239,7 +239,7 @@ fn flawed_variant_regression() {
     let text = panic_text(|| {
         test_of(Variant::Flawed)
             .name("flawed_variant_regression")
-            .runs(0)
+            .runs(1)
             .check();
     });
     assert!(
