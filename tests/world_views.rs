@@ -121,3 +121,37 @@ fn spawn_monitor_sees_the_real_exit_reason_of_a_quick_child_in_every_schedule() 
         "spawn then monitor can miss the exit"
     );
 }
+
+#[test]
+fn a_violation_is_at_the_step_its_trace_line_has() {
+    // An invariant fails after the step that broke it: that step's index, as the trace
+    // numbers it, for checks after every step, at quiescence and at the end alike.
+    for when in [
+        fsim::check::When::Always,
+        fsim::check::When::Quiescence,
+        fsim::check::When::End,
+    ] {
+        let mut sim = Sim::new(Config {
+            record_trace: true,
+            ..Config::default()
+        });
+        let p = sim.spawn("sender", |cx| async move {
+            cx.send(cx.me(), 1u32).await;
+            cx.send(cx.me(), 2u32).await;
+            cx.recv_match(Matcher::Nothing).await; // waits, its mailbox kept
+        });
+        sim.invariant(fsim::check::invariant("two_queued", when, move |w| {
+            if w.mailbox(p).count() < 2 {
+                Ok(())
+            } else {
+                Err("two messages queued".into())
+            }
+        }));
+        let r = sim.run(&mut DefaultChooser);
+        let Outcome::Violation(v) = &r.outcome else {
+            panic!("{when:?}: {:?}", r.outcome);
+        };
+        let last = r.trace.as_ref().unwrap().last().unwrap().step;
+        assert_eq!((v.step, r.steps), (last, last + 1), "{when:?}");
+    }
+}

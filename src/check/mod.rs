@@ -55,7 +55,8 @@ pub const PANIC: &str = "panic";
 pub struct Violation {
     /// Which invariant ([`PANIC`] for a panic in a process).
     pub invariant: String,
-    /// The step after which it failed.
+    /// The step (its index, as the trace numbers it) after which an invariant failed,
+    /// or in which a process panicked.
     pub step: u32,
     /// What was wrong.
     pub message: String,
