@@ -150,7 +150,11 @@ fn the_diagram_holds_every_delivery_exit_spawn_and_the_fault() {
         "the fault is drawn on its victim's lifeline"
     );
     let (step, msg) = d.violation.clone().expect("the run ends in a violation");
-    assert_eq!(step, r.steps);
+    assert_eq!(
+        step,
+        r.steps - 1,
+        "at the last step, as the trace numbers it"
+    );
     assert!(msg.contains("subscription_durability"));
     assert!(hot(&d) > 0 && hot(&d) < d.rows.len());
 
@@ -265,7 +269,11 @@ fn startup_order_highlights_the_kill_it_needs_and_less_than_half_the_rest() {
         let store = r.labels.iter().find(|(_, l)| l == "event_store").unwrap().0;
         assert_eq!(d.violation_lane, Some(store));
         assert!(
-            m.contains(&format!("Note over P{}: {} VIOLATION", store.0, r.steps)),
+            m.contains(&format!(
+                "Note over P{}: {} VIOLATION",
+                store.0,
+                r.steps - 1
+            )),
             "{m}"
         );
     }
@@ -408,7 +416,7 @@ fn every_seed_highlights_its_faults_and_less_than_everything_one_row_per_call() 
         // The violation: on the lane the rule picks, in the SVG and in Mermaid.
         assert_eq!(lane, expected_lane(&r), "{name}");
         let m = d.mermaid();
-        let note = format!("Note over P{}: {} VIOLATION", lane.0, r.steps);
+        let note = format!("Note over P{}: {} VIOLATION", lane.0, r.steps - 1);
         assert_eq!(m.matches(&note).count(), 1, "{name}:\n{m}");
         assert_eq!(m.matches("VIOLATION").count(), 1, "{name}");
         // Shaded blocks open and close, and hold the needed rows.

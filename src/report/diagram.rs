@@ -733,7 +733,10 @@ impl Diagram {
             .collect();
         let violation = match &report.outcome {
             Outcome::Violation(v) => Some((v.step, v.to_string())),
-            Outcome::BoundHit(b) => Some((report.steps, format!("bound hit: {b}"))),
+            // After the last step, as a violation is.
+            Outcome::BoundHit(b) => {
+                Some((report.steps.saturating_sub(1), format!("bound hit: {b}")))
+            }
             _ => None,
         };
         Diagram {
