@@ -305,3 +305,40 @@ fn explain_gives_no_verdict_over_no_schedules() {
     );
     std::fs::remove_dir_all(&at).ok();
 }
+
+/// Two scenario files of one name would share a corpus directory, and the entries of one
+/// would fail against the other as "changed since recorded": loading refuses them.
+#[test]
+fn two_scenarios_of_one_name_are_refused() {
+    let at = dir("same-name");
+    let a = scenario(
+        &at,
+        "a.toml",
+        "name = \"twin\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    let b = scenario(
+        &at,
+        "b.toml",
+        "workers = 2\nname = \"twin\"\nexpect = \"pass\"\n",
+    );
+    let d = at.join("scenarios");
+    assert_eq!(
+        fsim(&["run", d.to_str().unwrap(), "--seeds", "5"], &at),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        fsim(&["run", &a, &b, "--seeds", "5"], &at),
+        ExitCode::from(2)
+    );
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::from(2));
+    let e = fsim::scenario::load_dir(&d, &boom()).unwrap_err();
+    assert_eq!(
+        (e.file.as_str(), e.line, e.field.as_str()),
+        (b.as_str(), 2, "name")
+    );
+    assert!(
+        e.to_string().contains(&a) && e.message.contains("`twin`"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&at).ok();
+}

@@ -694,6 +694,7 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
             out.push(load_file(p)?);
         }
     }
+    scenario::unique_names(&out)?;
     Ok(out)
 }
 

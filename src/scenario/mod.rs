@@ -965,10 +965,11 @@ fn validate(
     Ok(())
 }
 
-/// Where `key = ...` is written in the table `[table]`, as a byte offset.
+/// Where `key = ...` is written in the table `[table]` (the top level: `""`), as a byte
+/// offset.
 fn key_offset(text: &str, table: &str, key: &str) -> Option<usize> {
     let mut offset = 0;
-    let mut inside = false;
+    let mut inside = table.is_empty();
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
         if t.starts_with('[') {
@@ -1003,7 +1004,52 @@ pub fn load_dir(dir: &Path, systems: &Systems) -> Result<Vec<Scenario>, Scenario
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| Scenario::load(p, systems)).collect()
+    let all = paths
+        .iter()
+        .map(|p| Scenario::load(p, systems))
+        .collect::<Result<Vec<_>, _>>()?;
+    unique_names(&all)?;
+    Ok(all)
+}
+
+/// Checks that no two of `scenarios` share a name: the name names the scenario's corpus
+/// directory, and the entries of one would fail against the other as "changed since
+/// recorded". The error names the second file, the line of its `name`, and the first.
+pub fn unique_names(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
+    let file = |s: &Scenario| {
+        s.path
+            .as_ref()
+            .map_or(s.name.clone(), |p| p.display().to_string())
+    };
+    for (i, later) in scenarios.iter().enumerate() {
+        let Some(first) = scenarios[..i].iter().find(|s| s.name == later.name) else {
+            continue;
+        };
+        let (line, column) = later
+            .path
+            .as_ref()
+            .and_then(|p| crate::files::read_capped(p).ok())
+            .and_then(|text| key_offset(&text, "", "name").map(|at| line_col(&text, at)))
+            .unwrap_or((0, 0));
+        let message = if first.path.is_some() && first.path == later.path {
+            "this file is given twice".to_string()
+        } else {
+            format!(
+                "`{}` is also the name of {}: each scenario needs its own name (it names the \
+                 scenario's corpus directory)",
+                later.name,
+                file(first)
+            )
+        };
+        return Err(ScenarioError {
+            file: file(later),
+            line,
+            column,
+            field: "name".into(),
+            message,
+        });
+    }
+    Ok(())
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
