@@ -342,3 +342,36 @@ fn two_scenarios_of_one_name_are_refused() {
     );
     std::fs::remove_dir_all(&at).ok();
 }
+
+/// `check`'s output paths are checked before anything runs, as `run`'s are: a bad
+/// `--json` leaves the JUnit file unwritten, since no scenario ran.
+#[test]
+fn check_refuses_a_bad_output_path_before_it_starts() {
+    let at = dir("check-outputs");
+    scenario(
+        &at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    let junit = at.join("junit.xml");
+    let j = junit.to_str().unwrap();
+    for (flag, bad) in [
+        ("--json", "/nonexistent-dir/x.json"),
+        ("--junit", "/nonexistent-dir/x.xml"),
+    ] {
+        let other = if flag == "--json" {
+            "--junit"
+        } else {
+            "--json"
+        };
+        assert_eq!(
+            fsim(&["check", "--seeds", "5", flag, bad, other, j], &at),
+            ExitCode::from(2)
+        );
+        assert!(
+            !junit.exists(),
+            "{flag}: the sweep ran before the path was checked"
+        );
+    }
+    std::fs::remove_dir_all(&at).ok();
+}

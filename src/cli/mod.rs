@@ -462,17 +462,9 @@ fn dispatch(cli: Cli) -> ExitCode {
                 eprintln!("error: --bases must be between 1 and {BASES_MAX}");
                 return ExitCode::from(2);
             }
-            for (flag, path) in [("--json", &json), ("--junit", &junit)] {
-                if let Some(p) = path
-                    && let Err(e) = writable(p)
-                {
-                    eprintln!("error: {flag} {}: {e}", p.display());
-                    return ExitCode::from(2);
-                }
-            }
-            if save && let Err(e) = std::fs::create_dir_all(&corpus) {
-                eprintln!("error: --corpus {}: {e}", corpus.display());
-                return ExitCode::from(2);
+            let save_to = save.then_some(("--corpus", corpus.as_path()));
+            if let Err(code) = check_outputs(json.as_deref(), junit.as_deref(), save_to) {
+                return code;
             }
             run_mode(
                 paths, seeds, ci, all, bases, strategy, shard, threads, json, junit, save, corpus,
@@ -539,6 +531,10 @@ fn dispatch(cli: Cli) -> ExitCode {
             junit,
             artifacts,
         } => {
+            let save_to = artifacts.as_deref().map(|a| ("--artifacts", a));
+            if let Err(code) = check_outputs(json.as_deref(), junit.as_deref(), save_to) {
+                return code;
+            }
             let determinism = match load_or_report(std::slice::from_ref(&scenarios)) {
                 Ok(all) => check_determinism(seeds, &all, determinism_seeds),
                 Err(code) => return code,
@@ -628,6 +624,29 @@ fn run_mode(
             },
         ),
     }
+}
+
+/// Checks the output paths of a sweep (`--json`, `--junit`, and the corpus new failures
+/// are saved to, under its flag's name) before it starts, so that its results are not lost
+/// to a bad path at the end; a bad one is reported as exit code 2.
+fn check_outputs(
+    json: Option<&std::path::Path>,
+    junit: Option<&std::path::Path>,
+    corpus: Option<(&str, &std::path::Path)>,
+) -> Result<(), ExitCode> {
+    let bad = |flag: &str, p: &std::path::Path, e: std::io::Error| {
+        eprintln!("error: {flag} {}: {e}", p.display());
+        ExitCode::from(2)
+    };
+    for (flag, path) in [("--json", json), ("--junit", junit)] {
+        if let Some(p) = path {
+            writable(p).map_err(|e| bad(flag, p, e))?;
+        }
+    }
+    if let Some((flag, dir)) = corpus {
+        std::fs::create_dir_all(dir).map_err(|e| bad(flag, dir, e))?;
+    }
+    Ok(())
 }
 
 /// Can a file be written at `path`? Checked before a long sweep, so that its results are
