@@ -343,6 +343,49 @@ fn two_scenarios_of_one_name_are_refused() {
     std::fs::remove_dir_all(&at).ok();
 }
 
+/// A corpus entry that cannot be written fails the command (exit 2), as it does `shrink
+/// --save`; a corpus that cannot be created is refused before the sweep.
+#[test]
+fn a_corpus_entry_that_cannot_be_written_exits_2() {
+    let at = dir("unwritable");
+    let expected = scenario(
+        &at,
+        "expected.toml",
+        "name = \"broken\"\nexpect = \"violation\"\nexpect_invariant = \"panic\"\nbroken = true\nworkers = 2\n",
+    );
+    let corpus = at.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    // The entry's directory is a file.
+    std::fs::write(corpus.join("broken"), "").unwrap();
+    let c = corpus.to_str().unwrap();
+    assert_eq!(
+        fsim(
+            &["run", &expected, "--seeds", "50", "--save", "--corpus", c],
+            &at
+        ),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        fsim(&["check", "--seeds", "5", "--artifacts", c], &at),
+        ExitCode::from(2)
+    );
+    let under_a_file = corpus.join("broken").join("sub");
+    assert_eq!(
+        fsim(
+            &[
+                "check",
+                "--seeds",
+                "5",
+                "--artifacts",
+                under_a_file.to_str().unwrap()
+            ],
+            &at
+        ),
+        ExitCode::from(2)
+    );
+    std::fs::remove_dir_all(&at).ok();
+}
+
 /// `check`'s output paths are checked before anything runs, as `run`'s are: a bad
 /// `--json` leaves the JUnit file unwritten, since no scenario ran.
 #[test]
