@@ -418,3 +418,29 @@ fn check_refuses_a_bad_output_path_before_it_starts() {
     }
     std::fs::remove_dir_all(&at).ok();
 }
+
+/// A count of 0 checks nothing: refused (exit 2), as `run --seeds 0` is.
+#[test]
+fn counts_of_zero_are_refused() {
+    let at = dir("zero-counts");
+    let fine = scenario(
+        &at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    for args in [
+        vec!["check", "--seeds", "0"],
+        vec!["check", "--determinism-seeds", "0"],
+        vec!["check", "--seeds", "4294967297"],
+        vec!["explore", &fine, "--max-runs", "0"],
+        vec!["shrink", &fine, "--budget", "0"],
+        vec!["bench", "--seeds", "0"],
+    ] {
+        assert_eq!(fsim(&args, &at), ExitCode::from(2), "{args:?}");
+    }
+    assert_eq!(
+        fsim(&["check", "--seeds", "5", "--determinism-seeds", "1"], &at),
+        ExitCode::SUCCESS
+    );
+    std::fs::remove_dir_all(&at).ok();
+}

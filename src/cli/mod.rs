@@ -116,10 +116,10 @@ enum Command {
     /// Exits 1 on any failure, 2 on a malformed scenario.
     Check {
         /// Seeds of the determinism self-check on fsim's built-in mixed workload.
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = seed_count())]
         seeds: u64,
         /// Seeds of the determinism self-check on each scenario (each run twice).
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = seed_count())]
         determinism_seeds: u64,
         /// The scenario directory.
         #[arg(long, default_value = "scenarios")]
@@ -160,7 +160,7 @@ enum Command {
         #[arg(long, conflicts_with = "bound")]
         all: bool,
         /// Runs per scenario at most.
-        #[arg(long, default_value_t = 200_000)]
+        #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
         max_runs: u64,
     },
     /// Combines the JSON results of `fsim run --json` from several shards (or machines)
@@ -228,7 +228,7 @@ enum Command {
         #[arg(long, default_value = "seeds")]
         corpus: std::path::PathBuf,
         /// Replays at most.
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
         budget: u32,
         /// Also every step the violation depends on, one a line (the story tells only
         /// the deviations, the faults and the last calls).
@@ -239,13 +239,13 @@ enum Command {
     #[command(hide = true)]
     Bench {
         /// Ping-pong messages.
-        #[arg(long, default_value_t = 1_000_000)]
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
         messages: u64,
         /// Seeds of the three-actor model.
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = seed_count())]
         seeds: u64,
         /// Children spawned (and exited) one after another.
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
         children: u32,
         /// Instead: the explorers on the planted crash-between-steps race, with more and
         /// more unrelated actor work — runs to find it for exhaustive search, PCT, POS and
@@ -647,6 +647,11 @@ fn check_outputs(
         std::fs::create_dir_all(dir).map_err(|e| bad(flag, dir, e))?;
     }
     Ok(())
+}
+
+/// A seed count: 1 to [`crate::scenario::caps::SEEDS_MAX`] (0 would check nothing).
+fn seed_count() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=crate::scenario::caps::SEEDS_MAX)
 }
 
 /// Can a file be written at `path`? Checked before a long sweep, so that its results are
