@@ -444,3 +444,50 @@ fn counts_of_zero_are_refused() {
     );
     std::fs::remove_dir_all(&at).ok();
 }
+
+/// A corpus that is a file, or entries sitting directly in it (not in
+/// `<corpus>/<scenario>/`), would check nothing: exit 2.
+#[test]
+fn a_corpus_that_would_check_nothing_is_refused() {
+    let at = dir("corpus-shape");
+    let expected = scenario(
+        &at,
+        "expected.toml",
+        "name = \"broken\"\nexpect = \"violation\"\nexpect_invariant = \"panic\"\nbroken = true\nworkers = 2\n",
+    );
+    let corpus = at.join("seeds");
+    assert_eq!(
+        fsim(&["shrink", &expected, "--save"], &at),
+        ExitCode::SUCCESS
+    );
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::SUCCESS);
+    // Moved out of its scenario's directory.
+    let entry = std::fs::read_dir(corpus.join("broken"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::rename(&entry, corpus.join(entry.file_name().unwrap())).unwrap();
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::from(2));
+    // A file instead of a directory.
+    let file = at.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    assert_eq!(
+        fsim(
+            &["check", "--seeds", "5", "--corpus", file.to_str().unwrap()],
+            &at
+        ),
+        ExitCode::from(2)
+    );
+    // None yet: a new crate's.
+    let none = at.join("none");
+    assert_eq!(
+        fsim(
+            &["check", "--seeds", "5", "--corpus", none.to_str().unwrap()],
+            &at
+        ),
+        ExitCode::SUCCESS
+    );
+    std::fs::remove_dir_all(&at).ok();
+}

@@ -535,6 +535,11 @@ fn dispatch(cli: Cli) -> ExitCode {
             if let Err(code) = check_outputs(json.as_deref(), junit.as_deref(), save_to) {
                 return code;
             }
+            // A corpus that does not exist yet is none; a file there would check nothing.
+            if corpus.exists() && !corpus.is_dir() {
+                eprintln!("error: --corpus {}: not a directory", corpus.display());
+                return ExitCode::from(2);
+            }
             let determinism = match load_or_report(std::slice::from_ref(&scenarios)) {
                 Ok(all) => check_determinism(seeds, &all, determinism_seeds),
                 Err(code) => return code,

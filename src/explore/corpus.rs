@@ -224,6 +224,20 @@ fn trace_lines(r: &RunReport) -> Vec<String> {
         .collect()
 }
 
+/// The `.json` files directly under `root`, sorted: misplaced, since an entry sits in its
+/// scenario's directory ([`Entry::path`]), and [`entries`] never finds them.
+pub fn misplaced(root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Every entry file under `root` (`<root>/*/*.json`), sorted.
 pub fn entries(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -130,3 +130,23 @@ fn the_corpus_entry_replays_as_recorded() {
         );
     }
 }
+
+/// A crate with no corpus yet checks 0 entries, and says that the directory is missing.
+#[test]
+fn check_says_when_the_corpus_does_not_exist_yet() {
+    let o = cli(&[
+        "check",
+        "--seeds",
+        "10",
+        "--determinism-seeds",
+        "1",
+        "--corpus",
+        "no-such-corpus",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("corpus: 0 entries (no-such-corpus does not exist yet"),
+        "{out}"
+    );
+}
