@@ -491,3 +491,35 @@ fn a_corpus_that_would_check_nothing_is_refused() {
     );
     std::fs::remove_dir_all(&at).ok();
 }
+
+/// A fault budget or targets with no kind of fault would inject nothing: an error naming
+/// the line and field. A file without `[faults]` stays valid.
+#[test]
+fn a_fault_budget_without_a_fault_kind_is_an_error() {
+    let head = "name = \"x\"\nexpect = \"pass\"\nworkers = 1\n";
+    for (faults, line, field) in [
+        ("[faults]\nbudget = 2\n", 5, "faults.budget"),
+        ("[faults]\ntargets = [\"worker0\"]\n", 5, "faults.targets"),
+        (
+            "[faults]\nbudget = 1\ntargets = [\"worker0\"]\n",
+            5,
+            "faults.budget",
+        ),
+    ] {
+        let e = fsim::scenario::Scenario::parse("f.toml", &format!("{head}{faults}"), &boom())
+            .unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (line, field), "{e}");
+        assert!(e.message.contains("no fault kind"), "{e}");
+    }
+    for fine in [
+        "",
+        "[faults]\n",
+        "[faults]\nbudget = 0\n",
+        "[faults]\nbudget = 1\nkill = [\"kill\"]\n",
+        "[faults]\nbudget = 1\ncrash_after_effect = true\n",
+        "[faults]\nbudget = 1\nfail_init = true\ntargets = [\"worker0\"]\n",
+    ] {
+        fsim::scenario::Scenario::parse("f.toml", &format!("{head}{fine}"), &boom())
+            .unwrap_or_else(|e| panic!("{fine}: {e}"));
+    }
+}

@@ -962,6 +962,25 @@ fn validate(
         1,
         caps::MAILBOX_MAX as u64,
     )?;
+    // A budget or targets with no kind of fault to inject would silently inject none.
+    let f = &raw.faults;
+    if f.kill.is_empty() && !f.crash_after_effect && !f.fail_init {
+        let field = match (f.budget > 0, f.targets.is_empty()) {
+            (true, _) => Some("budget"),
+            (false, false) => Some("targets"),
+            (false, true) => None,
+        };
+        if let Some(field) = field {
+            let at = key_offset(text, "faults", field).map(|at| at..at);
+            return Err(err(
+                at,
+                &format!("faults.{field}"),
+                "no fault kind is given, so no fault would be injected: add `kill = [\"kill\"]`, \
+                 `crash_after_effect = true` or `fail_init = true`"
+                    .into(),
+            ));
+        }
+    }
     Ok(())
 }
 
