@@ -523,3 +523,33 @@ fn a_fault_budget_without_a_fault_kind_is_an_error() {
             .unwrap_or_else(|e| panic!("{fine}: {e}"));
     }
 }
+
+/// An unknown key is neither the system's parameter nor a scenario key: the error lists
+/// both; a duplicate key is named.
+#[test]
+fn an_unknown_or_duplicate_key_is_named_with_what_is_known() {
+    let e = fsim::scenario::Scenario::parse(
+        "f.toml",
+        "name = \"x\"\nexpect = \"pass\"\ninvariant = [\"panic\"]\n",
+        &boom(),
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (3, "invariant"), "{e}");
+    for key in [
+        "`workers`",
+        "`invariants`",
+        "`expect_invariant`",
+        "`faults`",
+        "`model`",
+    ] {
+        assert!(e.message.contains(key), "{key}: {e}");
+    }
+    let e = fsim::scenario::Scenario::parse(
+        "f.toml",
+        "name = \"x\"\nexpect = \"pass\"\nworkers = 1\nworkers = 2\n",
+        &boom(),
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("duplicate key `workers`"), "{e}");
+}

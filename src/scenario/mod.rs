@@ -395,8 +395,21 @@ impl Scenario {
             }
         };
         let toml_err = |e: toml::de::Error| {
-            let field = field_of(e.message());
-            err(e.span(), &field, e.message().trim().to_string())
+            let mut field = field_of(e.message());
+            let mut message = e.message().trim().to_string();
+            // toml names no key a duplicate is about; its span covers it.
+            if message == "duplicate key"
+                && let Some(key) = e
+                    .span()
+                    .and_then(|s| text.get(s))
+                    .and_then(|k| k.split('=').next())
+                    .map(|k| k.trim().trim_matches(['"', '\'']))
+                    .filter(|k| !k.is_empty())
+            {
+                message = format!("duplicate key `{key}`");
+                field = key.to_string();
+            }
+            err(e.span(), &field, message)
         };
         // Split the document: the keys of the scenario format, and the system's own.
         let doc = toml::de::DeTable::parse(text).map_err(toml_err)?;
@@ -466,7 +479,15 @@ impl Scenario {
                         .find(|(k, _)| k == key)
                         .map(|(_, s)| s.clone())
                 });
-                err(span, &e.field, e.message)
+                // The system's own keys are not all a file may have: say the scenario's too.
+                let mut message = e.message;
+                if message.starts_with("unknown field") {
+                    message += &format!(
+                        " (the system's parameters), or a scenario key: {}",
+                        COMMON_KEYS.map(|k| format!("`{k}`")).join(", ")
+                    );
+                }
+                err(span, &e.field, message)
             })?;
         let known: Vec<&str> = def.invariants().iter().map(|i| i.name.as_str()).collect();
         let check_inv = |s: &Spanned<String>, field: &str| {
