@@ -91,7 +91,7 @@ enum Command {
         /// Worker threads (each world stays single-threaded); default: every core.
         #[arg(long, visible_alias = "jobs")]
         threads: Option<usize>,
-        /// Write the results as JSON (for `fsim merge`).
+        /// Write the results as JSON (for `merge`).
         #[arg(long)]
         json: Option<std::path::PathBuf>,
         /// Write the results as JUnit XML.
@@ -163,7 +163,7 @@ enum Command {
         #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
         max_runs: u64,
     },
-    /// Combines the JSON results of `fsim run --json` from several shards (or machines)
+    /// Combines the JSON results of `run --json` from several shards (or machines)
     /// into one, and prints it; exits 1 if the shards disagree.
     Merge {
         /// The JSON files.
@@ -266,6 +266,14 @@ enum Command {
 thread_local! {
     /// The systems the running command line serves (set by [`main`] for its duration).
     static SYSTEMS: std::cell::RefCell<Systems> = std::cell::RefCell::new(Systems::new());
+    /// The name the running command line was started by (set by [`run`]).
+    static PROGRAM: std::cell::RefCell<String> = std::cell::RefCell::new("fsim".into());
+}
+
+/// A command to suggest to the user: `args` after the name they ran this command line by
+/// (the file name of its first argument), since a user's crate's binary is not `fsim`.
+pub(crate) fn command(args: impl std::fmt::Display) -> String {
+    PROGRAM.with(|p| format!("{} {args}", p.borrow()))
 }
 
 /// The whole `fsim` command line over `systems`: a user's crate gets it with
@@ -361,6 +369,12 @@ where
         let value: &'static str = Box::leak(value.clone().into_boxed_str());
         cmd = cmd.mut_subcommand(sub, |c| c.mut_arg(arg, |a| a.default_value(value)));
     }
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let program = args
+        .first()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "fsim".into(), |n| n.to_string_lossy().into_owned());
     let cli = match cmd
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m))
@@ -386,8 +400,10 @@ where
         }
     };
     let previous = SYSTEMS.with(|s| s.replace(systems));
+    let previous_program = PROGRAM.with(|p| p.replace(program));
     let code = dispatch(cli);
     SYSTEMS.with(|s| s.replace(previous));
+    PROGRAM.with(|p| p.replace(previous_program));
     code
 }
 

@@ -186,7 +186,11 @@ pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) 
     // A new crate has no corpus yet: nothing to replay, and said so. (One that is no
     // directory is refused before `check` starts.)
     if !root.exists() {
-        println!("corpus: 0 entries ({} does not exist yet)", root.display());
+        println!(
+            "corpus: 0 entries ({} does not exist yet; `{}` records one)",
+            root.display(),
+            command("shrink SCENARIO --save")
+        );
         return ExitCode::SUCCESS;
     }
     let paths = corpus::entries(root);

@@ -69,18 +69,19 @@ pub(super) fn report_new_failure(
     for line in crate::report::schedule(&traced, 12) {
         println!("         {line}");
     }
-    let file = s
-        .path
-        .as_ref()
-        .map_or(s.name.clone(), |p| p.display().to_string());
+    let file = file_of(s);
     match save {
         Some(root) => {
             let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);
             let p = entry.save(root)?;
-            println!("       saved; replay with: fsim replay {}", p.display());
+            println!(
+                "       saved; replay with: {}",
+                command(format!("replay {}", p.display()))
+            );
         }
         None => println!(
-            "       replay with: fsim replay {file} --seed {seed} --strategy {strategy} (add --save to keep the shrunk schedule)"
+            "       replay with: {} (add --save to keep the shrunk schedule)",
+            command(format!("replay {file} --seed {seed} --strategy {strategy}"))
         ),
     }
     Ok(())

@@ -142,10 +142,16 @@ impl Entry {
     pub fn verify_marked(&self, scenario: &Scenario) -> Result<(RunReport, Vec<Mark>), String> {
         let hash = format!("{:016x}", scenario.content_hash);
         if hash != self.scenario_hash {
+            let file = scenario
+                .path
+                .as_ref()
+                .map_or(scenario.name.clone(), |p| p.display().to_string());
             return Err(format!(
                 "scenario {} changed since this entry was recorded (hash {} now {hash}); \
-                 record it again with `fsim shrink --save`",
-                self.scenario, self.scenario_hash
+                 record it again with `{}`",
+                self.scenario,
+                self.scenario_hash,
+                crate::cli::command(format!("shrink {file} --save"))
             ));
         }
         if (self.system.as_str(), self.configuration.as_str())
