@@ -305,3 +305,251 @@ fn explain_gives_no_verdict_over_no_schedules() {
     );
     std::fs::remove_dir_all(&at).ok();
 }
+
+/// Two scenario files of one name would share a corpus directory, and the entries of one
+/// would fail against the other as "changed since recorded": loading refuses them.
+#[test]
+fn two_scenarios_of_one_name_are_refused() {
+    let at = dir("same-name");
+    let a = scenario(
+        &at,
+        "a.toml",
+        "name = \"twin\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    let b = scenario(
+        &at,
+        "b.toml",
+        "workers = 2\nname = \"twin\"\nexpect = \"pass\"\n",
+    );
+    let d = at.join("scenarios");
+    assert_eq!(
+        fsim(&["run", d.to_str().unwrap(), "--seeds", "5"], &at),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        fsim(&["run", &a, &b, "--seeds", "5"], &at),
+        ExitCode::from(2)
+    );
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::from(2));
+    let e = fsim::scenario::load_dir(&d, &boom()).unwrap_err();
+    assert_eq!(
+        (e.file.as_str(), e.line, e.field.as_str()),
+        (b.as_str(), 2, "name")
+    );
+    assert!(
+        e.to_string().contains(&a) && e.message.contains("`twin`"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&at).ok();
+}
+
+/// A corpus entry that cannot be written fails the command (exit 2), as it does `shrink
+/// --save`; a corpus that cannot be created is refused before the sweep.
+#[test]
+fn a_corpus_entry_that_cannot_be_written_exits_2() {
+    let at = dir("unwritable");
+    let expected = scenario(
+        &at,
+        "expected.toml",
+        "name = \"broken\"\nexpect = \"violation\"\nexpect_invariant = \"panic\"\nbroken = true\nworkers = 2\n",
+    );
+    let corpus = at.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    // The entry's directory is a file.
+    std::fs::write(corpus.join("broken"), "").unwrap();
+    let c = corpus.to_str().unwrap();
+    assert_eq!(
+        fsim(
+            &["run", &expected, "--seeds", "50", "--save", "--corpus", c],
+            &at
+        ),
+        ExitCode::from(2)
+    );
+    assert_eq!(
+        fsim(&["check", "--seeds", "5", "--artifacts", c], &at),
+        ExitCode::from(2)
+    );
+    let under_a_file = corpus.join("broken").join("sub");
+    assert_eq!(
+        fsim(
+            &[
+                "check",
+                "--seeds",
+                "5",
+                "--artifacts",
+                under_a_file.to_str().unwrap()
+            ],
+            &at
+        ),
+        ExitCode::from(2)
+    );
+    std::fs::remove_dir_all(&at).ok();
+}
+
+/// `check`'s output paths are checked before anything runs, as `run`'s are: a bad
+/// `--json` leaves the JUnit file unwritten, since no scenario ran.
+#[test]
+fn check_refuses_a_bad_output_path_before_it_starts() {
+    let at = dir("check-outputs");
+    scenario(
+        &at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    let junit = at.join("junit.xml");
+    let j = junit.to_str().unwrap();
+    for (flag, bad) in [
+        ("--json", "/nonexistent-dir/x.json"),
+        ("--junit", "/nonexistent-dir/x.xml"),
+    ] {
+        let other = if flag == "--json" {
+            "--junit"
+        } else {
+            "--json"
+        };
+        assert_eq!(
+            fsim(&["check", "--seeds", "5", flag, bad, other, j], &at),
+            ExitCode::from(2)
+        );
+        assert!(
+            !junit.exists(),
+            "{flag}: the sweep ran before the path was checked"
+        );
+    }
+    std::fs::remove_dir_all(&at).ok();
+}
+
+/// A count of 0 checks nothing: refused (exit 2), as `run --seeds 0` is.
+#[test]
+fn counts_of_zero_are_refused() {
+    let at = dir("zero-counts");
+    let fine = scenario(
+        &at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    );
+    for args in [
+        vec!["check", "--seeds", "0"],
+        vec!["check", "--determinism-seeds", "0"],
+        vec!["check", "--seeds", "4294967297"],
+        vec!["explore", &fine, "--max-runs", "0"],
+        vec!["shrink", &fine, "--budget", "0"],
+        vec!["bench", "--seeds", "0"],
+    ] {
+        assert_eq!(fsim(&args, &at), ExitCode::from(2), "{args:?}");
+    }
+    assert_eq!(
+        fsim(&["check", "--seeds", "5", "--determinism-seeds", "1"], &at),
+        ExitCode::SUCCESS
+    );
+    std::fs::remove_dir_all(&at).ok();
+}
+
+/// A corpus that is a file, or entries sitting directly in it (not in
+/// `<corpus>/<scenario>/`), would check nothing: exit 2.
+#[test]
+fn a_corpus_that_would_check_nothing_is_refused() {
+    let at = dir("corpus-shape");
+    let expected = scenario(
+        &at,
+        "expected.toml",
+        "name = \"broken\"\nexpect = \"violation\"\nexpect_invariant = \"panic\"\nbroken = true\nworkers = 2\n",
+    );
+    let corpus = at.join("seeds");
+    assert_eq!(
+        fsim(&["shrink", &expected, "--save"], &at),
+        ExitCode::SUCCESS
+    );
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::SUCCESS);
+    // Moved out of its scenario's directory.
+    let entry = std::fs::read_dir(corpus.join("broken"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::rename(&entry, corpus.join(entry.file_name().unwrap())).unwrap();
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::from(2));
+    // A file instead of a directory.
+    let file = at.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    assert_eq!(
+        fsim(
+            &["check", "--seeds", "5", "--corpus", file.to_str().unwrap()],
+            &at
+        ),
+        ExitCode::from(2)
+    );
+    // None yet: a new crate's.
+    let none = at.join("none");
+    assert_eq!(
+        fsim(
+            &["check", "--seeds", "5", "--corpus", none.to_str().unwrap()],
+            &at
+        ),
+        ExitCode::SUCCESS
+    );
+    std::fs::remove_dir_all(&at).ok();
+}
+
+/// A fault budget or targets with no kind of fault would inject nothing: an error naming
+/// the line and field. A file without `[faults]` stays valid.
+#[test]
+fn a_fault_budget_without_a_fault_kind_is_an_error() {
+    let head = "name = \"x\"\nexpect = \"pass\"\nworkers = 1\n";
+    for (faults, line, field) in [
+        ("[faults]\nbudget = 2\n", 5, "faults.budget"),
+        ("[faults]\ntargets = [\"worker0\"]\n", 5, "faults.targets"),
+        (
+            "[faults]\nbudget = 1\ntargets = [\"worker0\"]\n",
+            5,
+            "faults.budget",
+        ),
+    ] {
+        let e = fsim::scenario::Scenario::parse("f.toml", &format!("{head}{faults}"), &boom())
+            .unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (line, field), "{e}");
+        assert!(e.message.contains("no fault kind"), "{e}");
+    }
+    for fine in [
+        "",
+        "[faults]\n",
+        "[faults]\nbudget = 0\n",
+        "[faults]\nbudget = 1\nkill = [\"kill\"]\n",
+        "[faults]\nbudget = 1\ncrash_after_effect = true\n",
+        "[faults]\nbudget = 1\nfail_init = true\ntargets = [\"worker0\"]\n",
+    ] {
+        fsim::scenario::Scenario::parse("f.toml", &format!("{head}{fine}"), &boom())
+            .unwrap_or_else(|e| panic!("{fine}: {e}"));
+    }
+}
+
+/// An unknown key is neither the system's parameter nor a scenario key: the error lists
+/// both; a duplicate key is named.
+#[test]
+fn an_unknown_or_duplicate_key_is_named_with_what_is_known() {
+    let e = fsim::scenario::Scenario::parse(
+        "f.toml",
+        "name = \"x\"\nexpect = \"pass\"\ninvariant = [\"panic\"]\n",
+        &boom(),
+    )
+    .unwrap_err();
+    assert_eq!((e.line, e.field.as_str()), (3, "invariant"), "{e}");
+    for key in [
+        "`workers`",
+        "`invariants`",
+        "`expect_invariant`",
+        "`faults`",
+        "`model`",
+    ] {
+        assert!(e.message.contains(key), "{key}: {e}");
+    }
+    let e = fsim::scenario::Scenario::parse(
+        "f.toml",
+        "name = \"x\"\nexpect = \"pass\"\nworkers = 1\nworkers = 2\n",
+        &boom(),
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("duplicate key `workers`"), "{e}");
+}

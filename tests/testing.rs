@@ -367,7 +367,7 @@ fn settings_a_scenario_file_would_refuse_fail_the_test_naming_them() {
             },
         ),
         (
-            "faults.budget: 1 fault(s) a run, but no fault to inject",
+            "faults.budget: no fault kind is given, so no fault would be injected",
             |t| {
                 t.faults(FaultMenu {
                     budget: 1,

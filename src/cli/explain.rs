@@ -113,8 +113,16 @@ pub(super) fn explain_entry(path: &std::path::Path, scenarios: &std::path::Path)
             if now < was {
                 println!(
                     "a smaller repro exists: {} steps, {} fault(s), {} deviation(s) \
-                     (`fsim shrink` and `--save` to replace this entry)",
-                    better.report.steps, better.report.faults, better.report.deviations
+                     (`{}` replaces this entry)",
+                    better.report.steps,
+                    better.report.faults,
+                    better.report.deviations,
+                    command(format!(
+                        "shrink {} --seed {} --strategy {} --save",
+                        s.source(),
+                        entry.seed,
+                        entry.strategy
+                    ))
                 );
             }
         }
@@ -165,7 +173,7 @@ pub(super) fn explain_flaw(
     Ok((
         format!("reproduced: {inv}; {kind}; {where_}"),
         format!(
-            "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s), {}; `fsim shrink {} --seed {}`",
+            "median {} runs to find ({}); shrunk from {} to {} steps, {} fault(s), {} deviation(s), {}; `{}`",
             runs[runs.len() / 2],
             s.explore.strategy,
             k.report.steps,
@@ -173,10 +181,7 @@ pub(super) fn explain_flaw(
             shrunk.report.faults,
             shrunk.report.deviations,
             shrunk.certificate.describe(),
-            s.path
-                .as_ref()
-                .map_or(s.name.clone(), |p| p.display().to_string()),
-            k.seed
+            command(format!("shrink {} --seed {}", s.source(), k.seed)),
         ),
     ))
 }
@@ -305,6 +310,8 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: 
             }
         };
         let secs = started.elapsed().as_secs_f64();
+        // A line after the verdict: how to replay a failure, to copy as it is.
+        let mut advice = None;
         let verdict = match (&s.expect, &search.found) {
             (Expect::Violation(inv), Some((_, r)))
                 if s.judge(&r.outcome) == scenario::Judgement::Found =>
@@ -317,11 +324,11 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: 
             (Expect::Pass, None) if search.complete => format!("ok   {claim}"),
             (_, Some((tape, r))) => {
                 bad += 1;
+                advice = Some(replay_tape_advice(s, tape));
                 format!(
-                    "FAIL after {} runs: {}\n  tape (replay it with `fsim replay --tape FILE`): {}",
+                    "FAIL after {} runs: {}",
                     search.runs,
-                    explore::describe(&r.outcome),
-                    tape.to_lines().join(" | ")
+                    explore::describe(&r.outcome)
                 )
             }
             (Expect::Violation(inv), None) => {
@@ -337,11 +344,38 @@ pub(super) fn explore_cmd(paths: &[std::path::PathBuf], reach: Reach, max_runs: 
             }
         };
         println!("{:<34} {verdict} [{secs:.1} s]", s.name);
+        if let Some(advice) = advice {
+            println!("  {advice}");
+        }
     }
     if bad == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// How to replay a failing tape of `s` found by a search: the tape written to a file, one
+/// choice a line (what `replay --tape` reads), and the command that replays it.
+fn replay_tape_advice(s: &Scenario, tape: &crate::sim::Tape) -> String {
+    let text = tape.to_lines().join("\n") + "\n";
+    let file = std::env::temp_dir().join(format!(
+        "{}-{:016x}.tape",
+        s.name,
+        crate::sim::trace::hash_bytes(text.as_bytes())
+    ));
+    match crate::files::write_atomic(&file, &text) {
+        Ok(()) => format!(
+            "tape written to {}; replay it with: {}",
+            file.display(),
+            command(format!("replay {} --tape {}", s.source(), file.display()))
+        ),
+        Err(e) => format!(
+            "the tape could not be written to {} ({e}); save these lines to FILE and replay \
+             it with `{}`:\n{text}",
+            file.display(),
+            command(format!("replay {} --tape FILE", s.source()))
+        ),
     }
 }
 
@@ -408,9 +442,7 @@ pub(super) fn shrink_cmd(
             shrunk.rounds,
         );
         println!("  {}", shrunk.certificate.describe());
-        if let Some(note) = crate::report::deterministic_note(&traced) {
-            println!("  ({note})");
-        }
+        println!("  ({})", s.schedule_note(&traced));
         for line in crate::report::story::story(&traced, &marks) {
             println!("  {line}");
         }

@@ -91,7 +91,7 @@ enum Command {
         /// Worker threads (each world stays single-threaded); default: every core.
         #[arg(long, visible_alias = "jobs")]
         threads: Option<usize>,
-        /// Write the results as JSON (for `fsim merge`).
+        /// Write the results as JSON (for `merge`).
         #[arg(long)]
         json: Option<std::path::PathBuf>,
         /// Write the results as JUnit XML.
@@ -116,10 +116,10 @@ enum Command {
     /// Exits 1 on any failure, 2 on a malformed scenario.
     Check {
         /// Seeds of the determinism self-check on fsim's built-in mixed workload.
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = seed_count())]
         seeds: u64,
         /// Seeds of the determinism self-check on each scenario (each run twice).
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = seed_count())]
         determinism_seeds: u64,
         /// The scenario directory.
         #[arg(long, default_value = "scenarios")]
@@ -160,10 +160,10 @@ enum Command {
         #[arg(long, conflicts_with = "bound")]
         all: bool,
         /// Runs per scenario at most.
-        #[arg(long, default_value_t = 200_000)]
+        #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
         max_runs: u64,
     },
-    /// Combines the JSON results of `fsim run --json` from several shards (or machines)
+    /// Combines the JSON results of `run --json` from several shards (or machines)
     /// into one, and prints it; exits 1 if the shards disagree.
     Merge {
         /// The JSON files.
@@ -228,7 +228,7 @@ enum Command {
         #[arg(long, default_value = "seeds")]
         corpus: std::path::PathBuf,
         /// Replays at most.
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
         budget: u32,
         /// Also every step the violation depends on, one a line (the story tells only
         /// the deviations, the faults and the last calls).
@@ -239,13 +239,13 @@ enum Command {
     #[command(hide = true)]
     Bench {
         /// Ping-pong messages.
-        #[arg(long, default_value_t = 1_000_000)]
+        #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
         messages: u64,
         /// Seeds of the three-actor model.
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = seed_count())]
         seeds: u64,
         /// Children spawned (and exited) one after another.
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
         children: u32,
         /// Instead: the explorers on the planted crash-between-steps race, with more and
         /// more unrelated actor work — runs to find it for exhaustive search, PCT, POS and
@@ -267,6 +267,8 @@ thread_local! {
     /// The systems the running command line serves (set by [`main`] for its duration).
     static SYSTEMS: std::cell::RefCell<Systems> = std::cell::RefCell::new(Systems::new());
 }
+
+use crate::report::command;
 
 /// The whole `fsim` command line over `systems`: a user's crate gets it with
 ///
@@ -361,6 +363,12 @@ where
         let value: &'static str = Box::leak(value.clone().into_boxed_str());
         cmd = cmd.mut_subcommand(sub, |c| c.mut_arg(arg, |a| a.default_value(value)));
     }
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let program = args
+        .first()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "fsim".into(), |n| n.to_string_lossy().into_owned());
     let cli = match cmd
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m))
@@ -386,8 +394,10 @@ where
         }
     };
     let previous = SYSTEMS.with(|s| s.replace(systems));
+    let previous_program = crate::report::set_program(program);
     let code = dispatch(cli);
     SYSTEMS.with(|s| s.replace(previous));
+    crate::report::set_program(previous_program);
     code
 }
 
@@ -462,17 +472,9 @@ fn dispatch(cli: Cli) -> ExitCode {
                 eprintln!("error: --bases must be between 1 and {BASES_MAX}");
                 return ExitCode::from(2);
             }
-            for (flag, path) in [("--json", &json), ("--junit", &junit)] {
-                if let Some(p) = path
-                    && let Err(e) = writable(p)
-                {
-                    eprintln!("error: {flag} {}: {e}", p.display());
-                    return ExitCode::from(2);
-                }
-            }
-            if save && let Err(e) = std::fs::create_dir_all(&corpus) {
-                eprintln!("error: --corpus {}: {e}", corpus.display());
-                return ExitCode::from(2);
+            let save_to = save.then_some(("--corpus", corpus.as_path()));
+            if let Err(code) = check_outputs(json.as_deref(), junit.as_deref(), save_to) {
+                return code;
             }
             run_mode(
                 paths, seeds, ci, all, bases, strategy, shard, threads, json, junit, save, corpus,
@@ -539,6 +541,15 @@ fn dispatch(cli: Cli) -> ExitCode {
             junit,
             artifacts,
         } => {
+            let save_to = artifacts.as_deref().map(|a| ("--artifacts", a));
+            if let Err(code) = check_outputs(json.as_deref(), junit.as_deref(), save_to) {
+                return code;
+            }
+            // A corpus that does not exist yet is none; a file there would check nothing.
+            if corpus.exists() && !corpus.is_dir() {
+                eprintln!("error: --corpus {}: not a directory", corpus.display());
+                return ExitCode::from(2);
+            }
             let determinism = match load_or_report(std::slice::from_ref(&scenarios)) {
                 Ok(all) => check_determinism(seeds, &all, determinism_seeds),
                 Err(code) => return code,
@@ -630,6 +641,34 @@ fn run_mode(
     }
 }
 
+/// Checks the output paths of a sweep (`--json`, `--junit`, and the corpus new failures
+/// are saved to, under its flag's name) before it starts, so that its results are not lost
+/// to a bad path at the end; a bad one is reported as exit code 2.
+fn check_outputs(
+    json: Option<&std::path::Path>,
+    junit: Option<&std::path::Path>,
+    corpus: Option<(&str, &std::path::Path)>,
+) -> Result<(), ExitCode> {
+    let bad = |flag: &str, p: &std::path::Path, e: std::io::Error| {
+        eprintln!("error: {flag} {}: {e}", p.display());
+        ExitCode::from(2)
+    };
+    for (flag, path) in [("--json", json), ("--junit", junit)] {
+        if let Some(p) = path {
+            writable(p).map_err(|e| bad(flag, p, e))?;
+        }
+    }
+    if let Some((flag, dir)) = corpus {
+        std::fs::create_dir_all(dir).map_err(|e| bad(flag, dir, e))?;
+    }
+    Ok(())
+}
+
+/// A seed count: 1 to [`crate::scenario::caps::SEEDS_MAX`] (0 would check nothing).
+fn seed_count() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=crate::scenario::caps::SEEDS_MAX)
+}
+
 /// Can a file be written at `path`? Checked before a long sweep, so that its results are
 /// not lost to a bad path at the end.
 fn writable(path: &std::path::Path) -> std::io::Result<()> {
@@ -694,6 +733,7 @@ fn load(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
             out.push(load_file(p)?);
         }
     }
+    scenario::unique_names(&out)?;
     Ok(out)
 }
 

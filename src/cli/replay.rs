@@ -183,9 +183,32 @@ pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) 
             return ExitCode::from(2);
         }
     };
+    // A new crate has no corpus yet: nothing to replay, and said so. (One that is no
+    // directory is refused before `check` starts.)
+    if !root.exists() {
+        println!(
+            "corpus: 0 entries ({} does not exist yet; `{}` records one)",
+            root.display(),
+            command("shrink SCENARIO --save")
+        );
+        return ExitCode::SUCCESS;
+    }
     let paths = corpus::entries(root);
     let mut bad = 0;
     let mut malformed = 0;
+    // An entry directly under the root is never replayed: entries sit in a directory
+    // named after their scenario.
+    let misplaced = corpus::misplaced(root);
+    for p in &misplaced {
+        let name = p.file_name().unwrap_or_default().to_string_lossy();
+        let scenario = corpus::Entry::load(p).map_or("<scenario>".into(), |e| e.scenario);
+        eprintln!(
+            "error: {}: a corpus entry directly under the corpus is never replayed; \
+             move it to {}",
+            p.display(),
+            root.join(scenario).join(&*name).display()
+        );
+    }
     for p in &paths {
         // An entry that does not read (truncated, unknown fields, wrong version) is bad
         // input: exit 2, as a malformed scenario is.
@@ -221,11 +244,15 @@ pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) 
         }
     }
     println!(
-        "corpus: {} entries, {} replay as recorded, {bad} do not, {malformed} unreadable",
+        "corpus: {} entries, {} replay as recorded, {bad} do not, {malformed} unreadable{}",
         paths.len(),
-        paths.len() - bad - malformed
+        paths.len() - bad - malformed,
+        match misplaced.len() {
+            0 => String::new(),
+            n => format!(", {n} misplaced (not replayed)"),
+        }
     );
-    if malformed > 0 {
+    if malformed > 0 || !misplaced.is_empty() {
         ExitCode::from(2)
     } else if bad == 0 {
         ExitCode::SUCCESS

@@ -45,46 +45,44 @@ pub(super) struct RunOpts {
 }
 
 /// Shrinks an unexpected violation, prints the shrunk schedule and how to replay it, and
-/// writes it to the corpus when asked.
+/// writes it to the corpus when asked; the error says why the entry could not be written.
 pub(super) fn report_new_failure(
     s: &Scenario,
     strategy: Strategy,
     seed: u64,
     tape: &crate::sim::Tape,
     save: Option<&std::path::Path>,
-) {
+) -> Result<(), String> {
     let Ok(shrunk) = shrink::shrink(s, tape, s.shrink_options()) else {
-        return; // not a violation (a bound): the recent events above are the report
+        return Ok(()); // not a violation (a bound): the recent events above are the report
     };
     let traced = s.run_tape(&shrunk.tape, true);
     println!(
-        "       shrunk: {} steps, {} fault(s), {} deviation(s){}; the steps the violation depends on:",
+        "       shrunk: {} steps, {} fault(s), {} deviation(s) ({}); the steps the violation depends on:",
         shrunk.report.steps,
         shrunk.report.faults,
         shrunk.report.deviations,
-        crate::report::deterministic_note(&shrunk.report)
-            .map(|n| format!(" ({n})"))
-            .unwrap_or_default()
+        s.schedule_note(&shrunk.report)
     );
     for line in crate::report::schedule(&traced, 12) {
         println!("         {line}");
     }
-    let file = s
-        .path
-        .as_ref()
-        .map_or(s.name.clone(), |p| p.display().to_string());
+    let file = s.source();
     match save {
         Some(root) => {
             let entry = corpus::Entry::record(s, &strategy.to_string(), seed, &shrunk.tape);
-            match entry.save(root) {
-                Ok(p) => println!("       saved; replay with: fsim replay {}", p.display()),
-                Err(e) => eprintln!("error: writing the corpus entry {e}"),
-            }
+            let p = entry.save(root)?;
+            println!(
+                "       saved; replay with: {}",
+                command(format!("replay {}", p.display()))
+            );
         }
         None => println!(
-            "       replay with: fsim replay {file} --seed {seed} --strategy {strategy} (add --save to keep the shrunk schedule)"
+            "       replay with: {} (add --save to keep the shrunk schedule)",
+            command(format!("replay {file} --seed {seed} --strategy {strategy}"))
         ),
     }
+    Ok(())
 }
 
 /// JUnit XML: one test case per scenario.
@@ -180,6 +178,8 @@ pub(super) fn run(
         }
     };
     let mut bad = 0;
+    // Corpus entries that could not be written: bad output paths, exit code 2.
+    let mut unwritten = 0;
     let mut summaries = Vec::new();
     let mut cases = Vec::new();
     for s in &scenarios {
@@ -234,7 +234,12 @@ pub(super) fn run(
                 for e in &k.report.recent {
                     println!("       {e}");
                 }
-                report_new_failure(s, strategy, k.seed, &k.report.tape, opts.save.as_deref());
+                if let Err(e) =
+                    report_new_failure(s, strategy, k.seed, &k.report.tape, opts.save.as_deref())
+                {
+                    eprintln!("error: writing the corpus entry {e}");
+                    unwritten += 1;
+                }
                 failure = Some(what);
                 false
             }
@@ -247,8 +252,17 @@ pub(super) fn run(
                     k.report.steps,
                     explore::describe(&k.report.outcome)
                 );
-                if opts.save.is_some() {
-                    report_new_failure(s, strategy, k.seed, &k.report.tape, opts.save.as_deref());
+                if opts.save.is_some()
+                    && let Err(e) = report_new_failure(
+                        s,
+                        strategy,
+                        k.seed,
+                        &k.report.tape,
+                        opts.save.as_deref(),
+                    )
+                {
+                    eprintln!("error: writing the corpus entry {e}");
+                    unwritten += 1;
                 }
                 true
             }
@@ -294,7 +308,10 @@ pub(super) fn run(
         scenarios.len() as u32 - bad,
         bad
     );
-    if bad == 0 {
+    if unwritten > 0 {
+        eprintln!("error: {unwritten} corpus entries could not be written (see above)");
+        ExitCode::from(2)
+    } else if bad == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -144,8 +144,10 @@ impl Entry {
         if hash != self.scenario_hash {
             return Err(format!(
                 "scenario {} changed since this entry was recorded (hash {} now {hash}); \
-                 record it again with `fsim shrink --save`",
-                self.scenario, self.scenario_hash
+                 record it again with `{}`",
+                self.scenario,
+                self.scenario_hash,
+                crate::report::command(format!("shrink {} --save", scenario.source()))
             ));
         }
         if (self.system.as_str(), self.configuration.as_str())
@@ -222,6 +224,20 @@ fn trace_lines(r: &RunReport) -> Vec<String> {
         .iter()
         .map(|e| e.to_string().lines().next().unwrap_or("").to_string())
         .collect()
+}
+
+/// The `.json` files directly under `root`, sorted: misplaced, since an entry sits in its
+/// scenario's directory ([`Entry::path`]), and [`entries`] never finds them.
+pub fn misplaced(root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Every entry file under `root` (`<root>/*/*.json`), sorted.

@@ -183,6 +183,24 @@ pub fn event_text(e: &Event, replies: &BTreeMap<u32, String>, report: &RunReport
     with_labels(&text, report)
 }
 
+thread_local! {
+    /// The name commands are suggested under ([`command`]).
+    static PROGRAM: std::cell::RefCell<String> = std::cell::RefCell::new("fsim".into());
+}
+
+/// A command to suggest to the user: `args` after the name they run the command line by.
+/// A user's crate's binary is not `fsim`: the command line sets its own name
+/// ([`set_program`]) for as long as it runs.
+pub fn command(args: impl std::fmt::Display) -> String {
+    PROGRAM.with(|p| format!("{} {args}", p.borrow()))
+}
+
+/// Suggests commands under `name` from now on (the file name of a command line's first
+/// argument); returns the name it replaces.
+pub(crate) fn set_program(name: String) -> String {
+    PROGRAM.with(|p| p.replace(name))
+}
+
 /// How a replayed tape does not fit the run it drove, if it does not: choices that fell
 /// back to the default (they named no process, delivery or fault there) and choices the
 /// run never read. Such a replay is not the recorded run.

@@ -395,8 +395,21 @@ impl Scenario {
             }
         };
         let toml_err = |e: toml::de::Error| {
-            let field = field_of(e.message());
-            err(e.span(), &field, e.message().trim().to_string())
+            let mut field = field_of(e.message());
+            let mut message = e.message().trim().to_string();
+            // toml names no key a duplicate is about; its span covers it.
+            if message == "duplicate key"
+                && let Some(key) = e
+                    .span()
+                    .and_then(|s| text.get(s))
+                    .and_then(|k| k.split('=').next())
+                    .map(|k| k.trim().trim_matches(['"', '\'']))
+                    .filter(|k| !k.is_empty())
+            {
+                message = format!("duplicate key `{key}`");
+                field = key.to_string();
+            }
+            err(e.span(), &field, message)
         };
         // Split the document: the keys of the scenario format, and the system's own.
         let doc = toml::de::DeTable::parse(text).map_err(toml_err)?;
@@ -466,7 +479,15 @@ impl Scenario {
                         .find(|(k, _)| k == key)
                         .map(|(_, s)| s.clone())
                 });
-                err(span, &e.field, e.message)
+                // The system's own keys are not all a file may have: say the scenario's too.
+                let mut message = e.message;
+                if message.starts_with("unknown field") {
+                    message += &format!(
+                        " (the system's parameters), or a scenario key: {}",
+                        COMMON_KEYS.map(|k| format!("`{k}`")).join(", ")
+                    );
+                }
+                err(span, &e.field, message)
             })?;
         let known: Vec<&str> = def.invariants().iter().map(|i| i.name.as_str()).collect();
         let check_inv = |s: &Spanned<String>, field: &str| {
@@ -689,11 +710,12 @@ impl Scenario {
             return Err(format!("{field}: {message}"));
         }
         let f = &self.faults;
-        if f.budget > 0 && f.kill_reasons.is_empty() && !f.crash_after_effect && !f.fail_init {
+        let kinds = !f.kill_reasons.is_empty() || f.crash_after_effect || f.fail_init;
+        let targeted = matches!(&f.targets, Targets::Labels(l) if !l.is_empty());
+        if let Some(field) = idle_faults(f.budget, targeted, kinds) {
             return Err(format!(
-                "faults.budget: {} fault(s) a run, but no fault to inject (give kill reasons, \
-                 crash_after_effect or fail_init)",
-                f.budget
+                "faults.{field}: no fault kind is given, so no fault would be injected: give \
+                 `kill_reasons`, `crash_after_effect` or `fail_init`"
             ));
         }
         if let Some((i, message)) = self.unknown_target() {
@@ -818,6 +840,14 @@ impl Scenario {
             crate::report::story::Marking::new(crate::sim::ReplayChooser::new(tape.clone()));
         let r = self.run_with(&config, &mut marking);
         (r, marking.marks)
+    }
+
+    /// The file it was read from, or its name when it was built in code: how a command
+    /// names it.
+    pub fn source(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or(self.name.clone(), |p| p.display().to_string())
     }
 
     /// What kind of failure `r` is, for its report: a deterministic bug when it has no
@@ -989,7 +1019,30 @@ fn validate(
             .map(|at| at..at);
         return Err(err(span, field, message));
     }
+    // A budget or targets with no kind of fault to inject would silently inject none.
+    let f = &raw.faults;
+    let kinds = !f.kill.is_empty() || f.crash_after_effect || f.fail_init;
+    if let Some(field) = idle_faults(f.budget, !f.targets.is_empty(), kinds) {
+        let at = key_offset(text, "faults", field).map(|at| at..at);
+        return Err(err(
+            at,
+            &format!("faults.{field}"),
+            "no fault kind is given, so no fault would be injected: add `kill = [\"kill\"]`, \
+             `crash_after_effect = true` or `fail_init = true`"
+                .into(),
+        ));
+    }
     Ok(())
+}
+
+/// The field of a fault menu that asks for faults when the menu names no kind of fault
+/// to inject, so that none would be: `budget`, or `targets` with no budget.
+fn idle_faults(budget: u32, targeted: bool, kinds: bool) -> Option<&'static str> {
+    match (kinds, budget > 0, targeted) {
+        (true, ..) | (false, false, false) => None,
+        (false, true, _) => Some("budget"),
+        (false, false, true) => Some("targets"),
+    }
 }
 
 /// A scenario's numbers that have caps, from a file or from code.
@@ -1059,10 +1112,11 @@ impl Numbers {
     }
 }
 
-/// Where `key = ...` is written in the table `[table]`, as a byte offset.
+/// Where `key = ...` is written in the table `[table]` (the top level: `""`), as a byte
+/// offset.
 fn key_offset(text: &str, table: &str, key: &str) -> Option<usize> {
     let mut offset = 0;
-    let mut inside = false;
+    let mut inside = table.is_empty();
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
         if t.starts_with('[') {
@@ -1097,7 +1151,47 @@ pub fn load_dir(dir: &Path, systems: &Systems) -> Result<Vec<Scenario>, Scenario
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    paths.iter().map(|p| Scenario::load(p, systems)).collect()
+    let all = paths
+        .iter()
+        .map(|p| Scenario::load(p, systems))
+        .collect::<Result<Vec<_>, _>>()?;
+    unique_names(&all)?;
+    Ok(all)
+}
+
+/// Checks that no two of `scenarios` share a name: the name names the scenario's corpus
+/// directory, and the entries of one would fail against the other as "changed since
+/// recorded". The error names the second file, the line of its `name`, and the first.
+pub fn unique_names(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
+    for (i, later) in scenarios.iter().enumerate() {
+        let Some(first) = scenarios[..i].iter().find(|s| s.name == later.name) else {
+            continue;
+        };
+        let (line, column) = later
+            .path
+            .as_ref()
+            .and_then(|p| crate::files::read_capped(p).ok())
+            .and_then(|text| key_offset(&text, "", "name").map(|at| line_col(&text, at)))
+            .unwrap_or((0, 0));
+        let message = if first.path.is_some() && first.path == later.path {
+            "this file is given twice".to_string()
+        } else {
+            format!(
+                "`{}` is also the name of {}: each scenario needs its own name (it names the \
+                 scenario's corpus directory)",
+                later.name,
+                first.source()
+            )
+        };
+        return Err(ScenarioError {
+            file: later.source(),
+            line,
+            column,
+            field: "name".into(),
+            message,
+        });
+    }
+    Ok(())
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

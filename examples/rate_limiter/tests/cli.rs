@@ -130,3 +130,102 @@ fn the_corpus_entry_replays_as_recorded() {
         );
     }
 }
+
+/// The commands the crate's binary suggests name the binary (not `fsim`), and work as
+/// printed: the replay of a tape `explore` found, the replay of a saved entry.
+#[test]
+fn suggested_commands_name_this_binary_and_work_as_printed() {
+    let d = scratch("suggested");
+    let flawed = std::fs::read_to_string(dir().join("scenarios/flawed.toml")).unwrap();
+    let file = d.join("flawed_expecting_pass.toml");
+    std::fs::write(
+        &file,
+        flawed
+            .replace("expect = \"violation\"", "expect = \"pass\"")
+            .replace("expect_invariant = \"never_over_limit\"\n", ""),
+    )
+    .unwrap();
+    let o = cli(&["explore", file.to_str().unwrap(), "--bound", "1"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(!out.contains("fsim "), "{out}");
+    let command = out
+        .lines()
+        .find_map(|l| {
+            l.split_once("replay it with: rate-limiter ")
+                .map(|(_, c)| c)
+        })
+        .unwrap_or_else(|| panic!("no replay command:\n{out}"));
+    let args: Vec<&str> = command.split_whitespace().collect();
+    let o = cli(&args);
+    let replayed = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{command}: {replayed}");
+    assert!(replayed.contains("never_over_limit"), "{replayed}");
+
+    let corpus = d.join("seeds");
+    let o = cli(&[
+        "run",
+        "scenarios/flawed.toml",
+        "--seeds",
+        "300",
+        "--save",
+        "--corpus",
+        corpus.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let command = out
+        .lines()
+        .find_map(|l| l.split_once("replay with: rate-limiter ").map(|(_, c)| c))
+        .unwrap_or_else(|| panic!("no replay command:\n{out}"));
+    let o = cli(&command.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{command}: {}", text(&o));
+    assert!(text(&o).contains("replays as recorded"), "{}", text(&o));
+    let o = cli(&["merge", "--help"]);
+    assert!(!text(&o).contains("fsim"), "{}", text(&o));
+    // The scenario edited since its entry was recorded.
+    let edited = d.join("scenarios");
+    std::fs::create_dir_all(&edited).unwrap();
+    std::fs::write(edited.join("flawed.toml"), flawed + "\n# edited\n").unwrap();
+    let entry = std::fs::read_dir(dir().join("seeds/rate_limiter_flawed"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let o = cli(&[
+        "replay",
+        entry.to_str().unwrap(),
+        "--scenarios",
+        edited.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(&format!(
+            "record it again with `rate-limiter shrink {}/flawed.toml --save`",
+            edited.display()
+        )),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// A crate with no corpus yet checks 0 entries, and says that the directory is missing.
+#[test]
+fn check_says_when_the_corpus_does_not_exist_yet() {
+    let o = cli(&[
+        "check",
+        "--seeds",
+        "10",
+        "--determinism-seeds",
+        "1",
+        "--corpus",
+        "no-such-corpus",
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("corpus: 0 entries (no-such-corpus does not exist yet"),
+        "{out}"
+    );
+}
