@@ -244,11 +244,16 @@ pub(super) fn run(
                 false
             }
             (Expect::Violation(inv), Some(k), None) => {
+                // With --all, how many runs violated it: what --all is asked for.
+                let runs = if all {
+                    format!("{} of {} runs violate it", sw.found, sw.runs)
+                } else {
+                    format!("{} runs", sw.runs)
+                };
                 println!(
-                    "ok   {:<34} {inv} violated at seed {} ({} runs, {} steps): {}",
+                    "ok   {:<34} {inv} violated at seed {} ({runs}, {} steps): {}",
                     s.name,
                     k.seed,
-                    sw.runs,
                     k.report.steps,
                     explore::describe(&k.report.outcome)
                 );

@@ -229,3 +229,26 @@ fn check_says_when_the_corpus_does_not_exist_yet() {
         "{out}"
     );
 }
+
+#[test]
+fn run_all_counts_the_runs_that_violate_and_shrink_says_what_it_skips() {
+    let o = cli(&["run", "scenarios/flawed.toml", "--all", "--seeds", "200"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let counted = out
+        .split("never_over_limit violated at seed ")
+        .nth(1)
+        .and_then(|rest| rest.split(" of 200 runs violate it").next())
+        .and_then(|s| s.rsplit('(').next())
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("the count of violating runs: {out}"));
+    assert!((1..=200).contains(&counted), "{out}");
+
+    let o = cli(&["shrink", "scenarios/fixed.toml"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("rate_limiter_fixed: skipped: it expects to pass"),
+        "{out}"
+    );
+}
