@@ -470,6 +470,15 @@ fn a_corpus_that_would_check_nothing_is_refused() {
         .path();
     std::fs::rename(&entry, corpus.join(entry.file_name().unwrap())).unwrap();
     assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::from(2));
+    // In another scenario's directory, and in the directory of a scenario there is none of.
+    std::fs::create_dir_all(corpus.join("other")).unwrap();
+    let moved = corpus.join("other").join(entry.file_name().unwrap());
+    std::fs::rename(corpus.join(entry.file_name().unwrap()), &moved).unwrap();
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::from(2));
+    let text = std::fs::read_to_string(&moved).unwrap();
+    std::fs::write(&moved, text.replace("\"broken\"", "\"other\"")).unwrap();
+    assert_eq!(fsim(&["check", "--seeds", "5"], &at), ExitCode::from(2));
+    std::fs::remove_dir_all(corpus.join("other")).unwrap();
     // A file instead of a directory.
     let file = at.join("a-file");
     std::fs::write(&file, "").unwrap();

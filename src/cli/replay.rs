@@ -220,13 +220,36 @@ pub(super) fn check_corpus(root: &std::path::Path, scenarios: &std::path::Path) 
                 continue;
             }
         };
-        let verdict = Ok(entry).and_then(|e| {
-            let s = all
-                .iter()
-                .find(|s| s.name == e.scenario)
-                .ok_or_else(|| format!("no scenario named {}", e.scenario))?;
-            e.verify(s).map(|r| (e, r))
-        });
+        // An entry in another scenario's directory, or of a scenario there is none of,
+        // is a corpus out of order (a scenario renamed, an entry moved): bad input, as
+        // `replay` has it, not a replay that "diverged".
+        let dir = p
+            .parent()
+            .and_then(|d| d.file_name())
+            .map(|d| d.to_string_lossy());
+        if dir.as_deref() != Some(entry.scenario.as_str()) {
+            malformed += 1;
+            eprintln!(
+                "error: {}: it records scenario `{}` but sits in the directory of `{}`; move \
+                 it to {}",
+                p.display(),
+                entry.scenario,
+                dir.unwrap_or_default(),
+                root.join(&entry.scenario).display()
+            );
+            continue;
+        }
+        let Some(s) = all.iter().find(|s| s.name == entry.scenario) else {
+            malformed += 1;
+            eprintln!(
+                "error: {}: no scenario named `{}` in {}",
+                p.display(),
+                entry.scenario,
+                scenarios.display()
+            );
+            continue;
+        };
+        let verdict = entry.verify(s).map(|r| (entry, r));
         match verdict {
             Ok((e, r)) => println!(
                 "ok   corpus {} ({} steps, {})",
