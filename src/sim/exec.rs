@@ -764,14 +764,7 @@ impl Sim {
         let finished = match polled {
             Ok(Poll::Ready(reason)) => Some(reason),
             Ok(Poll::Pending) if w.procs[pid.0 as usize].sched == Sched::Running => {
-                // Nothing will ever wake it. This is a mistake in the test, not an OTP
-                // crash, so it fails the run whatever `Panics` says, as a panic would.
-                const FOREIGN: &str = "awaited a future that is not fsim's: a simulated process \
-                    may only await its Cx (no tokio, no timers, no channels from outside)";
-                if self.failure.is_none() {
-                    self.failure = Some(Violation::panic(&w, pid, FOREIGN, None));
-                }
-                Some(ExitReason::custom(FOREIGN))
+                Some(foreign_await(&mut self.failure, &w, pid))
             }
             Ok(Poll::Pending) => None,
             Err(payload) => Some(match payload.downcast::<Sentinel>() {
@@ -806,6 +799,21 @@ impl Sim {
         }
         Ok((StepKind::Run { pid }, [prev, consumed]))
     }
+}
+
+/// A process that returned `Pending` while still running awaited a future that is not
+/// its `Cx`'s, which nothing will ever wake. That is a mistake in the test, not an OTP
+/// crash, so it fails the run whatever `Panics` says, as a panic would; the process
+/// exits with this reason.
+#[cold]
+#[inline(never)]
+fn foreign_await(failure: &mut Option<Violation>, w: &World, pid: Pid) -> ExitReason {
+    const FOREIGN: &str = "awaited a future that is not fsim's: a simulated process may only \
+        await its Cx (no tokio, no timers, no channels from outside)";
+    if failure.is_none() {
+        *failure = Some(Violation::panic(w, pid, FOREIGN, None));
+    }
+    ExitReason::custom(FOREIGN)
 }
 
 /// Checks the invariants of `when`; with none of them, only a flag is read (this is
