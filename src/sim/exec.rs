@@ -914,15 +914,15 @@ fn check_now(sh: &Shared, when: When) -> Option<Violation> {
     });
     // Checks run after a step: the violation is at the step that just ended, the index
     // its trace line has (a panic is at the step it happened in, the same index).
-    let step = w.step.saturating_sub(1);
+    let step = || w.step.saturating_sub(1);
     match failed {
         Ok(None) => None,
-        Ok(Some((i, message))) => Some(Violation::new(invariants[i].name(), step, message)),
+        Ok(Some((i, message))) => Some(Violation::new(invariants[i].name(), step(), message)),
         Err(payload) => {
             let (message, location) = panic_site(&*payload);
             let mut v = Violation::new(
                 invariants[at].name(),
-                step,
+                step(),
                 format!("the invariant itself panicked: {message}"),
             );
             v.location = location;
