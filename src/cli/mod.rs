@@ -369,6 +369,15 @@ where
         .map(std::path::Path::new)
         .and_then(|p| p.file_name())
         .map_or_else(|| "fsim".into(), |n| n.to_string_lossy().into_owned());
+    // A user's crate's binary answers `--version` by its own name, and says which fsim
+    // it runs (fsim cannot know the crate's own version).
+    if program != "fsim" {
+        // As the defaults above: a command line is parsed once per process.
+        let name: &'static str = Box::leak(program.clone().into_boxed_str());
+        cmd = cmd
+            .name(name)
+            .version(concat!("(fsim ", env!("CARGO_PKG_VERSION"), ")"));
+    }
     let cli = match cmd
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m))

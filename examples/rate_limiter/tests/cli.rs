@@ -252,3 +252,19 @@ fn run_all_counts_the_runs_that_violate_and_shrink_says_what_it_skips() {
         "{out}"
     );
 }
+
+#[test]
+fn version_names_this_binary_and_the_fsim_it_runs() {
+    let o = cli(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o);
+    let version = out
+        .trim()
+        .strip_prefix("rate-limiter (fsim ")
+        .and_then(|v| v.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        version.split('.').all(|n| n.parse::<u32>().is_ok()),
+        "{out}"
+    );
+}
