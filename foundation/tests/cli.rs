@@ -407,12 +407,8 @@ fn explain_tells_each_saved_repro() {
         let dir = dir.unwrap().path();
         for entry in std::fs::read_dir(&dir).unwrap() {
             let entry = entry.unwrap().path();
-            let o = fsim(&[
-                "explain",
-                entry.to_str().unwrap(),
-                "--scenarios",
-                "sim-scenarios",
-            ]);
+            // As README writes it: the scenarios are found where `replay` finds them.
+            let o = fsim(&["explain", entry.to_str().unwrap()]);
             let out = text(&o);
             assert_eq!(o.status.code(), Some(0), "{out}");
             assert!(out.contains("replays as recorded"), "{out}");

@@ -353,6 +353,7 @@ where
     for (sub, arg, value) in [
         ("list", "dir", &scenarios),
         ("explain", "dir", &scenarios),
+        ("explain", "scenarios", &scenarios),
         ("check", "scenarios", &scenarios),
         ("replay", "scenarios", &scenarios),
         ("run", "corpus", &corpus),
