@@ -54,6 +54,15 @@ fn fsim(args: &[&str], at: &Path) -> ExitCode {
     run(all, boom(), &layout)
 }
 
+/// `fine.toml`: one worker that passes, the scenario most refusals are tried on.
+fn fine(at: &Path) -> String {
+    scenario(
+        at,
+        "fine.toml",
+        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
+    )
+}
+
 fn scenario(at: &Path, file: &str, text: &str) -> String {
     let p = at.join("scenarios").join(file);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -168,11 +177,7 @@ fn bad_input_is_refused_before_any_run_with_exit_2() {
         ExitCode::from(2),
         "an empty directory"
     );
-    let fine = scenario(
-        &at,
-        "fine.toml",
-        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
-    );
+    let fine = fine(&at);
     for args in [
         vec!["run", &fine, "--seeds", "0"],
         vec!["run", &fine, "--seeds", "5..3"],
@@ -234,11 +239,7 @@ fn bad_input_is_refused_before_any_run_with_exit_2() {
 #[test]
 fn jobs_endless_files_and_control_characters() {
     let at = dir("misc");
-    let fine = scenario(
-        &at,
-        "fine.toml",
-        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
-    );
+    let fine = fine(&at);
     assert_eq!(
         fsim(&["run", &fine, "--jobs", "5000"], &at),
         ExitCode::from(2)
@@ -284,11 +285,7 @@ fn jobs_endless_files_and_control_characters() {
 #[test]
 fn explain_gives_no_verdict_over_no_schedules() {
     let at = dir("explain");
-    scenario(
-        &at,
-        "fine.toml",
-        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
-    );
+    fine(&at);
     let d = at.join("scenarios");
     let d = d.to_str().unwrap();
     assert_eq!(
@@ -391,11 +388,7 @@ fn a_corpus_entry_that_cannot_be_written_exits_2() {
 #[test]
 fn check_refuses_a_bad_output_path_before_it_starts() {
     let at = dir("check-outputs");
-    scenario(
-        &at,
-        "fine.toml",
-        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
-    );
+    fine(&at);
     let junit = at.join("junit.xml");
     let j = junit.to_str().unwrap();
     for (flag, bad) in [
@@ -423,11 +416,7 @@ fn check_refuses_a_bad_output_path_before_it_starts() {
 #[test]
 fn counts_of_zero_are_refused() {
     let at = dir("zero-counts");
-    let fine = scenario(
-        &at,
-        "fine.toml",
-        "name = \"fine\"\nexpect = \"pass\"\nworkers = 1\n",
-    );
+    let fine = fine(&at);
     for args in [
         vec!["check", "--seeds", "0"],
         vec!["check", "--determinism-seeds", "0"],

@@ -25,6 +25,21 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// The flawed scenario, marked as expected to pass, written in `d`: a file whose run
+/// is unexpected.
+fn flawed_expecting_pass(d: &Path) -> PathBuf {
+    let flawed = std::fs::read_to_string(dir().join("scenarios/flawed.toml")).unwrap();
+    let file = d.join("flawed_expecting_pass.toml");
+    std::fs::write(
+        &file,
+        flawed
+            .replace("expect = \"violation\"", "expect = \"pass\"")
+            .replace("expect_invariant = \"never_over_limit\"\n", ""),
+    )
+    .unwrap();
+    file
+}
+
 /// A fresh scratch directory for this test.
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("rate-limiter-cli-{}-{name}", std::process::id()));
@@ -71,15 +86,7 @@ fn check_replays_the_corpus_and_runs_every_scenario() {
 #[test]
 fn the_flawed_variant_expected_to_pass_exits_1() {
     let d = scratch("unexpected");
-    let flawed = std::fs::read_to_string(dir().join("scenarios/flawed.toml")).unwrap();
-    let file = d.join("flawed_expecting_pass.toml");
-    std::fs::write(
-        &file,
-        flawed
-            .replace("expect = \"violation\"", "expect = \"pass\"")
-            .replace("expect_invariant = \"never_over_limit\"\n", ""),
-    )
-    .unwrap();
+    let file = flawed_expecting_pass(&d);
     let o = cli(&["run", file.to_str().unwrap(), "--seeds", "300"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
@@ -136,15 +143,7 @@ fn the_corpus_entry_replays_as_recorded() {
 #[test]
 fn suggested_commands_name_this_binary_and_work_as_printed() {
     let d = scratch("suggested");
-    let flawed = std::fs::read_to_string(dir().join("scenarios/flawed.toml")).unwrap();
-    let file = d.join("flawed_expecting_pass.toml");
-    std::fs::write(
-        &file,
-        flawed
-            .replace("expect = \"violation\"", "expect = \"pass\"")
-            .replace("expect_invariant = \"never_over_limit\"\n", ""),
-    )
-    .unwrap();
+    let file = flawed_expecting_pass(&d);
     let o = cli(&["explore", file.to_str().unwrap(), "--bound", "1"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
@@ -186,6 +185,7 @@ fn suggested_commands_name_this_binary_and_work_as_printed() {
     // The scenario edited since its entry was recorded.
     let edited = d.join("scenarios");
     std::fs::create_dir_all(&edited).unwrap();
+    let flawed = std::fs::read_to_string(dir().join("scenarios/flawed.toml")).unwrap();
     std::fs::write(edited.join("flawed.toml"), flawed + "\n# edited\n").unwrap();
     let entry = std::fs::read_dir(dir().join("seeds/rate_limiter_flawed"))
         .unwrap()
